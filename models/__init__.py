@@ -1,0 +1,16 @@
+"""SQLAlchemy models, one module per aggregate. Importing this registers them all."""
+from models.attribution import Attribution
+from models.cost import COST_CATEGORIES, Cost
+from models.db import Base, Database, utcnow
+from models.influencer import PLATFORMS, Campaign, FollowerSnapshot, Influencer
+from models.order import Customer, Order, Refund
+from models.post import CONTENT_TYPES, Post
+from models.shop import Shop, ShopSettings
+from models.tracking import Click, DiscountCode, ReferralLink
+from models.webhook import WebhookEvent
+
+__all__ = [
+    "Attribution", "Base", "CONTENT_TYPES", "COST_CATEGORIES", "Campaign", "Click", "Cost",
+    "Customer", "Database", "DiscountCode", "FollowerSnapshot", "Influencer", "Order", "PLATFORMS",
+    "Post", "Refund", "ReferralLink", "Shop", "ShopSettings", "WebhookEvent", "utcnow",
+]

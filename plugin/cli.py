@@ -1,0 +1,71 @@
+"""The `creator-roi` command: a Flask CLI group (DESIGN.md's operations contract)."""
+from __future__ import annotations
+
+import importlib
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from plugin import create_app
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
+                 help="Creator ROI: creator attribution and ROI for Shopify stores.")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    import migrations
+
+    migrations.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is at the newest schema")
+
+
+@cli.group()
+def shop() -> None:
+    """Installed stores."""
+
+
+@shop.command("add")
+@click.argument("domain")
+@click.option("--token", required=True, help="the store's offline Admin API access token")
+@click.option("--currency", default="USD", show_default=True, help="the shop's currency (ISO 4217)")
+@with_appcontext
+def shop_add(domain: str, token: str, currency: str) -> None:
+    """Install DOMAIN as a custom app with an existing token (no network)."""
+    from worker import installation
+    from worker.shopify_admin import is_valid_shop_domain
+
+    if not is_valid_shop_domain(domain):
+        raise click.BadParameter(f"{domain!r} is not a <name>.myshopify.com domain", param_hint="DOMAIN")
+    if len(currency) != 3 or not currency.isalpha():
+        raise click.BadParameter(f"{currency!r} is not a 3-letter currency code", param_hint="--currency")
+    rt = current_app.extensions["creator_roi"]
+    with rt.db.session() as session:
+        installation.install_with_access_token(rt, session, domain, token, currency)
+    click.echo(f"installed {domain.lower()} ({currency.upper()})")
+
+
+# Commands of the other parts (pipeline, engine) register themselves on `cli`.
+for _name in ("plugin.cli_pipeline", "plugin.cli_engine"):
+    try:
+        importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _name:
+            raise
+
+
+def main() -> None:
+    cli(prog_name="creator-roi")

@@ -1,0 +1,22 @@
+"""Field types shared by the schemas: money as decimal strings, ids as integers."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import fields, validate
+
+MONEY_PLACES = Decimal("0.01")
+
+
+class Money(fields.Decimal):
+    """Decimal in, decimal string out (`"156000.00"`); never float."""
+
+    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("places", 2)
+        kwargs.setdefault("as_string", True)
+        kwargs.setdefault("validate", validate.Range(min=Decimal("0")))
+        super().__init__(**kwargs)
+
+
+def non_negative_int(**kwargs):  # type: ignore[no-untyped-def]
+    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)

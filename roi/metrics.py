@@ -1,0 +1,123 @@
+"""The ROI metrics of one group (creator, platform, content type, campaign, total).
+
+Every figure is derived from additive sums (``Totals``), so rollup rows add
+up to the total row and ratios are never averaged. Definitions are DESIGN.md's
+"Metrics" table; a ratio whose denominator is zero is None, never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from roi.emv import EmvRates, emv
+
+_CENT = Decimal("0.01")
+_RATIO_PLACES = Decimal("0.0001")
+_ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Additive sums for one group; ``a + b`` is the group made of both."""
+
+    cost: Decimal = _ZERO
+    orders: int = 0
+    new_customers: int = 0
+    revenue: Decimal = _ZERO
+    repeat_orders: int = 0
+    repeat_revenue: Decimal = _ZERO
+    repeat_customers: int = 0
+    clicks: int = 0
+    impressions: int = 0
+    reach: int = 0
+    engagements: int = 0
+    followers: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    saves: int = 0
+
+    @classmethod
+    def from_post(
+        cls,
+        *,
+        impressions: int = 0,
+        reach: int = 0,
+        followers: int = 0,
+        likes: int = 0,
+        comments: int = 0,
+        shares: int = 0,
+        saves: int = 0,
+    ) -> Totals:
+        """A post's sums, with engagements = likes + comments + shares + saves."""
+        return cls(
+            impressions=impressions, reach=reach, followers=followers,
+            engagements=likes + comments + shares + saves,
+            likes=likes, comments=comments, shares=shares, saves=saves,
+        )
+
+    def __add__(self, other: object) -> Totals:
+        if not isinstance(other, Totals):
+            return NotImplemented
+        return Totals(**{
+            f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
+        })
+
+    def __radd__(self, other: object) -> Totals:
+        # Lets sum(rows) start from the integer 0.
+        if other == 0:
+            return self
+        return NotImplemented
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
+    """numerator ÷ denominator to 4 places (half up, in decimal), None on 0."""
+    if denominator == 0:
+        return None
+    value = Decimal(numerator) / Decimal(denominator)
+    return float(value.quantize(_RATIO_PLACES, rounding=ROUND_HALF_UP))
+
+
+def _per(amount: Decimal, count: int) -> Decimal | None:
+    """Money per unit in cents, None on 0 units."""
+    return None if count == 0 else _money(amount / count)
+
+
+def compute_metrics(
+    t: Totals, rates: EmvRates, clv_predicted: Decimal | None = None
+) -> dict[str, Any]:
+    """Every field of the metrics table for one group."""
+    earned = emv(t.impressions, t.likes, t.comments, t.shares, t.saves, t.clicks, rates)
+    return {
+        "cost": _money(t.cost),
+        "orders": t.orders,
+        "new_customers": t.new_customers,
+        "revenue": _money(t.revenue),
+        "repeat_orders": t.repeat_orders,
+        "repeat_revenue": _money(t.repeat_revenue),
+        "repeat_customers": t.repeat_customers,
+        "repeat_purchase_rate": _ratio(t.repeat_customers, t.new_customers),
+        "clicks": t.clicks,
+        "impressions": t.impressions,
+        "reach": t.reach,
+        "engagements": t.engagements,
+        "followers": t.followers,
+        "engagement_rate": _ratio(t.engagements, t.followers),
+        "effective_reach_rate": _ratio(t.engagements, t.reach),
+        "ctr": _ratio(t.clicks, t.impressions),
+        "conversion_rate": _ratio(t.orders, t.clicks),
+        "cac": _per(t.cost, t.new_customers),
+        "roas": _ratio(t.revenue, t.cost),
+        "roi": _ratio(t.revenue - t.cost, t.cost),
+        "roi_with_repeat": _ratio(t.revenue + t.repeat_revenue - t.cost, t.cost),
+        "emv": earned,
+        "emv_ratio": _ratio(earned, t.cost),
+        "clv_historical": _per(t.revenue + t.repeat_revenue, t.new_customers),
+        "clv_predicted": None if clv_predicted is None else _money(clv_predicted),
+    }
