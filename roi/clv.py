@@ -32,6 +32,10 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 # Log-parameters are kept in this box: exp(±30) covers any plausible shape or
 # scale, and keeps exp() and gammaln() finite while the optimizer explores.
 _LOG_BOUND = 30.0
+# A BG/NBD optimum this far out (a rate or a dropout odds off by e^15 from
+# the data's own scale) is a limit the data cannot pin down, not an estimate;
+# the closed-form forecasts also lose every digit there (hyp2f1 with b ~ 1e13).
+_IDENTIFIED_LOG = 15.0
 _CENT = Decimal("0.01")
 
 
@@ -125,10 +129,13 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdParams:
 
     def objective(log_params: FloatArray) -> float:
         r, alpha, a, b = np.exp(log_params)
-        value = -np.sum(_bgnbd_log_likelihoods(r, alpha, a, b, xs, txs_s, Ts_s))
+        with np.errstate(all="ignore"):  # a non-finite value is handled just below
+            value = -np.sum(_bgnbd_log_likelihoods(r, alpha, a, b, xs, txs_s, Ts_s))
         return float(value) if np.isfinite(value) else 1e300
 
     log_params = _minimize(objective, np.zeros(4))
+    if np.any(np.abs(log_params) > _IDENTIFIED_LOG):
+        raise FitError("the data do not identify the BG/NBD (a parameter ran off to a limit)")
     r, alpha_s, a, b = (float(value) for value in np.exp(log_params))
     alpha = alpha_s * scale
     log_likelihood = bgnbd_log_likelihood((r, alpha, a, b), xs, txs, Ts)
@@ -236,7 +243,8 @@ def fit_gamma_gamma(x: ArrayLike, m: ArrayLike) -> GammaGammaParams:
 
     def objective(log_params: FloatArray) -> float:
         p, q, v = np.exp(log_params)
-        value = -np.sum(_gamma_gamma_log_likelihoods(p, q, v, xs, ms / scale))
+        with np.errstate(all="ignore"):  # a non-finite value is handled just below
+            value = -np.sum(_gamma_gamma_log_likelihoods(p, q, v, xs, ms / scale))
         return float(value) if np.isfinite(value) else 1e300
 
     p, q, v_s = (float(value) for value in np.exp(_minimize(objective, np.zeros(3))))
@@ -334,6 +342,7 @@ def predicted_clv(
     Both models are fitted on the histories given. None when there are fewer
     than ``min_customers`` customers or ``min_repeaters`` repeaters with
     spend, when a fit fails, or when the fitted spend has no finite mean.
+    Impossible histories (t_x > T, negative values) raise ValueError.
     """
     if len(histories) < min_customers:
         return None
@@ -341,18 +350,21 @@ def predicted_clv(
     t_x = np.array([h.t_x for h in histories], dtype=float)
     T = np.array([h.T for h in histories], dtype=float)
     m = np.array([h.m for h in histories], dtype=float)
-    if int(np.sum((x > 0) & (m > 0))) < min_repeaters:
+    # At least one repeater: the spend model has nothing to fit without one.
+    if int(np.sum((x > 0) & (m > 0))) < max(min_repeaters, 1):
         return None
     try:
         bgnbd = fit_bgnbd(x, t_x, T)
         spend = fit_gamma_gamma(x, m)
-    except (FitError, ValueError):
+    except FitError:
         return None
     # q ≤ 1 means an infinite mean spend; a = 1 is a pole of E[X(t)].
     if spend.q <= 1 or abs(bgnbd.a - 1) < 1e-9:
         return None
     values = np.asarray(customer_lifetime_value(bgnbd, spend, x, t_x, T, m, months=months))
-    if not np.all(np.isfinite(values)):
+    # A value below zero can only be lost precision; say "no prediction"
+    # rather than show a made-up figure.
+    if not np.all(np.isfinite(values)) or np.any(values < -0.005):
         return None
     return [
         Decimal(repr(max(float(value), 0.0))).quantize(_CENT, rounding=ROUND_HALF_UP)

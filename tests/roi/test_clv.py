@@ -251,3 +251,46 @@ def test_summary_refuses_datetimes_and_empty_histories() -> None:
         summarize_purchases([(datetime(1997, 1, 1, 12), Decimal("1.00"))], end=date(1997, 9, 30))
     with pytest.raises(ValueError):
         summarize_purchases([(date(1997, 10, 1), Decimal("1.00"))], end=date(1997, 9, 30))
+
+
+def test_predicted_clv_declines_data_that_do_not_identify_the_model() -> None:
+    # Nobody has had time to drop out or to show their pace: the BG/NBD optimum
+    # runs off to a limit, where its forecasts would be made-up figures.
+    just_joined = [CustomerHistory(0, 0.0, 0.0, 0.0)] * 20
+    fast_repeaters = [CustomerHistory(2, 3.0, 4.0, 10.0 + i) for i in range(20)]
+    assert predicted_clv(just_joined + fast_repeaters) is None
+
+
+def simulate(rng: np.random.Generator, n: int, weeks: float) -> list[CustomerHistory]:
+    """Customers from a BG/NBD (r=0.5, alpha=5, a=1.5, b=3) and Gamma-Gamma (4, 3, 20)."""
+    histories = []
+    for _ in range(n):
+        rate, dropout = rng.gamma(0.5, 1 / 5), rng.beta(1.5, 3)
+        x, t_x, now = 0, 0.0, 0.0
+        while True:
+            now += rng.exponential(1 / rate)
+            if now > weeks:
+                break
+            x, t_x = x + 1, now
+            if rng.random() < dropout:
+                break
+        # Each purchase ~ Gamma(p, nu) with nu ~ Gamma(q, gamma); the mean of x
+        # purchases is then Gamma(p x, x nu).
+        nu = rng.gamma(3, 1 / 20)
+        spend = float(rng.gamma(4 * x, 1 / (x * nu))) if x else 0.0
+        histories.append(CustomerHistory(x, t_x, weeks, spend))
+    return histories
+
+
+def test_fit_recovers_the_parameters_that_generated_the_data() -> None:
+    histories = simulate(np.random.default_rng(2005), 4000, weeks=52)
+    fitted = fit_bgnbd([h.x for h in histories], [h.t_x for h in histories],
+                       [h.T for h in histories])
+    assert fitted.r == pytest.approx(0.5, rel=0.2)
+    assert fitted.alpha == pytest.approx(5, rel=0.3)
+    assert fitted.a == pytest.approx(1.5, rel=0.3)
+    assert fitted.b == pytest.approx(3, rel=0.3)
+    spend = fit_gamma_gamma([h.x for h in histories], [h.m for h in histories])
+    assert (spend.p, spend.q, spend.v) == pytest.approx((4, 3, 20), rel=0.3)
+    values = predicted_clv(histories)
+    assert values is not None and all(value >= 0 for value in values)
