@@ -45,7 +45,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(database.close_session)
     register_error_handlers(app)
     _register_blueprints(app)
+    _register_commands(app)
     return app
+
+
+def _register_commands(app: Flask) -> None:
+    """The `creator-roi` commands also on `app.cli`, so `flask` and test runners see them."""
+    from plugin.cli import cli
+
+    for name, command in cli.commands.items():
+        if name not in app.cli.commands and name not in ("run", "shell", "routes"):
+            app.cli.add_command(command, name)
 
 
 def _register_blueprints(app: Flask) -> None:
