@@ -37,17 +37,13 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or ""
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or ""
 
 
-def _worker_index(worker_id: str) -> int:
-    return int(worker_id[2:]) if worker_id.startswith("gw") else 0
-
-
 @pytest.fixture(scope="session")
 def pg_database_url(worker_id: str) -> Iterator[str]:
     """One PostgreSQL database per xdist worker, schema from the models; emptied after each test."""
     if not TEST_DATABASE_URL:
         yield ""
         return
-    name = f"creator_roi_test_{worker_id}"
+    name = f"creator_roi_test_{worker_id}_{os.getpid()}"
     admin = make_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -86,7 +82,8 @@ def redis_url(worker_id: str) -> Iterator[str | None]:
         return
     from redis import Redis
 
-    url = TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{1 + _worker_index(worker_id) % 15}"
+    # One Redis database per test process, so parallel runs never flush each other.
+    url = TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}"
     client = Redis.from_url(url)
     client.flushdb()
     yield url
