@@ -1,0 +1,355 @@
+"""What the creator registry accepts and returns: creators, campaigns, discount codes,
+referral links, costs and posts. Inputs and outputs are separate schemas so the
+OpenAPI document shows each side as it is."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from models import CONTENT_TYPES, COST_CATEGORIES, PLATFORMS
+from plugin.schemas.common import Money, non_negative_int
+
+HANDLE_RE = re.compile(r"^[\w.\-]{1,100}$")
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
+# A post "in the future" by less than this is clock skew between the merchant's device and us.
+POSTED_AT_SKEW = timedelta(minutes=5)
+
+
+class Handle(fields.String):
+    """A creator's handle as they write it, without the leading '@' ("@maya.k" -> "maya.k")."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip().lstrip("@")
+        if not HANDLE_RE.match(text):
+            raise ValidationError("letters, digits, '.', '_' and '-' only (1 to 100), an optional leading '@'")
+        return text
+
+
+class StorePath(fields.String):
+    """A path on the merchant's own store ("/products/serum?variant=1"): never another host."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not is_store_path(text):
+            raise ValidationError("a path on the store, starting with '/' (e.g. /products/serum)")
+        return text
+
+
+def is_store_path(text: str) -> bool:
+    if not text.startswith("/") or text.startswith("//") or len(text) > 2048:
+        return False
+    if "\\" in text or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text):
+        return False
+    parts = urlsplit(text)
+    return not parts.scheme and not parts.netloc
+
+
+def _name(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+# --- creators and campaigns -----------------------------------------------------------
+
+
+class InfluencerInputSchema(Schema):
+    name = _name(200, required=True)
+    handle = Handle(required=True)
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+    followers = non_negative_int()
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    campaign = _name(120, allow_none=True, metadata={"description": "campaign name; created on first use"})
+    notes = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    commission_rate = fields.Decimal(
+        places=4, as_string=True, allow_none=True, validate=validate.Range(min=Decimal(0), max=Decimal(1)),
+        metadata={"description": "share of attributed net sales paid as commission (0.1 = 10 %)"},
+    )
+
+    @validates("name")
+    def _name_not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
+
+
+class InfluencerUpdateSchema(InfluencerInputSchema):
+    archived = fields.Boolean(metadata={"description": "false restores an archived creator"})
+
+
+class FollowerSnapshotSchema(Schema):
+    followers = fields.Integer()
+    recorded_at = fields.DateTime()
+
+
+class InfluencerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    handle = fields.String()
+    platform = fields.String()
+    followers = fields.Integer()
+    email = fields.String(allow_none=True)
+    campaign = fields.String(allow_none=True)
+    campaign_id = fields.Integer(allow_none=True)
+    notes = fields.String(allow_none=True)
+    commission_rate = fields.Decimal(places=4, as_string=True, allow_none=True)
+    archived = fields.Boolean()
+    archived_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    followers_history = fields.List(fields.Nested(FollowerSnapshotSchema),
+                                    metadata={"description": "on GET of one creator: every change, oldest first"})
+
+
+class InfluencerListSchema(Schema):
+    influencers = fields.List(fields.Nested(InfluencerSchema))
+
+
+class InfluencerQuerySchema(Schema):
+    archived = fields.String(load_default="false", validate=validate.OneOf(("false", "true", "all")),
+                             metadata={"description": "false (default): active only; true: archived only; all"})
+    campaign_id = fields.Integer()
+    platform = fields.String(validate=validate.OneOf(PLATFORMS))
+
+
+class CampaignInputSchema(Schema):
+    name = _name(120, required=True)
+
+    @validates("name")
+    def _name_not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    influencers = fields.Integer(metadata={"description": "creators in this campaign"})
+    created_at = fields.DateTime()
+
+
+class CampaignListSchema(Schema):
+    campaigns = fields.List(fields.Nested(CampaignSchema))
+
+
+# --- discount codes and referral links --------------------------------------------------
+
+
+class DiscountCodeInputSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    create_in_shopify = fields.Boolean(load_default=True)
+    percent_off = fields.Decimal(places=2, as_string=True,
+                                 validate=validate.Range(min=Decimal(0), max=Decimal(100), min_inclusive=False))
+    starts_at = fields.AwareDateTime(default_timezone=timezone.utc)
+    usage_limit = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
+    once_per_customer = fields.Boolean()
+    redirect = StorePath(metadata={"description": "path the shareable link lands on (default /)"})
+
+    @validates("code")
+    def _code_shape(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise ValidationError("must not contain control characters")
+
+    @validates_schema
+    def _shopify_options(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("create_in_shopify", True):
+            if data.get("percent_off") is None:
+                raise ValidationError("required to create the code in Shopify", "percent_off")
+            return
+        extra = [k for k in ("starts_at", "usage_limit", "once_per_customer") if k in data]
+        if extra:
+            raise ValidationError({k: ["only used when create_in_shopify is true"] for k in extra})
+
+
+class DiscountCodeUpdateSchema(Schema):
+    influencer_id = fields.Integer(required=True, strict=True,
+                                   metadata={"description": "move the code to another creator"})
+
+
+class DiscountCodeSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    influencer_id = fields.Integer()
+    influencer = fields.String(metadata={"description": "the creator's name"})
+    percent_off = fields.Decimal(places=2, as_string=True, allow_none=True)
+    shopify_discount_id = fields.String(allow_none=True)
+    share_url = fields.String(metadata={"description": "https://<shop>/discount/<CODE>?redirect=/"})
+    created_at = fields.DateTime()
+
+
+class DiscountCodeListSchema(Schema):
+    codes = fields.List(fields.Nested(DiscountCodeSchema))
+
+
+class CreatorFilterSchema(Schema):
+    influencer_id = fields.Integer()
+
+
+class ReferralLinkInputSchema(Schema):
+    slug = fields.String(validate=validate.Regexp(
+        SLUG_RE, error="3 to 64 letters, digits, '-' or '_', starting with a letter or digit"))
+    destination = StorePath(load_default="/")
+    discount_code_id = fields.Integer(strict=True, allow_none=True, metadata={
+        "description": "go through the code's /discount/ URL so the code applies automatically"})
+
+
+class ReferralLinkUpdateSchema(Schema):
+    destination = StorePath()
+    discount_code_id = fields.Integer(strict=True, allow_none=True)
+
+
+class ReferralLinkSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    url = fields.String(metadata={"description": "the public link: <app>/r/<slug>"})
+    qr_svg_url = fields.String()
+    qr_png_url = fields.String()
+    destination = fields.String()
+    influencer_id = fields.Integer()
+    discount_code_id = fields.Integer(allow_none=True)
+    discount_code = fields.String(allow_none=True)
+    clicks = fields.Integer(metadata={"description": "counted clicks (bots and repeats excluded)"})
+    created_at = fields.DateTime()
+
+
+class ReferralLinkListSchema(Schema):
+    links = fields.List(fields.Nested(ReferralLinkSchema))
+
+
+class QrQuerySchema(Schema):
+    scale = fields.Integer(load_default=10, validate=validate.Range(min=1, max=40),
+                           metadata={"description": "pixels per module (PNG) or units (SVG)"})
+    download = fields.Boolean(load_default=False)
+
+
+# --- costs ---------------------------------------------------------------------------
+
+
+class CostInputSchema(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(COST_CATEGORIES))
+    amount = Money(allow_none=True)
+    hours = fields.Decimal(places=2, as_string=True, allow_none=True,
+                           validate=validate.Range(min=Decimal(0), max=Decimal("99999.99")))
+    hourly_rate = Money(allow_none=True, metadata={"description": "default: the shop's hourly_rate"})
+    incurred_on = fields.Date(required=True)
+    influencer_id = fields.Integer(strict=True, allow_none=True)
+    campaign = _name(120, allow_none=True, metadata={"description": "campaign name; created on first use"})
+    note = fields.String(allow_none=True, validate=validate.Length(max=10000))
+
+
+def check_cost_pricing(data: dict[str, Any], given: set[str]) -> None:
+    """management_time is priced as hours × rate; every other category is an amount."""
+    if data.get("category") == "management_time":
+        errors = {}
+        if data.get("hours") is None:
+            errors["hours"] = ["required for management_time (hours × hourly rate)"]
+        if "amount" in given and data.get("amount") is not None:
+            errors["amount"] = ["management_time is priced from hours × hourly_rate; give hours"]
+        if errors:
+            raise ValidationError(errors)
+        return
+    errors = {}
+    if data.get("amount") is None:
+        errors["amount"] = ["required (or use category management_time with hours)"]
+    for key in ("hours", "hourly_rate"):
+        if key in given and data.get(key) is not None:
+            errors[key] = ["only for category management_time"]
+    if errors:
+        raise ValidationError(errors)
+
+
+class CostSchema(Schema):
+    id = fields.Integer()
+    category = fields.String()
+    amount = Money()
+    hours = fields.Decimal(places=2, as_string=True, allow_none=True)
+    hourly_rate = Money(allow_none=True)
+    incurred_on = fields.Date()
+    influencer_id = fields.Integer(allow_none=True)
+    campaign = fields.String(allow_none=True)
+    campaign_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CostListSchema(Schema):
+    costs = fields.List(fields.Nested(CostSchema))
+    total = Money(metadata={"description": "sum of the listed amounts"})
+
+
+class CostQuerySchema(Schema):
+    influencer_id = fields.Integer()
+    campaign_id = fields.Integer()
+    category = fields.String(validate=validate.OneOf(COST_CATEGORIES))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+# --- posts ---------------------------------------------------------------------------
+
+POST_COUNTS = ("followers", "impressions", "reach", "likes", "comments", "shares", "saves")
+
+
+class PostInputSchema(Schema):
+    influencer_id = fields.Integer(required=True, strict=True)
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+    content_type = fields.String(required=True, validate=validate.OneOf(CONTENT_TYPES))
+    posted_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc,
+                                     metadata={"description": "ISO 8601; without an offset it is UTC"})
+    url = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2048))
+    followers = non_negative_int(metadata={"description": "default: the creator's followers now"})
+    impressions = non_negative_int()
+    reach = non_negative_int()
+    likes = non_negative_int()
+    comments = non_negative_int()
+    shares = non_negative_int()
+    saves = non_negative_int()
+
+    @validates("posted_at")
+    def _not_in_future(self, value: datetime, **_: Any) -> None:
+        if value > datetime.now(timezone.utc) + POSTED_AT_SKEW:
+            raise ValidationError("must not be in the future")
+
+
+class PostSchema(Schema):
+    id = fields.Integer()
+    influencer_id = fields.Integer()
+    platform = fields.String()
+    content_type = fields.String()
+    posted_at = fields.DateTime()
+    url = fields.String(allow_none=True)
+    followers = fields.Integer()
+    impressions = fields.Integer()
+    reach = fields.Integer()
+    likes = fields.Integer()
+    comments = fields.Integer()
+    shares = fields.Integer()
+    saves = fields.Integer()
+    engagements = fields.Integer(metadata={"description": "likes + comments + shares + saves"})
+    created_at = fields.DateTime()
+
+
+class PostListSchema(Schema):
+    posts = fields.List(fields.Nested(PostSchema))
+
+
+class PostQuerySchema(Schema):
+    influencer_id = fields.Integer()
+    platform = fields.String(validate=validate.OneOf(PLATFORMS))
+    content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class ImportRowErrorSchema(Schema):
+    line = fields.Integer(metadata={"description": "line number in the file (the header is line 1)"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PostImportResultSchema(Schema):
+    created = fields.Integer()
+    errors = fields.List(fields.Nested(ImportRowErrorSchema))
