@@ -34,7 +34,9 @@ def make_link(api: Any, influencer_id: int, **fields: Any) -> dict:
 
 
 def make_cost(api: Any, **fields: Any) -> dict:
-    body = {"category": "fee", "amount": "250.00", "incurred_on": "2026-09-01"}
+    body = {"category": "fee", "incurred_on": "2026-09-01"}
+    if fields.get("category", "fee") != "management_time":
+        body["amount"] = "250.00"
     body.update(fields)
     response = api.post("/api/v1/costs", json=body)
     assert response.status_code == 201, response.get_json()

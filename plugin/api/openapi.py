@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, current_app, jsonify
 from marshmallow import Schema, fields
 
@@ -132,12 +133,22 @@ def _operation(endpoint: str, method: str, view: Callable[..., Any], params: lis
     return op
 
 
+def _schema_name(schema: Any) -> str | None:
+    """A schema's component name; a variant (only/exclude/partial) of one is inlined instead."""
+    if isinstance(schema, Schema) and (schema.only or schema.exclude or schema.partial or schema.load_only
+                                       or schema.dump_only):
+        return None
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__  # type: ignore[union-attr]
+    return name[:-6] if name.endswith("Schema") and len(name) > 6 else name
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     spec = APISpec(
         title="Creator ROI API", version="1", openapi_version="3.0.3",
         info={"description": "The JSON API the embedded dashboard and outside scripts use. Money is a "
                              "decimal string in shop currency; ratios are numbers; ids are integers."},
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         security=[{"sessionToken": []}],
     )
     spec.components.security_scheme("sessionToken", {
