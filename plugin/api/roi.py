@@ -1,0 +1,158 @@
+"""GET /api/v1/roi (and .csv), and why an order belongs to a creator.
+
+Settings that change attribution (windows, evidence order) re-attribute the
+shop in a job: this module registers that hook with plugin.api.shop.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import Any
+
+from flask import Response, jsonify, request
+from sqlalchemy import select
+
+from models import Attribution, Influencer, Order
+from plugin import reports
+from plugin.api import bp, shop as shop_api
+from plugin.api.openapi import documented
+from plugin.database import current_shop, get_owned, session, shop_select
+from plugin.schemas.roi import (
+    METRICS,
+    MONEY_METRICS,
+    OrderAttributionSchema,
+    OrderListSchema,
+    OrderQuerySchema,
+    RoiQuerySchema,
+    RoiReportSchema,
+)
+from worker import engine
+from worker.queue import enqueue
+from worker.runtime import Runtime
+
+log = logging.getLogger("creator_roi.api.roi")
+
+
+def reattribute_after_settings_change(rt: Runtime, shop_id: int) -> None:
+    """After commit: rebuild the shop's attributions; a failure to schedule is logged only
+    (the settings are saved; `creator-roi reattribute` or the next change catches up)."""
+    try:
+        enqueue(rt, engine.reattribute_job, shop_id, job_id=f"reattribute-{shop_id}")
+    except Exception as exc:
+        log.warning("event=reattribute_not_scheduled shop_id=%s error=%s", shop_id, type(exc).__name__)
+
+
+if reattribute_after_settings_change not in shop_api.on_attribution_settings_changed:
+    shop_api.on_attribution_settings_changed.append(reattribute_after_settings_change)
+
+
+def _report() -> dict[str, Any]:
+    query = RoiQuerySchema().load(request.args.to_dict())
+    shop = current_shop()
+    date_from, date_to = query.get("date_from"), query.get("date_to")
+    if date_from is None or date_to is None:
+        default_from, default_to = reports.default_range(shop)
+        date_to = date_to or max(default_to, date_from or default_to)
+        date_from = date_from or min(default_from, date_to)
+        # The range check once more, now that both ends are known.
+        RoiQuerySchema().load({"from": date_from.isoformat(), "to": date_to.isoformat()})
+    return reports.roi_report(session(), shop, date_from=date_from, date_to=date_to,
+                              group_by=query["group_by"], campaign_id=query.get("campaign_id"),
+                              platform=query.get("platform"))
+
+
+@bp.get("/roi")
+@documented(query=RoiQuerySchema, response=RoiReportSchema, errors=(422,))
+def get_roi() -> Any:
+    """ROI figures per creator, platform, content type or campaign, with totals."""
+    report = _report()
+    return jsonify(RoiReportSchema().dump({**report, "date_from": report["from"], "date_to": report["to"]}))
+
+
+def _csv_value(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in MONEY_METRICS:
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _csv_text(value: Any) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/roi.csv")
+@documented(query=RoiQuerySchema, response_type="text/csv", errors=(422,))
+def get_roi_csv() -> Any:
+    """The same report as CSV: one row per group, then the total."""
+    report = _report()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([report["group_by"], "label", *METRICS])
+    for row in report["rows"]:
+        writer.writerow([_csv_text(row["key"]), _csv_text(row["label"]),
+                         *(_csv_value(m, row[m]) for m in METRICS)])
+    writer.writerow(["total", "Total", *(_csv_value(m, report["totals"][m]) for m in METRICS)])
+    name = f"creator-roi-{report['group_by']}-{report['from']}-{report['to']}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _attribution_dict(order: Order, attribution: Attribution | None,
+                      creator: Influencer | None, names: dict[int, str | None]) -> dict[str, Any]:
+    evidence = list(attribution.evidence) if attribution else []
+    kind = attribution.kind if attribution else None
+    return {
+        "order_id": order.id, "shopify_id": order.shopify_id, "name": order.name,
+        "placed_at": order.placed_at, "currency": order.currency, "net": order.net_sales,
+        "counted": kind in ("first", "repeat"), "flagged": order.flagged,
+        "influencer": ({"id": creator.id, "name": creator.name, "handle": creator.handle}
+                       if creator else None),
+        "kind": kind, "rule": attribution.rule if attribution else None,
+        "acquired_at": attribution.acquired_at if attribution else None,
+        "summary": (reports.evidence_summary(attribution.rule, evidence, names) if attribution
+                    else "not attributed yet"),
+        "evidence": evidence,
+    }
+
+
+def _creators(ids: set[int]) -> dict[int, Influencer]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session().scalars(shop_select(Influencer).where(Influencer.id.in_(sorted(ids))))}
+
+
+@bp.get("/orders/<int:order_id>/attribution")
+@documented(response=OrderAttributionSchema, errors=(404,))
+def get_order_attribution(order_id: int) -> Any:
+    """Which creator the order belongs to, by which rule, and every piece of evidence."""
+    order = get_owned(Order, order_id)
+    attribution = session().scalar(shop_select(Attribution).where(Attribution.order_id == order.id))
+    creators = _creators({attribution.influencer_id} if attribution and attribution.influencer_id else set())
+    names = reports.acquiring_order_names(session(), current_shop().id, [attribution.evidence] if attribution else [])
+    creator = creators.get(attribution.influencer_id) if attribution and attribution.influencer_id else None
+    return jsonify(OrderAttributionSchema().dump(_attribution_dict(order, attribution, creator, names)))
+
+
+@bp.get("/orders")
+@documented(query=OrderQuerySchema, response=OrderListSchema, errors=(422,))
+def list_orders() -> Any:
+    """Latest orders with their attribution; `?shopify_id=` finds one by Shopify's id."""
+    query = OrderQuerySchema().load(request.args.to_dict())
+    statement = shop_select(Order).order_by(Order.placed_at.desc(), Order.id.desc()).limit(query["limit"])
+    if "shopify_id" in query:
+        statement = statement.where(Order.shopify_id == query["shopify_id"])
+    orders = list(session().scalars(statement))
+    attributions = {a.order_id: a for a in session().scalars(
+        shop_select(Attribution).where(Attribution.order_id.in_([o.id for o in orders])))} if orders else {}
+    creators = _creators({a.influencer_id for a in attributions.values() if a.influencer_id})
+    names = reports.acquiring_order_names(session(), current_shop().id, [a.evidence for a in attributions.values()])
+    body = []
+    for order in orders:
+        attribution = attributions.get(order.id)
+        creator = creators.get(attribution.influencer_id) if attribution and attribution.influencer_id else None
+        body.append(_attribution_dict(order, attribution, creator, names))
+    return jsonify(OrderListSchema().dump({"orders": body}))

@@ -1,0 +1,374 @@
+"""Every figure the API and the dashboard show, read from rollups (never from raw orders).
+
+Grouping. Sales and clicks belong to a creator, so by platform and by campaign
+they follow the creator's platform and campaign as they are now; post metrics
+follow the post's own platform; a cost entry that names a campaign counts for
+that campaign. Commission (`Influencer.commission_rate` × attributed net sales,
+first and repeat orders) is a cost of the creator; refunds shrink it with the
+sales.
+
+Content type. Orders carry no content type, so by content type a creator's
+sales, clicks and costs are allocated to the content types of their posts in
+the period in proportion to those posts' engagements (likes, comments, shares,
+saves; by number of posts where none has engagements). Allocation is done per
+creator to the cent and to the whole order (largest remainder), so the rows
+add up exactly to the totals. A creator without a post in the period, and
+shop-wide costs, stay in an "unallocated" row (key null). Post metrics are the
+posts' own. Predicted CLV is not allocated (null by content type).
+
+Predicted CLV is the stored per-creator figure (see `worker.lifetime_value`):
+it describes the creator's customers to date, not the date range; groups show
+the customer-weighted mean of their creators.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, object_session
+
+from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, Shop
+from roi.emv import EmvRates
+from roi.metrics import Totals, compute_metrics
+from roi.money import to_cents
+from worker.engine import POST_COLUMNS, SALES_COLUMNS, shop_zone
+
+GROUPS = ("influencer", "platform", "content_type", "campaign")
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+SUMMED = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
+UNGROUPED_LABELS = {
+    "influencer": "Shop-wide (no creator)",
+    "platform": "No platform",
+    "campaign": "No campaign",
+    "content_type": "Unallocated (no post in period)",
+}
+
+
+@dataclass(frozen=True)
+class Creator:
+    id: int
+    name: str
+    platform: str
+    campaign_id: int | None
+    commission_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Summed rollup rows of one creator (or none) that share every grouping dimension."""
+
+    influencer_id: int | None
+    platform: str | None
+    campaign_id: int | None
+    content_type: str | None
+    posts: int
+    totals: Totals
+
+
+# --- reading rollups -----------------------------------------------------------------
+
+
+def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
+    return {row.id: Creator(row.id, row.name, row.platform, row.campaign_id, row.commission_rate)
+            for row in session.execute(select(
+                Influencer.id, Influencer.name, Influencer.platform, Influencer.campaign_id,
+                Influencer.commission_rate).where(Influencer.shop_id == shop_id))}
+
+
+def _totals(values: dict[str, Any], creator: Creator | None) -> Totals:
+    cost = values["cost"] or ZERO
+    if creator is not None and creator.commission_rate:
+        cost += creator.commission_rate * ((values["revenue"] or ZERO) + (values["repeat_revenue"] or ZERO))
+    post = Totals.from_post(**{name: int(values[name] or 0) for name in POST_COLUMNS[1:]})
+    return replace(
+        post, cost=cost, orders=int(values["orders"] or 0), new_customers=int(values["new_customers"] or 0),
+        revenue=values["revenue"] or ZERO, repeat_orders=int(values["repeat_orders"] or 0),
+        repeat_revenue=values["repeat_revenue"] or ZERO,
+        repeat_customers=int(values["repeat_customers"] or 0), clicks=int(values["clicks"] or 0))
+
+
+def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_from: date,
+            date_to: date, by_day: bool = False) -> Iterable[tuple[date | None, Piece]]:
+    dims = [Rollup.influencer_id, Rollup.kind, Rollup.campaign_id, Rollup.platform, Rollup.content_type]
+    if by_day:
+        dims.insert(0, Rollup.day)
+    query = (select(*dims, *(func.sum(getattr(Rollup, name)).label(name) for name in SUMMED))
+             .where(Rollup.shop_id == shop_id, Rollup.day >= date_from, Rollup.day <= date_to)
+             .group_by(*dims))
+    for row in session.execute(query):
+        values = row._mapping
+        creator = creators.get(row.influencer_id) if row.influencer_id is not None else None
+        yield (row.day if by_day else None), Piece(
+            influencer_id=row.influencer_id,
+            platform=row.platform or (creator.platform if creator else None),
+            campaign_id=row.campaign_id if row.campaign_id is not None else (
+                creator.campaign_id if creator else None),
+            content_type=row.content_type,
+            posts=int(values["posts"] or 0),
+            totals=_totals(dict(values), creator if row.kind == "day" else None),
+        )
+
+
+def _wanted(piece: Piece, campaign_id: int | None, platform: str | None) -> bool:
+    return ((campaign_id is None or piece.campaign_id == campaign_id)
+            and (platform is None or piece.platform == platform))
+
+
+# --- content-type allocation ---------------------------------------------------------
+
+
+def _apportion(value: Any, weights: list[int]) -> list[Any]:
+    """Split `value` in proportion to `weights`, in cents (money) or wholes (counts), exactly."""
+    unit: Any = CENT if isinstance(value, Decimal) else 1
+    total = sum(weights)
+    if isinstance(value, Decimal):
+        exact = [value * w / total for w in weights]
+        parts = [(x / unit).to_integral_value(rounding=ROUND_FLOOR) * unit for x in exact]
+    else:
+        exact = [Decimal(value) * w / total for w in weights]
+        parts = [int(x // 1) for x in exact]
+    left = value - sum(parts)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order:
+        if left < unit:
+            break
+        parts[i] += unit
+        left -= unit
+    if left:  # a sub-cent remainder (commission) stays with the largest share
+        parts[max(range(len(weights)), key=lambda i: (weights[i], -i))] += left
+    return parts
+
+
+def _split(totals: Totals, weights: list[int]) -> list[Totals]:
+    columns = {f.name: _apportion(getattr(totals, f.name), weights) for f in fields(Totals)}
+    return [Totals(**{name: parts[i] for name, parts in columns.items()}) for i in range(len(weights))]
+
+
+def _by_content_type(pieces: list[Piece]) -> dict[str | None, Totals]:
+    groups: dict[str | None, Totals] = defaultdict(Totals)
+    posts: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    rest: dict[int | None, Totals] = defaultdict(Totals)
+    for piece in pieces:
+        if piece.content_type is not None:
+            groups[piece.content_type] += piece.totals
+            weight = posts[piece.influencer_id][piece.content_type]
+            weight[0] += piece.totals.engagements
+            weight[1] += piece.posts
+        else:
+            rest[piece.influencer_id] += piece.totals
+    for influencer_id, totals in rest.items():
+        by_type = posts.get(influencer_id) if influencer_id is not None else None
+        if not by_type:
+            groups[None] += totals
+            continue
+        types = sorted(by_type)
+        weights = [by_type[t][0] for t in types]
+        if not any(weights):
+            weights = [by_type[t][1] for t in types]
+        for content_type, share in zip(types, _split(totals, weights)):
+            groups[content_type] += share
+    return groups
+
+
+# --- the report ----------------------------------------------------------------------
+
+
+def _rates(shop: Shop) -> EmvRates:
+    s = shop.settings
+    return EmvRates(cpm=s.emv_cpm, like=s.emv_like, comment=s.emv_comment, share=s.emv_share,
+                    save=s.emv_save, click=s.emv_click)
+
+
+def _clv_rows(session: Session, shop: Shop) -> dict[int, CreatorClv]:
+    """Stored per-creator CLV; a refit is scheduled when it is missing or a day old."""
+    from worker import lifetime_value
+
+    rows = list(session.scalars(select(CreatorClv).where(CreatorClv.shop_id == shop.id)))
+    horizon = shop.settings.clv_horizon_months
+    if lifetime_value.is_stale(rows, horizon) and (rows or session.scalar(select(exists().where(
+            Rollup.shop_id == shop.id, Rollup.kind == "day", Rollup.new_customers > 0)))):
+        rt = _runtime()
+        lifetime_value.schedule_clv(rt, shop.id)
+        if not rt.redis_url:  # ran inline: read what it stored, in a new transaction
+            with rt.db.session() as fresh:
+                rows = list(fresh.scalars(select(CreatorClv).where(CreatorClv.shop_id == shop.id)))
+    return {row.influencer_id: row for row in rows}
+
+
+def _runtime() -> Any:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.extensions["creator_roi"]
+    from worker.runtime import current
+
+    return current()
+
+
+def _predicted(creator_ids: Iterable[int | None], clv: dict[int, CreatorClv]) -> Decimal | None:
+    """Customer-weighted mean predicted CLV of the given creators, None when none has one."""
+    weighted, customers = Decimal(0), 0
+    for influencer_id in set(creator_ids):
+        row = clv.get(influencer_id) if influencer_id is not None else None
+        if row is not None and row.predicted is not None and row.customers:
+            weighted += row.predicted * row.customers
+            customers += row.customers
+    return weighted / customers if customers else None
+
+
+def _labeller(session: Session, shop: Shop, group_by: str,
+              creators: dict[int, Creator]) -> Callable[[Any], str]:
+    if group_by == "influencer":
+        return lambda key: creators[key].name if key in creators else f"Creator {key}"
+    if group_by == "campaign":
+        names = dict(session.execute(select(Campaign.id, Campaign.name).where(Campaign.shop_id == shop.id)).all())
+        return lambda key: names.get(key, f"Campaign {key}")
+    return lambda key: str(key).replace("_", " ").capitalize()
+
+
+def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
+               group_by: str = "influencer", campaign_id: int | None = None,
+               platform: str | None = None) -> dict[str, Any]:
+    """The /api/v1/roi body before JSON encoding; money as Decimal, ratios float or None."""
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+    creators = _creators(session, shop.id)
+    pieces = [piece for _, piece in _pieces(session, shop.id, creators, date_from, date_to)
+              if _wanted(piece, campaign_id, platform)]
+    clv = _clv_rows(session, shop)
+    rates = _rates(shop)
+    members: dict[Any, set[int | None]] = defaultdict(set)
+    if group_by == "content_type":
+        groups = _by_content_type(pieces)
+    else:
+        groups = defaultdict(Totals)
+        attribute = {"influencer": "influencer_id", "platform": "platform", "campaign": "campaign_id"}[group_by]
+        for piece in pieces:
+            key = getattr(piece, attribute)
+            groups[key] += piece.totals
+            members[key].add(piece.influencer_id)
+    label = _labeller(session, shop, group_by, creators)
+    rows = []
+    for key, totals in groups.items():
+        predicted = _predicted(members[key], clv) if group_by != "content_type" else None
+        rows.append({"key": key, "label": label(key) if key is not None else UNGROUPED_LABELS[group_by],
+                     **compute_metrics(totals, rates, predicted)})
+    rows.sort(key=lambda r: (-r["revenue"], r["key"] is None, r["label"].lower()))
+    everyone = {piece.influencer_id for piece in pieces}
+    return {
+        "currency": shop.currency, "from": date_from, "to": date_to, "group_by": group_by,
+        "totals": compute_metrics(sum((p.totals for p in pieces), Totals()), rates,
+                                  _predicted(everyone, clv)),
+        "rows": rows,
+    }
+
+
+def timeseries(session: Session, shop: Shop, *, date_from: date, date_to: date,
+               campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
+    """One entry per day of the range: revenue, repeat revenue, cost (with commission), orders."""
+    creators = _creators(session, shop.id)
+    days: dict[date, Totals] = defaultdict(Totals)
+    for day, piece in _pieces(session, shop.id, creators, date_from, date_to, by_day=True):
+        if _wanted(piece, campaign_id, platform) and day is not None:
+            days[day] += piece.totals
+    series = []
+    for offset in range((date_to - date_from).days + 1):
+        day = date_from + timedelta(days=offset)
+        t = days.get(day, Totals())
+        series.append({"day": day, "revenue": to_cents(t.revenue),
+                       "repeat_revenue": to_cents(t.repeat_revenue), "cost": to_cents(t.cost),
+                       "orders": t.orders})
+    return series
+
+
+# --- one creator ---------------------------------------------------------------------
+
+
+def _ago(placed: str | None, clicked: str | None) -> str:
+    try:
+        delta = datetime.fromisoformat(str(placed)) - datetime.fromisoformat(str(clicked))
+    except ValueError:
+        return "click on a referral link"
+    if delta >= timedelta(days=1):
+        days = delta.days
+        return f"click {days} day{'s' if days != 1 else ''} before"
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 1:
+        return f"click {hours} hour{'s' if hours != 1 else ''} before"
+    return "click minutes before"
+
+
+def evidence_summary(rule: str | None, evidence: list[dict[str, Any]],
+                     order_names: dict[int, str | None]) -> str:
+    """The decisive evidence in a few words ("code ANNA15", "repeat of #1002", …)."""
+    decisive = next((p for p in evidence if p.get("decisive")), None)
+    if decisive is None:
+        reasons = [str(p["reason"]) for p in evidence if p.get("reason")]
+        return "not attributed: " + "; ".join(reasons) if reasons else "no evidence"
+    rule = decisive.get("rule") or rule
+    if rule == "code":
+        return f"code {decisive.get('code')}"
+    if rule == "click":
+        return _ago(decisive.get("placed_at"), decisive.get("clicked_at"))
+    if rule == "survey":
+        return f"survey: @{decisive.get('handle')}"
+    if rule == "repeat":
+        acquiring = decisive.get("acquiring_order_id")
+        name = order_names.get(acquiring) if isinstance(acquiring, int) else None
+        return f"repeat of {name or f'order {acquiring}'}"
+    return str(rule)
+
+
+def acquiring_order_names(session: Session, shop_id: int, evidences: Iterable[list[dict[str, Any]]]) -> dict[int, str | None]:
+    ids = {p.get("acquiring_order_id") for evidence in evidences for p in evidence
+           if p.get("rule") == "repeat" and isinstance(p.get("acquiring_order_id"), int)}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Order.id, Order.name).where(
+        Order.shop_id == shop_id, Order.id.in_(sorted(ids)))).all())
+
+
+def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """The creator's latest attributed orders, with the evidence and a one-line summary."""
+    rows = session.execute(
+        select(Attribution, Order.shopify_id, Order.name, Order.placed_at)
+        .join(Order, Order.id == Attribution.order_id)
+        .where(Attribution.shop_id == shop.id, Attribution.influencer_id == influencer_id,
+               Attribution.kind.in_(("first", "repeat")))
+        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)).all()
+    names = acquiring_order_names(session, shop.id, (a.evidence for a, *_ in rows))
+    return [{
+        "order_id": a.order_id, "shopify_id": shopify_id, "name": name, "placed_at": placed_at,
+        "net": a.net, "kind": a.kind, "rule": a.rule, "evidence": list(a.evidence),
+        "summary": evidence_summary(a.rule, list(a.evidence), names),
+    } for a, shopify_id, name, placed_at in rows]
+
+
+def creator_clv(session: Session, shop: Shop, influencer_id: int) -> dict[str, Any]:
+    """Historical CLV (all time, from rollups) and predicted CLV over the shop's horizon."""
+    revenue, repeat_revenue, customers = session.execute(
+        select(func.sum(Rollup.revenue), func.sum(Rollup.repeat_revenue), func.sum(Rollup.new_customers))
+        .where(Rollup.shop_id == shop.id, Rollup.influencer_id == influencer_id, Rollup.kind == "day")).one()
+    customers = int(customers or 0)
+    historical = None
+    if customers:
+        historical = to_cents(((revenue or ZERO) + (repeat_revenue or ZERO)) / customers)
+    stored = _clv_rows(session, shop).get(influencer_id)
+    return {"historical": historical, "predicted": stored.predicted if stored else None,
+            "horizon_months": shop.settings.clv_horizon_months, "customers": customers}
+
+
+def default_range(shop: Shop, today: date | None = None) -> tuple[date, date]:
+    """Since the shop's first figure, at most a year back; the last 30 days without data."""
+    today = today or datetime.now(shop_zone(shop.timezone)).date()
+    session = object_session(shop)
+    first = session.scalar(select(func.min(Rollup.day)).where(Rollup.shop_id == shop.id)) if session else None
+    if first is None or first > today:
+        return today - timedelta(days=29), today
+    return max(first, today - timedelta(days=364)), today

@@ -1,0 +1,239 @@
+"""GET /api/v1/roi, /api/v1/roi.csv and the order attribution endpoints, as a merchant's
+admin (and a script) calls them; figures worked out by hand from the seeded history."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from conftest import SHOP
+from engine_helpers import deliver, make_click, make_creator, order_payload, refund_payload, shop_id_of
+from models import Campaign, Cost, Post, Shop
+from plugin import reports
+from worker import engine
+
+T0 = datetime(2026, 9, 10, 15, 0, tzinfo=UTC)
+SEPT = "from=2026-09-01&to=2026-09-30"
+
+
+def add_activity(runtime, shop_id, *rows) -> None:  # type: ignore[no-untyped-def]
+    """Costs and posts as the registry stores them, then the engine told about their cells."""
+    with runtime.db.session() as s:
+        s.add_all(rows)
+        s.flush()
+        ctx = engine.shop_context(s, shop_id)
+        for row in rows:
+            day = row.incurred_on if isinstance(row, Cost) else ctx.day(row.posted_at)
+            engine.activity_changed(s, shop_id, row.influencer_id, day)
+
+
+@pytest.fixture
+def story(api, runtime):  # type: ignore[no-untyped-def]
+    """Anna (Instagram, Spring campaign) sells by code; Ben (TikTok, no campaign) by link."""
+    shop_id = shop_id_of(runtime, SHOP)
+    with runtime.db.session() as s:
+        spring = Campaign(shop_id=shop_id, name="Spring")
+        s.add(spring)
+        s.flush()
+        spring_id = spring.id
+    anna = make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), name="Anna Lee", campaign_id=spring_id)
+    ben = make_creator(runtime, shop_id, "ben", slug="ben-link", name="Ben Ortiz", platform="tiktok")
+    for n in range(4):
+        make_click(runtime, shop_id, "ben-link", f"BEN{n}", T0 - timedelta(hours=n + 1))
+    orders = {
+        "a1": order_payload(placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1, name="#2001"),
+        "a2": order_payload(placed_at=T0 + timedelta(days=5), net="40.00", customer_id=1, name="#2002"),
+        "b1": order_payload(placed_at=T0, landing_site="/?ref=ben-link&crid=BEN0", net="30.00",
+                            customer_id=2, name="#2003"),
+        "none": order_payload(placed_at=T0, codes=("WELCOME10",), net="55.00", customer_id=3, name="#2004"),
+        "august": order_payload(placed_at=datetime(2026, 8, 20, 15, tzinfo=UTC), codes=("ANNA15",),
+                                net="999.00", customer_id=4, name="#1999"),
+    }
+    for body in orders.values():
+        assert deliver(runtime, SHOP, "orders/create", body) == "processed"
+    add_activity(
+        runtime, shop_id,
+        Cost(shop_id=shop_id, influencer_id=anna, category="fee", amount=Decimal("50.00"),
+             incurred_on=date(2026, 9, 2)),
+        Cost(shop_id=shop_id, influencer_id=ben, category="product", amount=Decimal("60.00"),
+             incurred_on=date(2026, 9, 3)),
+        Cost(shop_id=shop_id, influencer_id=None, category="tools", amount=Decimal("10.00"),
+             incurred_on=date(2026, 9, 3), campaign_id=spring_id),
+        Post(shop_id=shop_id, influencer_id=anna, platform="instagram", content_type="reel",
+             posted_at=T0 - timedelta(days=2), followers=10000, impressions=20000, reach=15000,
+             likes=250, comments=30, shares=10, saves=10),
+        Post(shop_id=shop_id, influencer_id=anna, platform="youtube", content_type="video",
+             posted_at=T0 - timedelta(days=1), followers=5000, impressions=10000, reach=8000,
+             likes=80, comments=10, shares=5, saves=5),
+    )
+    return {"shop_id": shop_id, "anna": anna, "ben": ben, "spring": spring_id, "orders": orders}
+
+
+def test_an_empty_shop_reports_zeros_and_null_ratios(api) -> None:
+    response = api.get("/api/v1/roi")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["currency"] == "USD" and body["group_by"] == "influencer" and body["rows"] == []
+    assert date.fromisoformat(body["to"]) - date.fromisoformat(body["from"]) == timedelta(days=29)
+    totals = body["totals"]
+    assert (totals["cost"], totals["revenue"], totals["orders"]) == ("0.00", "0.00", 0)
+    for ratio in ("roi", "roas", "ctr", "conversion_rate", "repeat_purchase_rate", "emv_ratio"):
+        assert totals[ratio] is None
+    assert totals["cac"] is None and totals["clv_historical"] is None
+
+
+def test_per_creator_figures(api, story) -> None:
+    body = api.get(f"/api/v1/roi?{SEPT}").get_json()
+    assert (body["from"], body["to"]) == ("2026-09-01", "2026-09-30")
+    rows = {row["key"]: row for row in body["rows"]}
+    anna, ben = rows[story["anna"]], rows[story["ben"]]
+    assert anna["label"] == "Anna Lee"
+    assert (anna["orders"], anna["revenue"], anna["repeat_orders"], anna["repeat_revenue"]) == (1, "100.00", 1, "40.00")
+    assert (anna["cost"], anna["roas"], anna["roi"], anna["roi_with_repeat"]) == ("50.00", 2.0, 1.0, 1.8)
+    assert (anna["repeat_customers"], anna["repeat_purchase_rate"], anna["clv_historical"]) == (1, 1.0, "140.00")
+    assert (anna["impressions"], anna["engagements"], anna["engagement_rate"]) == (30000, 400, round(400 / 15000, 4))
+    assert (ben["orders"], ben["revenue"], ben["clicks"], ben["conversion_rate"]) == (1, "30.00", 4, 0.25)
+    assert (ben["cost"], ben["roi"], ben["cac"]) == ("60.00", -0.5, "60.00")
+    # Shop-wide costs have no creator; the order with someone else's code counts nowhere.
+    assert rows[None]["cost"] == "10.00" and rows[None]["label"] == "Shop-wide (no creator)"
+    totals = body["totals"]
+    assert (totals["orders"], totals["revenue"], totals["repeat_revenue"], totals["cost"]) == (2, "130.00", "40.00", "120.00")
+    assert totals["roi_with_repeat"] == round((170 - 120) / 120, 4)
+    # EMV at the default rates: 30,000 impressions / 1000 × 5.00 + 330 likes × 0.10 + 40 comments
+    # × 0.50 + 15 shares × 1.00 + 15 saves × 0.75 = 229.25; Ben's 4 clicks × 0.50 add 2.00.
+    assert anna["emv"] == "229.25" and totals["emv"] == "231.25"
+
+
+def test_group_by_platform_and_campaign(api, story) -> None:
+    by_platform = {r["key"]: r for r in api.get(f"/api/v1/roi?{SEPT}&group_by=platform").get_json()["rows"]}
+    # Sales follow the creator's platform; a post counts where it was posted.
+    assert by_platform["instagram"]["revenue"] == "100.00" and by_platform["instagram"]["impressions"] == 20000
+    assert by_platform["youtube"]["revenue"] == "0.00" and by_platform["youtube"]["impressions"] == 10000
+    assert by_platform["tiktok"]["revenue"] == "30.00" and by_platform["instagram"]["label"] == "Instagram"
+    by_campaign = {r["key"]: r for r in api.get(f"/api/v1/roi?{SEPT}&group_by=campaign").get_json()["rows"]}
+    spring = by_campaign[story["spring"]]
+    assert (spring["label"], spring["revenue"], spring["cost"]) == ("Spring", "100.00", "60.00")
+    assert (by_campaign[None]["label"], by_campaign[None]["cost"]) == ("No campaign", "60.00")
+
+
+def test_group_by_content_type_allocates_sales_by_engagement_and_adds_up(api, story) -> None:
+    body = api.get(f"/api/v1/roi?{SEPT}&group_by=content_type").get_json()
+    rows = {r["key"]: r for r in body["rows"]}
+    # Anna's posts: reel 300 engagements, video 100: her 100.00 + 40.00 and 50.00 cost split 3:1.
+    assert (rows["reel"]["revenue"], rows["reel"]["repeat_revenue"], rows["reel"]["cost"]) == ("75.00", "30.00", "37.50")
+    assert (rows["video"]["revenue"], rows["video"]["cost"]) == ("25.00", "12.50")
+    assert rows["reel"]["orders"] + rows["video"]["orders"] == 1
+    # Ben posted nothing: his figures and the shop-wide cost stay unallocated.
+    assert (rows[None]["revenue"], rows[None]["cost"], rows[None]["clicks"]) == ("30.00", "70.00", 4)
+    for name in ("revenue", "repeat_revenue", "cost"):
+        assert sum(Decimal(r[name]) for r in body["rows"]) == Decimal(body["totals"][name])
+    for name in ("orders", "clicks", "impressions", "new_customers"):
+        assert sum(r[name] for r in body["rows"]) == body["totals"][name]
+
+
+def test_filters_and_date_range(api, story) -> None:
+    only_spring = api.get(f"/api/v1/roi?{SEPT}&campaign_id={story['spring']}").get_json()
+    assert {r["key"] for r in only_spring["rows"]} == {story["anna"], None}
+    assert only_spring["totals"]["cost"] == "60.00"
+    tiktok = api.get(f"/api/v1/roi?{SEPT}&platform=tiktok").get_json()
+    assert [r["key"] for r in tiktok["rows"]] == [story["ben"]]
+    august = api.get("/api/v1/roi?from=2026-08-01&to=2026-08-31").get_json()
+    assert august["totals"]["revenue"] == "999.00"
+    one_day = api.get("/api/v1/roi?from=2026-09-15&to=2026-09-15").get_json()
+    assert (one_day["totals"]["repeat_revenue"], one_day["totals"]["revenue"]) == ("40.00", "0.00")
+
+
+@pytest.mark.parametrize("query, field", [
+    ("group_by=creator", "group_by"),
+    ("from=2026-09-30&to=2026-09-01", "to"),
+    ("from=yesterday", "from"),
+    ("from=2020-01-01&to=2026-01-01", "to"),
+    ("platform=myspace", "platform"),
+    ("campaign_id=abc", "campaign_id"),
+])
+def test_invalid_queries_answer_422_naming_the_field(api, query, field) -> None:
+    response = api.get(f"/api/v1/roi?{query}")
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+
+
+def test_without_a_session_token_401(client) -> None:
+    response = client.get("/api/v1/roi")
+    assert response.status_code == 401
+    assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+
+
+def test_another_shop_sees_none_of_it(story, other_api) -> None:
+    body = other_api.get(f"/api/v1/roi?{SEPT}").get_json()
+    assert body["rows"] == [] and body["totals"]["revenue"] == "0.00"
+
+
+def test_csv_export(api, runtime, story) -> None:
+    make_creator(runtime, story["shop_id"], "evil", name="=HYPERLINK(\"http://x\")", codes=("EVIL",))
+    deliver(runtime, SHOP, "orders/create", order_payload(placed_at=T0, codes=("EVIL",), net="1.00"))
+    response = api.get(f"/api/v1/roi.csv?{SEPT}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    header, rows, total = table[0], table[1:-1], table[-1]
+    assert header[:4] == ["influencer", "label", "cost", "orders"]
+    by_label = {row[1]: dict(zip(header, row)) for row in rows}
+    assert by_label["Anna Lee"]["revenue"] == "100.00" and by_label["Anna Lee"]["roi"] == "1.0"
+    assert by_label["'=HYPERLINK(\"http://x\")"]["revenue"] == "1.00"
+    assert (by_label["Shop-wide (no creator)"]["roas"], by_label["Shop-wide (no creator)"]["cac"]) == ("0.0", "")
+    assert total[:2] == ["total", "Total"] and dict(zip(header, total))["revenue"] == "131.00"
+
+
+def test_order_attribution_shows_the_evidence(api, runtime, story) -> None:
+    listed = api.get(f"/api/v1/orders?shopify_id={story['orders']['a2']['id']}").get_json()["orders"]
+    assert len(listed) == 1 and listed[0]["name"] == "#2002"
+    body = api.get(f"/api/v1/orders/{listed[0]['order_id']}/attribution").get_json()
+    assert (body["kind"], body["rule"], body["counted"], body["net"]) == ("repeat", "repeat", True, "40.00")
+    assert body["influencer"] == {"id": story["anna"], "name": "Anna Lee", "handle": "anna.lee"}
+    assert body["summary"] == "repeat of #2001"
+    assert body["evidence"][0]["rule"] == "repeat"
+    first = api.get(f"/api/v1/orders?shopify_id={story['orders']['a1']['id']}").get_json()["orders"][0]
+    assert first["summary"] == "code ANNA15"
+    stray = api.get(f"/api/v1/orders?shopify_id={story['orders']['none']['id']}").get_json()["orders"][0]
+    body = api.get(f"/api/v1/orders/{stray['order_id']}/attribution").get_json()
+    assert (body["influencer"], body["counted"]) == (None, False)
+    assert body["evidence"][0]["reason"] == "code does not belong to a creator"
+    assert body["summary"] == "not attributed: code does not belong to a creator"
+
+
+def test_order_attribution_of_another_shop_is_404(story, api, other_api) -> None:
+    listed = api.get("/api/v1/orders?limit=1").get_json()["orders"]
+    assert other_api.get(f"/api/v1/orders/{listed[0]['order_id']}/attribution").status_code == 404
+    assert api.get("/api/v1/orders/999999/attribution").status_code == 404
+    assert other_api.get(f"/api/v1/orders?shopify_id={story['orders']['a1']['id']}").get_json() == {"orders": []}
+
+
+# --- the reads the dashboard uses ---------------------------------------------------------
+
+
+def test_dashboard_reads(app, runtime, story) -> None:
+    with app.app_context(), runtime.db.session() as s:
+        shop = s.get(Shop, story["shop_id"])
+        series = reports.timeseries(s, shop, date_from=date(2026, 9, 9), date_to=date(2026, 9, 16))
+        assert [d["day"] for d in series] == [date(2026, 9, 9) + timedelta(days=n) for n in range(8)]
+        by_day = {d["day"]: d for d in series}
+        assert (by_day[date(2026, 9, 10)]["revenue"], by_day[date(2026, 9, 10)]["orders"]) == (Decimal("130.00"), 2)
+        assert by_day[date(2026, 9, 15)]["repeat_revenue"] == Decimal("40.00")
+        orders = reports.creator_orders(s, shop, story["anna"])
+        assert [(o["name"], o["summary"]) for o in orders] == [
+            ("#2002", "repeat of #2001"), ("#2001", "code ANNA15"), ("#1999", "code ANNA15")]
+        ben_orders = reports.creator_orders(s, shop, story["ben"])
+        assert ben_orders[0]["summary"] == "click 1 hour before"
+        clv = reports.creator_clv(s, shop, story["anna"])
+        # All time: 100 + 40 + 999 over two customers. Two customers are too few to fit a model.
+        assert clv == {"historical": Decimal("569.50"), "predicted": None, "horizon_months": 12, "customers": 2}
+        assert reports.default_range(shop, today=date(2026, 10, 1)) == (date(2026, 8, 20), date(2026, 10, 1))
+
+
+def test_refund_after_the_report_corrects_it(api, runtime, story) -> None:
+    deliver(runtime, SHOP, "refunds/create", refund_payload(story["orders"]["b1"]["id"], "10.00"))
+    rows = {r["key"]: r for r in api.get(f"/api/v1/roi?{SEPT}").get_json()["rows"]}
+    assert rows[story["ben"]]["revenue"] == "20.00"
