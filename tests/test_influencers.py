@@ -176,3 +176,31 @@ def test_campaign_crud(api, db_session):
     db_session.expire_all()
     assert db_session.get(Influencer, creator["id"]).campaign_id is None
     assert api.get(f"/api/v1/influencers/{creator['id']}").get_json()["campaign"] is None
+
+
+def test_rising_creators_sort_by_follower_growth_over_30_days(api, db_session):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from models import utcnow
+
+    steady = make_influencer(api, name="Steady", followers=10000)
+    rising = make_influencer(api, name="Rising", followers=1000)
+    from_zero = make_influencer(api, name="From Zero", followers=0)
+    db_session.execute(update(FollowerSnapshot).values(recorded_at=utcnow() - timedelta(days=40)))
+    db_session.commit()
+    newcomer = make_influencer(api, name="Newcomer", followers=500)
+    api.patch(f"/api/v1/influencers/{steady['id']}", json={"followers": 11000})
+    api.patch(f"/api/v1/influencers/{rising['id']}", json={"followers": 1200})
+    api.patch(f"/api/v1/influencers/{rising['id']}", json={"followers": 1500})
+    api.patch(f"/api/v1/influencers/{from_zero['id']}", json={"followers": 100})
+
+    listed = api.get("/api/v1/influencers?sort=rising").get_json()["influencers"]
+    assert [(i["name"], i["followers_change_30d"], i["followers_growth_30d"]) for i in listed] == [
+        ("Rising", 500, 0.5), ("Steady", 1000, 0.1), ("Newcomer", 0, 0.0), ("From Zero", 100, None)]
+    one = api.get(f"/api/v1/influencers/{rising['id']}").get_json()
+    assert (one["followers_change_30d"], one["followers_growth_30d"]) == (500, 0.5)
+    assert [h["followers"] for h in one["followers_history"]] == [1000, 1200, 1500]
+    assert newcomer["followers_growth_30d"] == 0.0
+    assert api.get("/api/v1/influencers?sort=loudest").status_code == 422

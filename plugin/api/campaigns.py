@@ -6,7 +6,8 @@ from typing import Any
 from flask import jsonify
 from sqlalchemy import func, select
 
-from models import Campaign, Influencer
+from models import Campaign, Cost, Influencer
+from plugin.activity import activity_changed
 from plugin.api import bp, json_body
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
@@ -101,6 +102,12 @@ def delete_campaign(campaign_id: int) -> Any:
     """Delete a campaign; its creators and costs stay, without a campaign."""
     campaign = get_owned(Campaign, campaign_id)
     db = session()
+    # Cost rollups are kept per campaign: refresh the cells whose costs lose theirs.
+    cells = {(influencer_id, day) for influencer_id, day in db.execute(
+        select(Cost.influencer_id, Cost.incurred_on).where(
+            Cost.shop_id == current_shop().id, Cost.campaign_id == campaign.id))}
     db.delete(campaign)
+    db.flush()
+    activity_changed(db, current_shop().id, cells)
     db.commit()
     return "", 204

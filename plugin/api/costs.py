@@ -116,7 +116,7 @@ def get_cost(cost_id: int) -> Any:
 
 
 @bp.patch("/costs/<int:cost_id>")
-@documented(body=CostInputSchema, response=CostSchema)
+@documented(body=CostInputSchema(partial=True), response=CostSchema)
 def update_cost(cost_id: int) -> Any:
     """Change a cost entry (any field; management time is re-priced)."""
     cost = get_owned(Cost, cost_id)

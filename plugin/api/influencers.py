@@ -1,10 +1,12 @@
 """Creators (influencers): /api/v1/influencers. DELETE archives; followers history is kept."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import jsonify, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from models import FollowerSnapshot, Influencer, utcnow
 from plugin.api import bp, json_body
@@ -21,7 +23,33 @@ from plugin.schemas.registry import (
 )
 
 
-def influencer_dict(influencer: Influencer, history: list[FollowerSnapshot] | None = None) -> dict[str, Any]:
+GROWTH_WINDOW = timedelta(days=30)
+
+
+def follower_growth(influencer_ids: list[int], current: dict[int, int]) -> dict[int, tuple[int, float | None]]:
+    """(change, growth) of followers over the last 30 days, from the history: the baseline is
+    the count in force 30 days ago, or the first one recorded for a newer creator."""
+    if not influencer_ids:
+        return {}
+    cutoff = utcnow() - GROWTH_WINDOW
+    baseline: dict[int, int] = {}
+    for snapshot in session().scalars(
+            select(FollowerSnapshot).where(FollowerSnapshot.influencer_id.in_(influencer_ids))
+            .order_by(FollowerSnapshot.recorded_at, FollowerSnapshot.id)):
+        if snapshot.recorded_at <= cutoff or snapshot.influencer_id not in baseline:
+            baseline[snapshot.influencer_id] = snapshot.followers
+    growth = {}
+    for influencer_id in influencer_ids:
+        base = baseline.get(influencer_id, current[influencer_id])
+        change = current[influencer_id] - base
+        growth[influencer_id] = (change, change / base if base else None)
+    return growth
+
+
+def influencer_dict(influencer: Influencer, history: list[FollowerSnapshot] | None = None,
+                    growth: tuple[int, float | None] | None = None) -> dict[str, Any]:
+    if growth is None:
+        growth = follower_growth([influencer.id], {influencer.id: influencer.followers})[influencer.id]
     data = {
         "id": influencer.id, "name": influencer.name, "handle": influencer.handle,
         "platform": influencer.platform, "followers": influencer.followers, "email": influencer.email,
@@ -30,6 +58,7 @@ def influencer_dict(influencer: Influencer, history: list[FollowerSnapshot] | No
         "commission_rate": influencer.commission_rate,
         "archived": influencer.archived_at is not None, "archived_at": influencer.archived_at,
         "created_at": influencer.created_at, "updated_at": influencer.updated_at,
+        "followers_change_30d": growth[0], "followers_growth_30d": growth[1],
     }
     if history is not None:
         data["followers_history"] = [{"followers": s.followers, "recorded_at": s.recorded_at} for s in history]
@@ -98,8 +127,12 @@ def list_influencers() -> Any:
         query = query.where(Influencer.campaign_id == args["campaign_id"])
     if "platform" in args:
         query = query.where(Influencer.platform == args["platform"])
-    influencers = session().scalars(query).all()
-    return jsonify(InfluencerListSchema().dump({"influencers": [influencer_dict(i) for i in influencers]}))
+    influencers = list(session().scalars(query.options(selectinload(Influencer.campaign))).all())
+    growth = follower_growth([i.id for i in influencers], {i.id: i.followers for i in influencers})
+    if args["sort"] == "rising":
+        influencers.sort(key=lambda i: (growth[i.id][1] is None, -(growth[i.id][1] or 0), -growth[i.id][0]))
+    return jsonify(InfluencerListSchema().dump(
+        {"influencers": [influencer_dict(i, growth=growth[i.id]) for i in influencers]}))
 
 
 @bp.get("/influencers/<int:influencer_id>")
@@ -111,7 +144,7 @@ def get_influencer(influencer_id: int) -> Any:
 
 
 @bp.patch("/influencers/<int:influencer_id>")
-@documented(body=InfluencerUpdateSchema, response=InfluencerSchema, errors=(409,))
+@documented(body=InfluencerUpdateSchema(partial=True), response=InfluencerSchema, errors=(409,))
 def update_influencer(influencer_id: int) -> Any:
     """Change a creator; a new follower count is added to their history."""
     influencer = get_owned(Influencer, influencer_id)

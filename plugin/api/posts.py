@@ -116,7 +116,7 @@ def get_post(post_id: int) -> Any:
 
 
 @bp.patch("/posts/<int:post_id>")
-@documented(body=PostInputSchema, response=PostSchema, errors=(409,))
+@documented(body=PostInputSchema(partial=True), response=PostSchema, errors=(409,))
 def update_post(post_id: int) -> Any:
     """Change a post (e.g. its figures a week later)."""
     post = get_owned(Post, post_id)

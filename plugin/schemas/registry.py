@@ -99,6 +99,9 @@ class InfluencerSchema(Schema):
     archived_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    followers_change_30d = fields.Integer(metadata={"description": "followers gained over 30 days"})
+    followers_growth_30d = fields.Float(allow_none=True, metadata={
+        "description": "that gain as a fraction of the count 30 days ago (null when it was 0)"})
     followers_history = fields.List(fields.Nested(FollowerSnapshotSchema),
                                     metadata={"description": "on GET of one creator: every change, oldest first"})
 
@@ -112,6 +115,8 @@ class InfluencerQuerySchema(Schema):
                              metadata={"description": "false (default): active only; true: archived only; all"})
     campaign_id = fields.Integer()
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
+    sort = fields.String(load_default="name", validate=validate.OneOf(("name", "rising")),
+                         metadata={"description": "name, or rising: fastest follower growth over 30 days first"})
 
 
 class CampaignInputSchema(Schema):
