@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Influencer, Post
@@ -235,7 +236,9 @@ def import_posts() -> Any:
     creators, schema = _Creators(), PostInputSchema()
     posts: list[Post] = []
     errors: list[dict[str, Any]] = []
-    seen: set[tuple[int, str]] = set()
+    # Posts already recorded, and those earlier in this file, by (creator, url).
+    seen: set[tuple[int, str]] = {(influencer_id, url) for influencer_id, url in session().execute(
+        select(Post.influencer_id, Post.url).where(Post.shop_id == current_shop().id, Post.url.is_not(None)))}
     try:
         for row in reader:
             line = reader.line_num
@@ -250,7 +253,7 @@ def import_posts() -> Any:
                 values["influencer_id"] = influencer.id
                 data = schema.load(values)
                 key = (influencer.id, data.get("url") or "")
-                if data.get("url") and (key in seen or _already_recorded(influencer.id, data["url"])):
+                if data.get("url") and key in seen:
                     raise ValidationError({"url": ["this creator's post with this URL is already recorded"]})
             except ValidationError as exc:
                 messages = exc.messages if isinstance(exc.messages, dict) else {"_row": exc.messages}

@@ -150,7 +150,6 @@ class DiscountCodeInputSchema(Schema):
     starts_at = fields.AwareDateTime(default_timezone=timezone.utc)
     usage_limit = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
     once_per_customer = fields.Boolean()
-    redirect = StorePath(metadata={"description": "path the shareable link lands on (default /)"})
 
     @validates("code")
     def _code_shape(self, value: str, **_: Any) -> None:
