@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 from models.attribution import Attribution
+from models.compliance import DataExport
 from models.cost import COST_CATEGORIES, Cost
 from models.db import Base, Database, utcnow
 from models.influencer import PLATFORMS, Campaign, FollowerSnapshot, Influencer

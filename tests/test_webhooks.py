@@ -1,0 +1,263 @@
+"""POST /webhooks: what Shopify and an attacker see, and what lands in the inbox."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from conftest import API_SECRET, OTHER_SHOP, SHOP, fixture_delivery, webhook_headers
+from models import WebhookEvent
+from pipeline_helpers import (
+    ORDER_1001,
+    closed_port_url,
+    count,
+    deliver,
+    deliver_fixture,
+    events,
+    fixture_text,
+    hanging_redis,
+    install,
+    order,
+    sweep_now,
+)
+from plugin import create_app
+
+
+@pytest.fixture
+def shop_id(runtime):  # type: ignore[no-untyped-def]
+    return install(runtime)
+
+
+def test_a_delivery_is_stored_with_its_headers_and_processed(client, runtime, shop_id, db_session, run_jobs):
+    body, headers = fixture_delivery("orders_create_code.json")
+
+    response = client.post("/webhooks", data=body, headers=headers)
+
+    assert response.status_code == 200
+    (event,) = events(db_session)
+    assert (event.shop_domain, event.shop_id, event.topic) == (SHOP, shop_id, "orders/create")
+    assert event.webhook_id == "74f8fe4c-b759-4c1b-a3a6-84e54fd70c62"
+    assert event.event_id == "41d28743-b3d5-4c5f-9df0-0efcf125a5f8"
+    assert event.api_version == "2026-10"
+    assert event.triggered_at == datetime(2026, 10, 14, 14, 32, 10, 184224, tzinfo=timezone.utc)
+    assert event.body.encode() == body
+    run_jobs()
+    assert events(db_session)[0].status == "processed"
+    assert order(db_session, ORDER_1001).net_sales == Decimal("95.91")
+
+
+def test_a_wrong_hmac_is_refused_and_nothing_is_stored(client, shop_id, db_session):
+    body, headers = fixture_delivery("orders_create_code.json")
+    forged = dict(headers, **{"X-Shopify-Hmac-Sha256": webhook_headers("orders/create", body, secret="guess")[
+        "X-Shopify-Hmac-Sha256"]})
+    tampered = body.replace(b'"95.91"', b'"9591.00"')
+
+    assert client.post("/webhooks", data=body, headers=forged).status_code == 401
+    assert client.post("/webhooks", data=tampered, headers=headers).status_code == 401
+    response = client.post("/webhooks", data=body, headers=dict(headers, **{"X-Shopify-Hmac-Sha256": "bm9wZQ=="}))
+    assert response.status_code == 401
+    assert "hmac" in response.get_json()["errors"]
+    assert count(db_session, WebhookEvent) == 0
+
+
+def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):  # type: ignore[no-untyped-def]
+    rotated = create_app({**app_config, "SHOPIFY_API_SECRET": "the-new-secret",
+                          "SHOPIFY_OLD_API_SECRET": API_SECRET})
+    try:
+        install(rotated.extensions["creator_roi"])
+        client = rotated.test_client()
+        signed_with_new = deliver(client, "orders/create", fixture_text("orders_create_link.json"),
+                                  secret="the-new-secret")
+        signed_with_old = deliver_fixture(client, "orders_create_code.json")
+        signed_with_neither = deliver(client, "orders/create", "{}", secret="another-secret")
+    finally:
+        rotated.extensions["creator_roi"].db.dispose()
+
+    assert (signed_with_new.status_code, signed_with_old.status_code) == (200, 200)
+    assert signed_with_neither.status_code == 401
+    assert count(db_session, WebhookEvent) == 2
+
+
+@pytest.mark.parametrize("header", ["X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain",
+                                    "X-Shopify-Webhook-Id"])
+def test_a_missing_header_is_a_bad_request(client, shop_id, db_session, header):
+    body, headers = fixture_delivery("orders_create_code.json")
+    del headers[header]
+
+    response = client.post("/webhooks", data=body, headers=headers)
+
+    assert response.status_code == 400
+    assert response.get_json()["errors"]
+    assert count(db_session, WebhookEvent) == 0
+
+
+def test_a_shop_header_that_is_not_a_shop_domain_is_a_bad_request(client, shop_id, db_session):
+    response = deliver(client, "orders/create", fixture_text("orders_create_code.json"), shop="evil.example.com")
+
+    assert response.status_code == 400
+    assert count(db_session, WebhookEvent) == 0
+
+
+@pytest.mark.parametrize("body", [b'{"id": 6012345678901,', b"[1, 2, 3]", b"\xff\xfe{}"])
+def test_malformed_json_with_a_valid_hmac_is_a_logged_bad_request(client, shop_id, db_session, caplog, body):
+    caplog.set_level(logging.WARNING, logger="creator_roi.webhooks")
+
+    response = deliver(client, "orders/create", body)
+
+    assert response.status_code == 400
+    assert "body" in response.get_json()["errors"]
+    assert count(db_session, WebhookEvent) == 0
+    assert any("event=webhook_rejected status=400" in r.getMessage() and f"shop={SHOP}" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_an_unknown_topic_is_stored_and_ignored(client, api, db_session, run_jobs):
+    response = deliver(client, "products/update", {"id": 632910392, "title": "IPod Nano - 8GB"})
+    run_jobs()
+
+    assert response.status_code == 200
+    (event,) = events(db_session)
+    assert (event.topic, event.status) == ("products/update", "ignored")
+    assert api.get("/api/v1/sync").get_json()["processed"] == 1
+
+
+def test_a_redelivery_answers_200_and_schedules_nothing(client, runtime, shop_id, db_session, run_jobs, caplog):
+    caplog.set_level(logging.INFO)
+    first = deliver_fixture(client, "orders_create_code.json")
+    run_jobs()
+    caplog.clear()
+
+    again = deliver_fixture(client, "orders_create_code.json")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.get_json()["status"] == "duplicate"
+    assert count(db_session, WebhookEvent) == 1
+    if runtime.redis_url:
+        from worker.queue import rq_queue
+
+        assert rq_queue(runtime).count == 0
+    assert not [r for r in caplog.records if "event=drain_done" in r.getMessage()]
+
+
+def test_ten_concurrent_copies_of_one_delivery_make_one_event_and_one_order(app, runtime, shop_id, db_session,
+                                                                           run_jobs):
+    body, headers = fixture_delivery("orders_create_code.json")
+    statuses: list[int] = []
+    start = threading.Barrier(10)
+
+    def post() -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(client.post("/webhooks", data=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run_jobs()
+
+    assert statuses == [200] * 10
+    assert count(db_session, WebhookEvent) == 1
+    from models import Order
+
+    assert count(db_session, Order) == 1
+    assert order(db_session, ORDER_1001).net_sales == Decimal("95.91")
+
+
+def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropped(client, runtime, db_session,
+                                                                                  caplog):
+    caplog.set_level(logging.INFO, logger="creator_roi.webhooks")
+    unknown = deliver_fixture(client, "orders_create_code.json")
+    install(runtime, OTHER_SHOP)
+    with runtime.db.session() as session:
+        from worker.installation import find_shop, mark_uninstalled
+
+        mark_uninstalled(session, find_shop(session, OTHER_SHOP))
+    uninstalled = deliver(client, "orders/create", fixture_text("orders_create_link.json"), shop=OTHER_SHOP)
+
+    assert (unknown.status_code, uninstalled.status_code) == (200, 200)
+    assert unknown.get_json()["status"] == uninstalled.get_json()["status"] == "dropped"
+    assert count(db_session, WebhookEvent) == 0
+    assert any("event=webhook_dropped reason=unknown_shop" in r.getMessage() for r in caplog.records)
+    assert any("event=webhook_dropped reason=uninstalled" in r.getMessage() for r in caplog.records)
+
+
+def test_compliance_topics_are_kept_even_for_an_unknown_shop(client, db_session, run_jobs):
+    for name in ("customers_data_request.json", "customers_redact.json"):
+        assert deliver_fixture(client, name).status_code == 200
+    run_jobs()
+
+    stored = events(db_session)
+    assert [(e.topic, e.shop_id, e.status) for e in stored] == [
+        ("customers/data_request", None, "processed"), ("customers/redact", None, "processed")]
+
+    assert deliver_fixture(client, "shop_redact.json").status_code == 200
+    run_jobs()
+
+    # shop/redact erases the shop's inbox too, and keeps only its own (id-only) record.
+    assert [(e.topic, e.status) for e in events(db_session)] == [("shop/redact", "processed")]
+
+
+def test_a_body_naming_another_shop_is_refused(client, shop_id, db_session, caplog):
+    caplog.set_level(logging.WARNING, logger="creator_roi.webhooks")
+    body = json.loads(fixture_text("app_uninstalled.json"))
+    body["myshopify_domain"] = OTHER_SHOP
+
+    response = deliver(client, "app/uninstalled", body)
+
+    assert response.status_code == 401
+    assert count(db_session, WebhookEvent) == 0
+    assert any("reason=body_names_another_shop" in r.getMessage() for r in caplog.records)
+
+
+def test_a_placeholder_shop_in_a_compliance_body_is_not_another_shop(client, shop_id, db_session, run_jobs):
+    body = {"shop_id": 954889, "shop_domain": "{shop}.myshopify.com"}
+
+    response = deliver(client, "shop/redact", body)
+    run_jobs()
+
+    assert response.status_code == 200
+    assert events(db_session)[0].status in ("processed", "ignored")
+
+
+@pytest.mark.parametrize("broken", ["hangs", "refuses"])
+def test_with_redis_broken_the_webhook_answers_fast_and_the_sweep_processes_it(app_config, runtime, db_session,
+                                                                              run_jobs, broken):
+    install(runtime)
+    with hanging_redis() as hanging_url:
+        url = hanging_url if broken == "hangs" else closed_port_url()
+        degraded = create_app({**app_config, "REDIS_URL": url})
+        client = degraded.test_client()
+        timings = []
+        try:
+            for name in ("orders_create_code.json", "refunds_create_partial.json", "orders_create_link.json"):
+                started = time.monotonic()
+                response = deliver_fixture(client, name)
+                timings.append(time.monotonic() - started)
+                assert response.status_code == 200
+        finally:
+            degraded.extensions["creator_roi"].db.dispose()
+
+    assert max(timings) < 3.0, timings
+    assert [e.status for e in events(db_session)] == ["pending"] * 3
+
+    result = sweep_now(runtime, run_jobs)
+
+    assert result["shops_due"] == 1
+    assert [e.status for e in events(db_session)] == ["processed"] * 3
+    assert order(db_session, ORDER_1001).net_sales == Decimal("59.02")
+
+
+def test_a_body_over_the_size_limit_is_refused(client, shop_id, db_session):
+    body = b'{"id": 1, "note": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+
+    response = deliver(client, "orders/create", body)
+
+    assert response.status_code == 413
+    assert count(db_session, WebhookEvent) == 0

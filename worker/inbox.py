@@ -1,0 +1,329 @@
+"""The webhook inbox: scheduling drains, draining a shop's events in batches, the sweeper.
+
+DESIGN.md "Data flow": the webhook schedules a drain only when none is waiting
+for the shop (`SET NX` on a per-shop key, cleared when the drain starts); a
+drain claims pending events oldest first in batches (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL; SQLite has one writer and takes it up front) and processes each
+in its own savepoint, all in the batch's transaction. A worker that dies
+mid-batch therefore leaves its events pending, and the sweeper schedules them
+again: every event that got a 2xx is processed, once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exc as sa_exc, or_, select
+from sqlalchemy.orm import Session
+
+from models import Database, Shop, WebhookEvent, utcnow
+from models.webhook import FAILED, IGNORED, PENDING, PROCESSED
+from worker import processing
+from worker.processing import PayloadError
+from worker.queue import enqueue, rq_queue
+from worker.runtime import Runtime, current
+from worker.shopify_admin import ShopifyUnavailable
+
+log = logging.getLogger("creator_roi.inbox")
+
+DRAIN_KEY = "creator-roi:drain:{shop}"
+# Long enough for a drain to wait its turn in the queue; short enough that a key whose
+# job was lost (Redis flushed, enqueue failed half-way) stops blocking within a minute.
+DRAIN_KEY_TTL = 60
+DRAIN_JOB_TIMEOUT = 600
+# A drain hands over to a fresh job after this long, so one shop never holds a worker.
+DRAIN_TIME_BUDGET = 120.0
+BATCH_SIZE = {"postgresql": 200, "sqlite": 25}
+MAX_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+SWEEP_KEY = "creator-roi:sweep-scheduled"
+
+
+# --- database in a job ---------------------------------------------------------------
+
+_engine_pids: dict[int, int] = {}
+
+
+def job_database(rt: Runtime) -> Database:
+    """The runtime's database, safe in a forked RQ work horse: connections opened by the
+    parent process are never reused in the child (SQLAlchemy's multiprocessing recipe)."""
+    db = rt.db
+    pid = os.getpid()
+    if _engine_pids.setdefault(id(db.engine), pid) != pid:
+        db.engine.dispose(close=False)
+        _engine_pids[id(db.engine)] = pid
+    return db
+
+
+@contextmanager
+def write_session(db: Database) -> Iterator[Session]:
+    """A unit of work that writes. On SQLite it takes the write lock first (BEGIN IMMEDIATE),
+    so two drains never read the same pending rows; PostgreSQL locks rows as it claims them."""
+    session = db.sessionmaker()
+    try:
+        if db.is_sqlite:
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def current_job_id() -> str:
+    try:
+        from rq import get_current_job
+
+        job = get_current_job()
+    except Exception:  # outside a worker
+        job = None
+    return job.id if job is not None else "inline"
+
+
+# --- scheduling -------------------------------------------------------------------------
+
+
+def drain_key(shop_domain: str) -> str:
+    return DRAIN_KEY.format(shop=shop_domain)
+
+
+def schedule_drain(rt: Runtime, shop_domain: str) -> bool:
+    """Make sure a drain of the shop's inbox is waiting; False when one already was.
+
+    Without Redis the drain runs now, in this process. Redis errors propagate: the
+    caller's events stay pending and the sweeper schedules them later.
+    """
+    if not rt.redis_url:
+        enqueue(rt, drain_inbox, shop_domain)
+        return True
+    if not rt.redis().set(drain_key(shop_domain), "1", nx=True, ex=DRAIN_KEY_TTL):
+        return False
+    enqueue(rt, drain_inbox, shop_domain, job_timeout=DRAIN_JOB_TIMEOUT,
+            description=f"drain_inbox shop={shop_domain}")
+    return True
+
+
+def _due(now: datetime) -> Any:
+    return or_(WebhookEvent.status == PENDING,
+               and_(WebhookEvent.status == FAILED, WebhookEvent.next_attempt_at <= now))
+
+
+def sweep(rt: Runtime | None = None) -> dict[str, int]:
+    """Schedule a drain for every shop with events left pending or failed and due a retry."""
+    rt = rt or current()
+    db = job_database(rt)
+    with db.session() as session:
+        shops = list(session.scalars(
+            select(WebhookEvent.shop_domain).where(_due(utcnow())).distinct().order_by(WebhookEvent.shop_domain)
+        ))
+    scheduled = sum(1 for shop in shops if schedule_drain(rt, shop))
+    log.info("event=sweep job_id=%s shops_due=%d drains_scheduled=%d", current_job_id(), len(shops), scheduled)
+    return {"shops_due": len(shops), "drains_scheduled": scheduled}
+
+
+def schedule_sweep(rt: Runtime, interval: int, delay: int | None = None) -> bool:
+    """Keep one self-renewing chain of sweep jobs (run by the worker's scheduler)."""
+    if not rt.redis().set(SWEEP_KEY, "1", nx=True, ex=interval * 2 + 60):
+        return False
+    rq_queue(rt).enqueue_in(timedelta(seconds=interval if delay is None else delay), sweep_job, interval,
+                            job_timeout=DRAIN_JOB_TIMEOUT)
+    return True
+
+
+def sweep_job(interval: int | None = None) -> dict[str, int]:
+    rt = current()
+    try:
+        return sweep(rt)
+    finally:
+        if interval and rt.redis_url:
+            rt.redis().delete(SWEEP_KEY)
+            schedule_sweep(rt, interval)
+
+
+# --- draining ---------------------------------------------------------------------------
+
+
+@dataclass
+class DrainResult:
+    shop: str
+    batches: int = 0
+    processed: int = 0
+    ignored: int = 0
+    failed: int = 0
+
+    def add(self, status: str) -> None:
+        if status == PROCESSED:
+            self.processed += 1
+        elif status == IGNORED:
+            self.ignored += 1
+        else:
+            self.failed += 1
+
+
+def claim_batch(session: Session, shop_domain: str, size: int) -> list[WebhookEvent]:
+    """The oldest due events of the shop that no other drain holds, locked until commit."""
+    base = select(WebhookEvent).where(WebhookEvent.shop_domain == shop_domain)
+    events = list(session.scalars(
+        base.where(WebhookEvent.status == PENDING).order_by(WebhookEvent.id).limit(size)
+        .with_for_update(skip_locked=True)
+    ))
+    if len(events) < size:
+        events += session.scalars(
+            base.where(WebhookEvent.status == FAILED, WebhookEvent.next_attempt_at <= utcnow())
+            .order_by(WebhookEvent.id).limit(size - len(events)).with_for_update(skip_locked=True)
+        )
+    return events
+
+
+def drain_inbox(shop: str | int) -> dict[str, Any]:
+    """Process the shop's due events, batch after batch, until none is left (RQ job)."""
+    rt = current()
+    db = job_database(rt)
+    shop_domain = shop if isinstance(shop, str) else _domain_of(db, shop)
+    job_id = current_job_id()
+    if rt.redis_url:
+        try:  # from now on an arriving event schedules the next drain
+            rt.redis().delete(drain_key(shop_domain))
+        except Exception as exc:
+            log.warning("event=drain_key_not_cleared shop=%s job_id=%s error=%s", shop_domain, job_id,
+                        type(exc).__name__)
+    size = BATCH_SIZE.get(db.engine.dialect.name, 50)
+    result = DrainResult(shop_domain)
+    started = time.monotonic()
+    while True:
+        with write_session(db) as session:
+            events = claim_batch(session, shop_domain, size)
+            if not events:
+                break
+            if len(events) == size and rt.redis_url:
+                _schedule_helper(rt, shop_domain, job_id)
+            result.batches += 1
+            for event in events:
+                outcome = run_event(session, event, job_id)
+                result.add(event.status)
+                if outcome is not None and outcome.stop_batch:
+                    break
+        if rt.redis_url and time.monotonic() - started > DRAIN_TIME_BUDGET:
+            _schedule_helper(rt, shop_domain, job_id)
+            break
+    log.info("event=drain_done shop=%s job_id=%s batches=%d processed=%d ignored=%d failed=%d seconds=%.3f",
+             shop_domain, job_id, result.batches, result.processed, result.ignored, result.failed,
+             time.monotonic() - started)
+    return {"shop": shop_domain, "batches": result.batches, "processed": result.processed,
+            "ignored": result.ignored, "failed": result.failed}
+
+
+def _schedule_helper(rt: Runtime, shop_domain: str, job_id: str) -> None:
+    """More than a batch is waiting: let another worker share the shop (best effort)."""
+    try:
+        schedule_drain(rt, shop_domain)
+    except Exception as exc:
+        log.warning("event=drain_not_scheduled shop=%s job_id=%s error=%s", shop_domain, job_id,
+                    type(exc).__name__)
+
+
+def _domain_of(db: Database, shop_id: int) -> str:
+    with db.session() as session:
+        domain = session.scalar(select(Shop.domain).where(Shop.id == shop_id))
+    if domain is None:
+        raise LookupError(f"no shop with id {shop_id}")
+    return domain
+
+
+def process_event(event_id: int) -> str:
+    """Process one inbox event now, whatever its status but processed (tests, retries, the CLI).
+
+    Returns the event's status afterwards, or "locked" / "missing".
+    """
+    rt = current()
+    db = job_database(rt)
+    with write_session(db) as session:
+        event = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True)
+        ).one_or_none()
+        if event is None:
+            return "locked" if session.get(WebhookEvent, event_id) is not None else "missing"
+        if event.status in (PROCESSED, IGNORED):
+            return event.status
+        run_event(session, event, current_job_id())
+        return event.status
+
+
+# --- one event --------------------------------------------------------------------------
+
+
+def _shop_of(session: Session, event: WebhookEvent) -> Shop | None:
+    if event.shop_id is not None:
+        shop = session.get(Shop, event.shop_id)
+        if shop is not None:
+            return shop
+    return session.scalar(select(Shop).where(Shop.domain == event.shop_domain))
+
+
+def run_event(session: Session, event: WebhookEvent, job_id: str) -> processing.Outcome | None:
+    """Apply one event in a savepoint of the caller's transaction and record the outcome.
+
+    A failure rolls back only this event's savepoint: it is marked failed with its reason
+    (and a retry time when retrying can help) and the batch goes on.
+    """
+    try:
+        with session.begin_nested():
+            outcome = processing.process(session, event, _shop_of(session, event))
+    except Exception as exc:
+        if not session.is_active:
+            raise  # the transaction itself is gone (connection lost): the batch stays pending
+        record_failure(event, exc, job_id)
+        return None
+    now = utcnow()
+    event.attempts = (event.attempts or 0) + 1
+    event.status = outcome.status
+    event.error = outcome.note if outcome.status == IGNORED else None
+    event.processed_at = now
+    event.next_attempt_at = None
+    if outcome.body is not None:
+        event.body = outcome.body
+    log.info("event=webhook_processed shop=%s topic=%s webhook_id=%s job_id=%s status=%s attempts=%d",
+             event.shop_domain, event.topic, event.webhook_id, job_id, event.status, event.attempts)
+    return outcome
+
+
+def error_text(exc: BaseException) -> str:
+    """A reason to keep and show, without the statement parameters a database error carries."""
+    if isinstance(exc, sa_exc.StatementError) and exc.orig is not None:
+        first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return f"{type(exc.orig).__name__}: {first_line}"[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def is_transient(exc: BaseException) -> bool:
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover
+        RedisError = ()  # type: ignore[assignment,misc]
+    return isinstance(exc, (sa_exc.OperationalError, ShopifyUnavailable, RedisError, TimeoutError, ConnectionError))
+
+
+def record_failure(event: WebhookEvent, exc: BaseException, job_id: str) -> None:
+    now = utcnow()
+    event.attempts = (event.attempts or 0) + 1
+    event.status = FAILED
+    event.error = error_text(exc)
+    event.processed_at = now
+    # A payload that lacks what we need fails the same way every time; anything else
+    # (database, Shopify, a bug fixed by the next deploy) is retried with backoff.
+    retry = not isinstance(exc, PayloadError) and event.attempts < MAX_ATTEMPTS
+    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (event.attempts - 1))
+    event.next_attempt_at = now + timedelta(seconds=delay) if retry else None
+    logger = log.warning if retry or isinstance(exc, PayloadError) else log.error
+    logger("event=webhook_failed shop=%s topic=%s webhook_id=%s job_id=%s attempts=%d retry_at=%s error=%s",
+           event.shop_domain, event.topic, event.webhook_id, job_id, event.attempts,
+           event.next_attempt_at.isoformat() if event.next_attempt_at else "never", event.error)
