@@ -36,6 +36,8 @@ def test_management_time_without_a_rate_uses_the_shops_hourly_rate(api):
     assert api.patch("/api/v1/shop/settings", json={"hourly_rate": "60.00"}).status_code == 200
     body = make_cost(api, category="management_time", hours="2.25", incurred_on="2026-09-02")
     assert (body["hourly_rate"], body["amount"]) == ("60.00", "135.00")
+    unpaid = make_cost(api, category="management_time", hours="5", hourly_rate="0", incurred_on="2026-09-02")
+    assert (unpaid["hourly_rate"], unpaid["amount"]) == ("0.00", "0.00")  # an explicit zero is kept
 
 
 def test_costs_per_creator_per_campaign_or_shop_wide(api):
@@ -269,3 +271,31 @@ def test_csv_import_refuses_other_media_types_bad_encoding_and_big_files(api, db
     assert db_session.scalar(select(func.count()).select_from(Post)) == 0
     ok = _import(api, "\ufeff" + header + good_row)  # a spreadsheet's BOM is fine
     assert ok.get_json() == {"created": 1, "errors": []}
+
+
+def test_costs_posts_and_clicks_reach_the_roi_report(api, client):
+    from datetime import date
+
+    creator = make_influencer(api, name="Maya", followers=20000)
+    today = date.today()
+    make_cost(api, amount="300", influencer_id=creator["id"], incurred_on=(today - timedelta(days=3)).isoformat())
+    make_cost(api, category="management_time", hours="2", hourly_rate="50", influencer_id=creator["id"],
+              incurred_on=(today - timedelta(days=2)).isoformat())
+    make_post(api, creator["id"], impressions=40000, likes=1000, comments=100, shares=50, saves=50)
+    link = api.post(f"/api/v1/influencers/{creator['id']}/links", json={}).get_json()
+    assert client.get(f"/r/{link['slug']}", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
+                      ).status_code == 302
+
+    window = f"from={(today - timedelta(days=10)).isoformat()}&to={(today + timedelta(days=1)).isoformat()}"
+    report = api.get(f"/api/v1/roi?group_by=influencer&{window}")
+    assert report.status_code == 200, report.get_json()
+    [row] = [r for r in report.get_json()["rows"] if r["label"] == "Maya"]
+    assert row["cost"] == "400.00"
+    assert row["impressions"] == 40000 and row["engagements"] == 1200
+    assert row["clicks"] == 1
+
+    cost_id = api.get(f"/api/v1/costs?influencer_id={creator['id']}").get_json()["costs"][0]["id"]
+    assert api.delete(f"/api/v1/costs/{cost_id}").status_code == 204
+    [row] = [r for r in api.get(f"/api/v1/roi?group_by=influencer&{window}").get_json()["rows"]
+             if r["label"] == "Maya"]
+    assert row["cost"] == "300.00"

@@ -306,3 +306,15 @@ def _rasterise_segno_svg(svg: str, width: int, height: int) -> Image.Image:
                         pixels[px, py] = 0
             x = end
     return image
+
+
+def test_qr_and_lists_accept_the_session_token_in_the_query(api, client):
+    from conftest import session_token
+
+    creator = make_influencer(api)
+    link = make_link(api, creator["id"])
+    response = client.get(f"{link['qr_svg_url']}?id_token={session_token()}")  # an <img src> cannot send headers
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    listed = client.get(f"/api/v1/influencers/{creator['id']}/links?id_token={session_token()}")
+    assert listed.status_code == 200 and listed.get_json()["links"][0]["id"] == link["id"]
+    assert client.get(f"{link['qr_svg_url']}?id_token=forged").status_code == 401

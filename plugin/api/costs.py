@@ -60,7 +60,9 @@ def _apply(cost: Cost, data: dict[str, Any], given: set[str]) -> None:
         campaign = campaign_named(data["campaign"])
         cost.campaign_id = campaign.id if campaign else None
     if cost.category == "management_time":
-        rate = data.get("hourly_rate") or current_shop().settings.hourly_rate
+        rate = data.get("hourly_rate")
+        if rate is None:
+            rate = current_shop().settings.hourly_rate
         cost.hours = data["hours"]
         cost.hourly_rate = rate
         cost.amount = (Decimal(data["hours"]) * Decimal(rate)).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from models import CONTENT_TYPES, COST_CATEGORIES, PLATFORMS
 from plugin.schemas.common import Money, non_negative_int
@@ -51,6 +51,13 @@ def is_store_path(text: str) -> bool:
 
 def _name(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class QuerySchema(Schema):
+    """Query strings: other parameters (the session token as ?id_token=, a cache buster) pass by."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 # --- creators and campaigns -----------------------------------------------------------
@@ -110,7 +117,7 @@ class InfluencerListSchema(Schema):
     influencers = fields.List(fields.Nested(InfluencerSchema))
 
 
-class InfluencerQuerySchema(Schema):
+class InfluencerQuerySchema(QuerySchema):
     archived = fields.String(load_default="false", validate=validate.OneOf(("false", "true", "all")),
                              metadata={"description": "false (default): active only; true: archived only; all"})
     campaign_id = fields.Integer()
@@ -189,7 +196,7 @@ class DiscountCodeListSchema(Schema):
     codes = fields.List(fields.Nested(DiscountCodeSchema))
 
 
-class CreatorFilterSchema(Schema):
+class CreatorFilterSchema(QuerySchema):
     influencer_id = fields.Integer()
 
 
@@ -224,7 +231,7 @@ class ReferralLinkListSchema(Schema):
     links = fields.List(fields.Nested(ReferralLinkSchema))
 
 
-class QrQuerySchema(Schema):
+class QrQuerySchema(QuerySchema):
     scale = fields.Integer(load_default=10, validate=validate.Range(min=1, max=40),
                            metadata={"description": "pixels per module (PNG) or units (SVG)"})
     download = fields.Boolean(load_default=False)
@@ -285,7 +292,7 @@ class CostListSchema(Schema):
     total = Money(metadata={"description": "sum of the listed amounts"})
 
 
-class CostQuerySchema(Schema):
+class CostQuerySchema(QuerySchema):
     influencer_id = fields.Integer()
     campaign_id = fields.Integer()
     category = fields.String(validate=validate.OneOf(COST_CATEGORIES))
@@ -341,7 +348,7 @@ class PostListSchema(Schema):
     posts = fields.List(fields.Nested(PostSchema))
 
 
-class PostQuerySchema(Schema):
+class PostQuerySchema(QuerySchema):
     influencer_id = fields.Integer()
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
     content_type = fields.String(validate=validate.OneOf(CONTENT_TYPES))
