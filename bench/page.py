@@ -1,0 +1,203 @@
+"""The dashboard's first page on the demo store: server time, bytes on the wire, LCP and CLS.
+
+    python -m bench.page [--scale 64] [--requests 200] [--database-url URL] [--reuse]
+
+Seeds the case-study store (`creator-roi demo --scale K`, the webhook processing path) into
+its own database, unless --reuse finds it seeded already, then prints:
+
+- server time of GET /app (in-process WSGI, warm), p50/p95, against GET /api/v1/shop measured
+  the same way in the same run (the baseline: the same session-token check, one shop row);
+- transfer size of the first page (document + the app's own script; Shopify's CDN scripts
+  excluded), from Chromium's resource timing, behind gunicorn as `make demo` serves it;
+- LCP and CLS from PerformanceObserver in Debian's Chromium (CDN blocked: the page must
+  not need it), median and worst of several loads.
+
+Targets: /app p95 < 150 ms, first page < 100 KB, LCP < 1.0 s locally, CLS < 0.05
+(Built for Shopify: LCP <= 2.5 s, CLS <= 0.1).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OBSERVERS = """
+window.__lcp = null; window.__cls = 0;
+new PerformanceObserver(list => { for (const e of list.getEntries()) window.__lcp = e.renderTime || e.loadTime || e.startTime; })
+  .observe({type: 'largest-contentful-paint', buffered: true});
+new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; })
+  .observe({type: 'layout-shift', buffered: true});
+"""
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def build_app(database_url: str) -> Any:
+    sys.path.insert(0, str(ROOT))
+    from plugin import create_app
+
+    return create_app({"APP_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": None})
+
+
+def seed(app: Any, scale: int, reuse: bool) -> str:
+    import models
+    from worker import installation
+
+    shop = app.config["DEMO_SHOP"]
+    rt = app.extensions["creator_roi"]
+    models.Base.metadata.create_all(rt.db.engine)
+    with rt.db.session() as db:
+        found = installation.find_shop(db, shop)
+        orders = db.query(models.Order).filter_by(shop_id=found.id).count() if found else 0
+    if reuse and orders:
+        print(f"reusing the seeded store: {orders:,} orders")
+        return shop
+    started = time.perf_counter()
+    result = app.test_cli_runner().invoke(args=["demo", "--shop", shop, "--scale", str(scale)])
+    if result.exit_code != 0:
+        raise SystemExit(f"seeding failed:\n{result.output}")
+    print(f"seeded --scale {scale} in {time.perf_counter() - started:.0f} s")
+    return shop
+
+
+def demo_token(app: Any, shop: str) -> str:
+    from plugin.admin import demo_session_token
+
+    with app.app_context():
+        return demo_session_token(shop)
+
+
+def server_times(app: Any, path: str, count: int, headers: dict[str, str] | None = None) -> list[float]:
+    client = app.test_client()
+    headers = {"Accept-Encoding": "gzip", **(headers or {})}
+    for _ in range(5):  # warm: imports, caches, connection pool
+        assert client.get(path, headers=headers).status_code == 200
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        resp = client.get(path, headers=headers)
+        resp.get_data()
+        times.append((time.perf_counter() - started) * 1000)
+        assert resp.status_code == 200, resp.status_code
+    return times
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(database_url: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, APP_ENV="development", DATABASE_URL=database_url)
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--threads", "4", "--log-level", "warning", "plugin:create_app()"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def browser_figures(base: str, path: str, loads: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    figures: dict[str, list[float]] = {"lcp": [], "cls": [], "transfer": [], "document": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for load in range(loads + 2):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.route("https://cdn.shopify.com/**", lambda route: route.abort())
+            page.add_init_script(OBSERVERS)
+            page.goto(base + path, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(500)
+            lcp = page.evaluate("window.__lcp")
+            cls = page.evaluate("window.__cls")
+            sizes = page.evaluate("""() => {
+                const nav = performance.getEntriesByType('navigation')[0];
+                const own = performance.getEntriesByType('resource')
+                    .filter(r => r.initiatorType !== 'fetch' && !r.name.startsWith('https://cdn.shopify.com'));
+                return {document: nav.transferSize, total: nav.transferSize + own.reduce((s, r) => s + r.transferSize, 0)};
+            }""")
+            context.close()
+            if load < 2:
+                continue  # the first loads warm gunicorn's two workers
+            figures["lcp"].append(lcp)
+            figures["cls"].append(cls)
+            figures["transfer"].append(sizes["total"])
+            figures["document"].append(sizes["document"])
+        browser.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--loads", type=int, default=5, help="page loads in Chromium")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    args = parser.parse_args()
+    database_url = args.database_url or f"sqlite:///{ROOT / 'instance' / f'bench_page_scale{args.scale}.sqlite3'}"
+    (ROOT / "instance").mkdir(exist_ok=True)
+
+    app = build_app(database_url)
+    shop = seed(app, args.scale, args.reuse)
+    token = demo_token(app, shop)
+    path = f"/app?shop={shop}&host=aG9zdA&id_token={token}"
+
+    page_ms = server_times(app, path, args.requests)
+    base_ms = server_times(app, "/api/v1/shop", args.requests, {"Authorization": f"Bearer {token}"})
+    gz = app.test_client().get(path, headers={"Accept-Encoding": "gzip"})
+    raw = app.test_client().get(path)
+    p95, base95 = percentile(page_ms, 95), percentile(base_ms, 95)
+    print(f"\n/app server time (scale {args.scale}, {args.requests} requests): "
+          f"p50 {statistics.median(page_ms):.1f} ms, p95 {p95:.1f} ms (target < 150 ms)")
+    print(f"/api/v1/shop baseline: p50 {statistics.median(base_ms):.1f} ms, p95 {base95:.1f} ms; "
+          f"/app p95 = {p95 / base95:.1f} × baseline")
+    print(f"first page HTML: {len(raw.data) / 1024:.1f} KB raw, {len(gz.data) / 1024:.1f} KB gzipped")
+
+    if not os.path.exists(CHROMIUM):
+        print(f"{CHROMIUM} missing: LCP, CLS and transfer size not measured")
+        return
+    proc, base = serve(database_url)
+    try:
+        figures = browser_figures(base, path, args.loads)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    transfer = max(figures["transfer"])
+    print(f"transfer size of the first page (document + own script, no CDN): {transfer / 1024:.1f} KB "
+          f"(document {max(figures['document']) / 1024:.1f} KB; target < 100 KB)")
+    print(f"LCP: median {statistics.median(figures['lcp']):.0f} ms, worst {max(figures['lcp']):.0f} ms "
+          f"(target < 1000 ms locally; Built for Shopify <= 2500 ms)")
+    print(f"CLS: median {statistics.median(figures['cls']):.3f}, worst {max(figures['cls']):.3f} "
+          f"(target < 0.05; Built for Shopify <= 0.1)")
+
+
+if __name__ == "__main__":
+    main()
