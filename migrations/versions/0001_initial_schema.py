@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:16:27.348060
+Create Date: 2026-11-23 11:44:38.308159
 """
 from __future__ import annotations
 
@@ -62,6 +62,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
     sa.UniqueConstraint('shop_id', 'shopify_id', name='uq_customers_shop_shopify_id')
     )
+    op.create_table('data_exports',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.BigInteger(), nullable=True),
+    sa.Column('shopify_customer_id', sa.BigInteger(), nullable=True),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('created_at', models.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_data_exports_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_exports'))
+    )
+    op.create_index('ix_data_exports_shop_customer', 'data_exports', ['shop_id', 'shopify_customer_id'], unique=False)
     op.create_table('refunds',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
@@ -202,6 +213,17 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_costs_influencer_id'), 'costs', ['influencer_id'], unique=False)
     op.create_index('ix_costs_shop_day', 'costs', ['shop_id', 'incurred_on'], unique=False)
+    op.create_table('creator_clv',
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('influencer_id', sa.Integer(), nullable=False),
+    sa.Column('customers', sa.Integer(), nullable=False),
+    sa.Column('predicted', sa.Numeric(precision=14, scale=2), nullable=True),
+    sa.Column('horizon_months', sa.Integer(), nullable=False),
+    sa.Column('computed_at', models.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['influencer_id'], ['influencers.id'], name=op.f('fk_creator_clv_influencer_id_influencers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_creator_clv_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'influencer_id', name=op.f('pk_creator_clv'))
+    )
     op.create_table('discount_codes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
@@ -248,6 +270,40 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_posts_influencer_id'), 'posts', ['influencer_id'], unique=False)
     op.create_index('ix_posts_shop_posted', 'posts', ['shop_id', 'posted_at'], unique=False)
+    op.create_table('rollups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('influencer_id', sa.Integer(), nullable=True),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.Column('platform', sa.String(length=20), nullable=True),
+    sa.Column('content_type', sa.String(length=10), nullable=True),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('new_customers', sa.Integer(), nullable=False),
+    sa.Column('revenue', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('repeat_orders', sa.Integer(), nullable=False),
+    sa.Column('repeat_revenue', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('repeat_customers', sa.Integer(), nullable=False),
+    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.Column('cost', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('posts', sa.Integer(), nullable=False),
+    sa.Column('impressions', sa.BigInteger(), nullable=False),
+    sa.Column('reach', sa.BigInteger(), nullable=False),
+    sa.Column('followers', sa.BigInteger(), nullable=False),
+    sa.Column('likes', sa.BigInteger(), nullable=False),
+    sa.Column('comments', sa.BigInteger(), nullable=False),
+    sa.Column('shares', sa.BigInteger(), nullable=False),
+    sa.Column('saves', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_rollups_campaign_id_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['influencer_id'], ['influencers.id'], name=op.f('fk_rollups_influencer_id_influencers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_rollups_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rollups'))
+    )
+    op.create_index(op.f('ix_rollups_influencer_id'), 'rollups', ['influencer_id'], unique=False)
+    op.create_index('ix_rollups_shop_day_influencer', 'rollups', ['shop_id', 'day', 'influencer_id'], unique=False)
+    op.create_index('ix_rollups_shop_influencer_day', 'rollups', ['shop_id', 'influencer_id', 'day'], unique=False)
+    op.create_index('uq_rollups_creator_day', 'rollups', ['shop_id', 'influencer_id', 'day'], unique=True, postgresql_where=sa.text("kind = 'day'"), sqlite_where=sa.text("kind = 'day'"))
     op.create_table('referral_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
@@ -298,6 +354,11 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_referral_links_shop_id'), table_name='referral_links')
     op.drop_index(op.f('ix_referral_links_influencer_id'), table_name='referral_links')
     op.drop_table('referral_links')
+    op.drop_index('uq_rollups_creator_day', table_name='rollups', postgresql_where=sa.text("kind = 'day'"), sqlite_where=sa.text("kind = 'day'"))
+    op.drop_index('ix_rollups_shop_influencer_day', table_name='rollups')
+    op.drop_index('ix_rollups_shop_day_influencer', table_name='rollups')
+    op.drop_index(op.f('ix_rollups_influencer_id'), table_name='rollups')
+    op.drop_table('rollups')
     op.drop_index('ix_posts_shop_posted', table_name='posts')
     op.drop_index(op.f('ix_posts_influencer_id'), table_name='posts')
     op.drop_table('posts')
@@ -307,6 +368,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_discount_codes_shop_id'), table_name='discount_codes')
     op.drop_index(op.f('ix_discount_codes_influencer_id'), table_name='discount_codes')
     op.drop_table('discount_codes')
+    op.drop_table('creator_clv')
     op.drop_index('ix_costs_shop_day', table_name='costs')
     op.drop_index(op.f('ix_costs_influencer_id'), table_name='costs')
     op.drop_table('costs')
@@ -326,6 +388,8 @@ def downgrade() -> None:
     op.drop_table('shop_settings')
     op.drop_index('ix_refunds_shop_order', table_name='refunds')
     op.drop_table('refunds')
+    op.drop_index('ix_data_exports_shop_customer', table_name='data_exports')
+    op.drop_table('data_exports')
     op.drop_table('customers')
     op.drop_index('uq_campaigns_shop_name', table_name='campaigns')
     op.drop_index(op.f('ix_campaigns_shop_id'), table_name='campaigns')
