@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from plugin.config import load_config
 from worker.runtime import Runtime
@@ -26,6 +27,14 @@ def runtime_from_config(cfg: dict[str, Any]) -> Runtime:
     )
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` ids beyond a 64-bit integer cannot exist: 404 rather than a database error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     cfg = load_config(overrides=config)
     app = Flask(__name__, instance_relative_config=False)
@@ -42,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin import database
     from plugin.errors import register_error_handlers
 
+    app.url_map.converters["int"] = DatabaseId
     app.teardown_appcontext(database.close_session)
     register_error_handlers(app)
     _register_blueprints(app)

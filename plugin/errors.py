@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("creator_roi.errors")
@@ -60,6 +60,13 @@ def register_error_handlers(app: Flask) -> None:
     def _integrity(exc: IntegrityError) -> Response:
         log.info("event=integrity_error path=%s", request.path)
         return error_response({"_schema": ["conflicts with an existing record"]}, 409)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception) -> Response:
+        # A number the database cannot hold (e.g. an id beyond 64 bits in a query string).
+        log.info("event=value_out_of_range path=%s error=%s", request.path, type(exc).__name__)
+        return error_response({"_schema": ["a value is out of range"]}, 422)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response | HTTPException:

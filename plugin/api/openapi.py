@@ -10,6 +10,8 @@ docstring); declare its schemas to document its body and answers:
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -143,14 +145,32 @@ def _schema_name(schema: Any) -> str | None:
     return name[:-6] if name.endswith("Schema") and len(name) > 6 else name
 
 
+def _decimal_string(self: Any, field: fields.Field, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Money and rates travel as decimal strings ("156000.00"): say so, not `number`."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        low, high = ret.pop("minimum", None), ret.pop("maximum", None)
+        ret.pop("exclusiveMinimum", None)
+        ret.pop("exclusiveMaximum", None)
+        ret["type"] = "string"
+        ret["format"] = "decimal"
+        signed = low is None or str(low).startswith("-")
+        ret["pattern"] = r"^-?[0-9]+(\.[0-9]+)?$" if signed else r"^[0-9]+(\.[0-9]+)?$"
+        if low is not None or high is not None:
+            bounds = f"from {low if low is not None else '-inf'} to {high if high is not None else 'inf'}"
+            ret["description"] = f"{ret.get('description', 'decimal string')} ({bounds})"
+    return {}
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="Creator ROI API", version="1", openapi_version="3.0.3",
         info={"description": "The JSON API the embedded dashboard and outside scripts use. Money is a "
                              "decimal string in shop currency; ratios are numbers; ids are integers."},
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[plugin],
         security=[{"sessionToken": []}],
     )
+    plugin.converter.add_attribute_function(_decimal_string)  # type: ignore[union-attr]
     spec.components.security_scheme("sessionToken", {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "Shopify session token (App Bridge)"})
@@ -165,7 +185,23 @@ def build_spec(app: Flask) -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, method.lower(), view, params)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return _decimals_as_strings(spec.to_dict())
+
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _decimals_as_strings(node: Any) -> Any:
+    """apispec calls a Decimal field a number with Decimal bounds; the API speaks decimal strings."""
+    if isinstance(node, list):
+        return [_decimals_as_strings(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if any(isinstance(node.get(k), Decimal) for k in ("minimum", "maximum")):
+        bounds = [f"{k} {node.pop(k)}" for k in ("minimum", "maximum") if k in node]
+        node.update(type="string", format="decimal", pattern=DECIMAL_PATTERN)
+        node["description"] = ((node.get("description") or "") + f" (decimal string; {', '.join(bounds)})").strip()
+    return {key: _decimals_as_strings(value) for key, value in node.items()}
 
 
 @bp.get("/openapi.json")
