@@ -66,6 +66,9 @@ def test_request_and_answer_schemas_come_from_marshmallow(client):
     assert "404" in one["responses"]
     assert "image/png" in spec["paths"]["/api/v1/links/{link_id}/qr.png"]["get"]["responses"]["200"]["content"]
     assert "text/csv" in spec["paths"]["/api/v1/posts/import"]["post"]["requestBody"]["content"]
+    amount = schemas["CostInput"]["properties"]["amount"]
+    assert (amount["type"], amount["format"]) == ("string", "decimal")  # money is a decimal string
+    assert "minimum" not in amount
     listing = spec["paths"]["/api/v1/costs"]["get"]["parameters"]
     assert {p["name"] for p in listing if p["in"] == "query"} >= {"influencer_id", "campaign_id", "from", "to"}
 
