@@ -10,10 +10,9 @@ docstring); declare its schemas to document its body and answers:
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable
 
 from apispec import APISpec
@@ -192,7 +191,8 @@ DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 def _decimals_as_strings(node: Any) -> Any:
-    """apispec calls a Decimal field a number with Decimal bounds; the API speaks decimal strings."""
+    """apispec calls a Decimal field a number with Decimal bounds; the API speaks decimal strings.
+    (`_decimal_string` already rewrote the as_string fields; this catches any other Decimal bound.)"""
     if isinstance(node, list):
         return [_decimals_as_strings(item) for item in node]
     if not isinstance(node, dict):
