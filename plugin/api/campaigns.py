@@ -21,7 +21,7 @@ def campaign_named(name: str | None) -> Campaign | None:
         return None
     name = name.strip()
     db = session()
-    found = db.scalar(shop_select(Campaign).where(func.lower(Campaign.name) == name.lower()))
+    found = db.scalar(shop_select(Campaign).where(func.lower(Campaign.name) == func.lower(name)))
     if found is None:
         found = Campaign(shop_id=current_shop().id, name=name)
         db.add(found)
@@ -46,7 +46,7 @@ def campaign_dict(campaign: Campaign, members: int) -> dict[str, Any]:
 
 
 def _refuse_duplicate(name: str, except_id: int | None = None) -> None:
-    query = shop_select(Campaign).where(func.lower(Campaign.name) == name.lower())
+    query = shop_select(Campaign).where(func.lower(Campaign.name) == func.lower(name))
     if except_id is not None:
         query = query.where(Campaign.id != except_id)
     if session().scalar(query) is not None:

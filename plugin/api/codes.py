@@ -57,7 +57,7 @@ def owned_influencer(influencer_id: int, field: str = "influencer_id") -> Influe
 
 
 def _refuse_taken(code: str, except_id: int | None = None) -> None:
-    query = shop_select(DiscountCode).where(func.lower(DiscountCode.code) == code.lower())
+    query = shop_select(DiscountCode).where(func.lower(DiscountCode.code) == func.lower(code))
     if except_id is not None:
         query = query.where(DiscountCode.id != except_id)
     taken = session().scalar(query)

@@ -72,7 +72,7 @@ def _history(influencer: Influencer) -> list[FollowerSnapshot]:
 
 
 def _refuse_taken_handle(handle: str, except_id: int | None = None) -> None:
-    query = shop_select(Influencer).where(func.lower(Influencer.handle) == handle.lower())
+    query = shop_select(Influencer).where(func.lower(Influencer.handle) == func.lower(handle))
     if except_id is not None:
         query = query.where(Influencer.id != except_id)
     holder = session().scalar(query)
