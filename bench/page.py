@@ -53,6 +53,22 @@ def build_app(database_url: str) -> Any:
     return create_app({"APP_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": None})
 
 
+def ensure_database(url: str) -> None:
+    """A PostgreSQL database of its own, created when missing."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    from sqlalchemy import text
+
+    from models.db import make_engine
+
+    base, name = url.rsplit("/", 1)
+    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 def seed(app: Any, scale: int, reuse: bool) -> str:
     import models
     from worker import installation
@@ -165,6 +181,8 @@ def main() -> None:
     database_url = args.database_url or f"sqlite:///{ROOT / 'instance' / f'bench_page_scale{args.scale}.sqlite3'}"
     (ROOT / "instance").mkdir(exist_ok=True)
 
+    sys.path.insert(0, str(ROOT))
+    ensure_database(database_url)
     app = build_app(database_url)
     shop = seed(app, args.scale, args.reuse)
     token = demo_token(app, shop)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 import segno
@@ -121,11 +122,13 @@ def _money(value: Any) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"app_url": app_url, "display": display, "raw": display.raw, "when": display.when,
+    zone = shop_zone() if getattr(g, "shop", None) is not None else ZoneInfo("UTC")
+    return {"app_url": app_url, "display": display, "raw": display.raw,
+            "when": lambda value: display.when(value, zone),
             "platforms": [(p, display.label(p)) for p in PLATFORMS],
             "content_types": [(c, display.label(c)) for c in CONTENT_TYPES],
             "cost_categories": [(c, display.label(c)) for c in COST_CATEGORIES], "label": display.label,
-            "asset_url": asset_url, "pairs": pairs, "today": shop_today().isoformat()}
+            "asset_url": asset_url, "pairs": pairs, "today": datetime.now(zone).date().isoformat()}
 
 
 def pairs(items: Any, value: str, text: str) -> list[tuple[Any, Any]]:
@@ -134,14 +137,12 @@ def pairs(items: Any, value: str, text: str) -> list[tuple[Any, Any]]:
     return [(get(item, value), get(item, text)) for item in items]
 
 
-def shop_today() -> date:
-    from zoneinfo import ZoneInfo
-
+def shop_zone() -> ZoneInfo:
     try:
-        zone = ZoneInfo(current_shop().timezone or "UTC")
-    except Exception:  # an unknown zone name from Shopify: fall back to UTC
-        zone = ZoneInfo("UTC")
-    return datetime.now(zone).date()
+        return ZoneInfo(current_shop().timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):  # an unknown zone name: UTC rather than a 500
+        return ZoneInfo("UTC")
+
 
 
 _asset_versions: dict[str, str] = {}
@@ -272,18 +273,19 @@ def sort_rows(rows: list[dict[str, Any]], sort: str, direction: str) -> list[dic
     return with_value + sorted(without, key=lambda r: str(r["label"]).casefold())
 
 
-def is_loser(metrics: dict[str, Any]) -> bool:
-    roi = metrics.get("roi")
-    return roi is not None and roi < 0
+def is_loser(row: dict[str, Any]) -> bool:
+    """A creator (not the shop-wide remainder) whose cost exceeds what they brought."""
+    roi = row["metrics"].get("roi")
+    return row["key"] is not None and roi is not None and roi < 0
 
 
 def roi_chart(rows: list[dict[str, Any]], limit: int = 15) -> Any:
-    spenders = sorted((r for r in rows if r["metrics"].get("cost")), key=lambda r: r["metrics"]["cost"],
-                      reverse=True)[:limit]
+    creators = [r for r in rows if r["key"] is not None and r["metrics"].get("cost")]
+    spenders = sorted(creators, key=lambda r: r["metrics"]["cost"], reverse=True)[:limit]
     spenders.sort(key=lambda r: r["metrics"].get("roi") if r["metrics"].get("roi") is not None else -1e9,
                   reverse=True)
     bars = [(str(r["label"]), r["metrics"].get("roi")) for r in spenders]
-    title = "ROI by creator" + (f" (the {limit} biggest spends)" if len(rows) > limit else "")
+    title = "ROI by creator" + (f" (the {limit} biggest spends)" if len(creators) > limit else "")
     return title, charts.bar_chart(bars, title=title, value_format=display.percent)
 
 

@@ -5,7 +5,7 @@ nothing here computes a metric. A missing ratio is shown as an em dash, never 0.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -116,11 +116,12 @@ def raw(value: Any) -> str:
     return str(value)
 
 
-def when(value: datetime | date | None) -> str:
+def when(value: datetime | date | None, zone: tzinfo = timezone.utc) -> str:
+    """A day, or an instant in the shop's time zone ("Oct 14, 2026 19:47 EDT")."""
     if value is None:
         return DASH
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%b %-d, %Y %H:%M UTC")
+        return value.astimezone(zone).strftime("%b %-d, %Y %H:%M %Z")
     return value.strftime("%b %-d, %Y")
 
 

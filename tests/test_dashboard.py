@@ -171,7 +171,7 @@ def test_kpi_cards_and_creator_rows_equal_the_roi_api(api, client, anna):
                                 "engagement_rate", "emv", "clv_historical"}
     for metric, shown in parsed.kpis.items():
         assert same_figure(shown, report["totals"][metric]), (metric, shown, report["totals"][metric])
-    api_rows = {str(r["key"]): r for r in report["rows"]}
+    api_rows = {"" if r["key"] is None else str(r["key"]): r for r in report["rows"]}
     page_rows = {r["key"]: r for r in parsed.rows}
     assert str(anna["id"]) in page_rows
     from plugin.display import TABLE_COLUMNS

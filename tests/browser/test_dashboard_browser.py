@@ -12,9 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from conftest import auth_headers
+from conftest import (
+    API_KEY,
+    API_SECRET,
+    SHOP,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    auth_headers,
+    session_token,
+)
+from fake_shopify import FakeShopify
 
 pytestmark = pytest.mark.browser
 
@@ -59,32 +69,90 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def dev_app(app_config):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory, worker_id) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """One database for this module: seeding the case study takes a while, so it is done once."""
+    import models
+    from models.db import make_engine
+
+    if not TEST_DATABASE_URL:
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
+        engine = make_engine(url)
+        models.Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    name = f"creator_roi_browser_{worker_id}_{os.getpid()}"
+    admin = make_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    models.Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_fake() -> Iterator[FakeShopify]:
+    fake = FakeShopify(api_key=API_KEY, api_secret=API_SECRET)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def dev_app(demo_database, demo_fake):  # type: ignore[no-untyped-def]
     """The app as `make demo` runs it: development mode, so the demo login is on."""
     from plugin import create_app
 
-    application = create_app(dict(app_config, APP_ENV="development"))
+    redis_url = None
+    if TEST_REDIS_URL:
+        redis_url = TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}"  # as conftest picks
+    application = create_app({
+        "APP_ENV": "development", "SECRET_KEY": "test-secret-key", "DATABASE_URL": demo_database,
+        "REDIS_URL": redis_url, "SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": API_SECRET,
+        "SHOPIFY_ADMIN_BASE_URL": demo_fake.base_url, "SHOPIFY_APP_URL": "https://creator-roi.test"})
     yield application
     application.extensions["creator_roi"].db.dispose()
 
 
-@pytest.fixture
-def demo_shop(dev_app, fake_shopify, run_jobs) -> str:  # type: ignore[no-untyped-def]
+def drain_jobs(app: Any) -> None:
+    """Run whatever the seeding queued on RQ (nothing when jobs run inline)."""
+    rt = app.extensions["creator_roi"]
+    if not rt.redis_url:
+        return
+    from rq import SimpleWorker
+
+    from worker.queue import rq_queue
+    from worker.runtime import bind
+
+    with bind(rt):
+        SimpleWorker([rq_queue(rt)], connection=rt.redis()).work(burst=True)
+
+
+@pytest.fixture(scope="module")
+def demo_shop(dev_app, demo_fake) -> str:  # type: ignore[no-untyped-def]
     """The seeded case-study store, installed with a token the fake Shopify honours."""
     if "demo" not in dev_app.cli.commands:
         pytest.skip("`creator-roi demo` (the case-study seeding) is not available in this build")
     shop = dev_app.config["DEMO_SHOP"]
+    if dev_app.extensions["creator_roi"].redis_url:
+        dev_app.extensions["creator_roi"].redis().flushdb()
     runner = dev_app.test_cli_runner()
-    added = runner.invoke(args=["shop", "add", shop, "--token", fake_shopify.issue_token(shop)])
+    added = runner.invoke(args=["shop", "add", shop, "--token", demo_fake.issue_token(shop)])
     assert added.exit_code == 0, added.output
     seeded = runner.invoke(args=["demo", "--shop", shop])
     assert seeded.exit_code == 0, seeded.output
-    run_jobs()
+    drain_jobs(dev_app)
     return shop
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def live(dev_app, demo_shop) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     with LiveServer(dev_app) as server:
         yield server
@@ -144,7 +212,7 @@ def test_demo_store_opens_with_the_figures_of_the_roi_api(page, live, dev_app, d
     screenshot(page, "overview.png")
 
 
-def test_add_a_creator_and_a_code_through_the_forms(page, live, fake_shopify):
+def test_add_a_creator_and_a_code_through_the_forms(page, live, demo_fake):
     open_demo(page, live)
     before = page.locator("#creators-table tbody tr").count()
     page.click("#add-creator summary")
@@ -170,23 +238,23 @@ def test_add_a_creator_and_a_code_through_the_forms(page, live, fake_shopify):
     row.locator("th a").click()
     page.wait_for_url(re.compile(r"/app/creators/\d+"))
     assert page.locator("h1").text_content().startswith(name)
-    page.fill("#new-code-code", "ZOE15")
+    page.fill("#new-code-code", "ZOEMAKES15")
     page.fill("#new-code-percent_off", "15")
     page.click("#new-code button[type=submit]")
-    code_row = page.locator("#codes-table tbody tr", has_text="ZOE15")
+    code_row = page.locator("#codes-table tbody tr", has_text="ZOEMAKES15")
     code_row.wait_for()
     assert "Created by the app" in code_row.text_content()
-    assert "/discount/ZOE15" in code_row.text_content()
-    created = [r for r in fake_shopify.requests if "discountCodeBasicCreate" in str(r.json)]
-    assert created and "ZOE15" in str(created[-1].json)
+    assert "/discount/ZOEMAKES15" in code_row.text_content()
+    created = [r for r in demo_fake.requests if "discountCodeBasicCreate" in str(r.json)]
+    assert created and "ZOEMAKES15" in str(created[-1].json)
 
     # The same code again is refused by the API; the form says so and keeps the input.
     page.click("#codes-section details summary")
-    page.fill("#new-code-code", "zoe15")
+    page.fill("#new-code-code", "zoemakes15")
     page.fill("#new-code-percent_off", "10")
     page.click("#new-code button[type=submit]")
     page.locator("#new-code [data-error-for]:not([hidden])").first.wait_for()
-    assert page.input_value("#new-code-code") == "zoe15"
+    assert page.input_value("#new-code-code") == "zoemakes15"
     assert page.locator("#codes-table tbody tr").count() == 1
     screenshot(page, "creator-new-code.png")
 
@@ -241,3 +309,81 @@ def assert_tab_reaches_everything(tab: Any) -> None:
         .filter(el => !reached.includes(el.dataset.kbd)).map(el => el.outerHTML.slice(0, 120))""", sorted(reached))
     assert not missing, missing
     assert outline_seen, "focused controls must show a focus ring"
+
+
+# --- a fresh store: the empty state and every other form -------------------------------------------
+
+
+@pytest.fixture
+def fresh(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    with LiveServer(app) as server:
+        yield server
+
+
+def open_page(tab: Any, live: LiveServer, path: str) -> None:
+    token = session_token(SHOP, exp_in=3600)
+    tab.goto(f"{live.url}{path}?shop={SHOP}&host=aG9zdA&id_token={token}")
+    tab.wait_for_load_state("networkidle")
+
+
+def test_fresh_store_starts_from_the_empty_state(page, fresh):
+    open_page(page, fresh, "/app")
+    assert page.get_by_text("Start by adding your first creator").is_visible()
+    assert page.locator("#creators-table").count() == 0
+    page.fill("#new-creator-name", "Maya Kim")
+    page.fill("#new-creator-handle", "maya.k")
+    page.select_option("#new-creator-platform", "instagram")
+    page.keyboard.press("Enter")  # submits from the last field typed in
+    page.locator("#creators-table tbody tr", has_text="Maya Kim").wait_for()
+    assert page.locator("#empty-state").count() == 0
+    screenshot(page, "overview-first-creator.png")
+
+
+def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, fresh, client):
+    maya = client.post("/api/v1/influencers", headers=auth_headers(SHOP),
+                       json={"name": "Maya Kim", "handle": "maya.k", "platform": "instagram"}).json
+
+    open_page(page, fresh, "/app/costs")
+    page.select_option("#new-cost-influencer_id", str(maya["id"]))
+    page.select_option("#new-cost-category", "fee")
+    page.fill("#new-cost-note", "no amount given")
+    page.click("#new-cost button[type=submit]")
+    page.locator("#new-cost-amount-error").wait_for(state="visible")
+    assert page.input_value("#new-cost-note") == "no amount given"
+    page.select_option("#new-cost-category", "management_time")
+    assert page.locator("#new-cost-amount").is_hidden()
+    page.fill("#new-cost-hours", "3")
+    page.fill("#new-cost-hourly_rate", "60")
+    assert page.locator("[data-hours-total]").text_content() == "3 h × 60.00 = 180.00"
+    page.click("#new-cost button[type=submit]")
+    row = page.locator("#costs-table tbody tr", has_text="Management time")
+    row.wait_for()
+    assert "$180.00" in row.text_content() and "Maya Kim" in row.text_content()
+
+    open_page(page, fresh, "/app/posts")
+    csv_text = ("influencer_id,platform,content_type,posted_at,impressions,likes\n"
+                f"{maya['id']},instagram,reel,2026-10-01T10:00:00Z,12000,340\n"
+                f"{maya['id']},instagram,billboard,2026-10-02T10:00:00Z,9000,120\n")
+    page.fill("#import-posts-csv", csv_text)
+    page.click("#import-posts button[type=submit]")
+    result = page.locator("[data-import-result]")
+    result.locator("li").first.wait_for()
+    assert result.locator("p").text_content().startswith("Imported 1 post; 1 line need")
+    assert result.locator("li").text_content().startswith("Line 3: content_type")
+    page.locator("#posts-table tbody tr").first.wait_for()
+    assert page.locator("#posts-table tbody tr").count() == 1
+
+    open_page(page, fresh, "/app/settings")
+    page.fill("#settings-attribution_window_days", "0")
+    page.fill("#settings-emv_rates-cpm", "-1")
+    page.click("#settings button[type=submit]")
+    page.locator("#settings-attribution_window_days-error").wait_for(state="visible")
+    assert page.locator("#settings-emv_rates-cpm-error").is_visible()
+    assert page.input_value("#settings-attribution_window_days") == "0"
+    page.fill("#settings-attribution_window_days", "14")
+    page.fill("#settings-emv_rates-cpm", "7.25")
+    page.click("#settings button[type=submit]")
+    page.locator("#settings-attribution_window_days-error").wait_for(state="hidden")
+    page.wait_for_function("document.getElementById('toast').textContent === 'Settings saved'")
+    saved = client.get("/api/v1/shop", headers=auth_headers(SHOP)).json["settings"]
+    assert saved["attribution_window_days"] == 14 and saved["emv_rates"]["cpm"] == "7.2500"
