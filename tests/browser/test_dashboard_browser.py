@@ -3,6 +3,8 @@ the demo store opens with its figures, a creator and a code are added through th
 and the keyboard alone reaches every control. Screenshots go to artifacts/."""
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import threading
@@ -211,6 +213,14 @@ def test_demo_store_opens_with_the_figures_of_the_roi_api(page, live, dev_app, d
     page.wait_for_function("document.getElementById('sync').textContent.startsWith('Sync:')")
     screenshot(page, "overview.png")
 
+    # Export: every row of the table (all pages), with the same figures as the API.
+    with page.expect_download() as download:
+        page.click("#creators-section button[data-export]")
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert exported[-1]["influencer"] == "total"
+    assert Decimal(exported[-1]["revenue"]) == Decimal(report["totals"]["revenue"])
+    assert len(exported) - 1 == len(report["rows"])
+
 
 def test_add_a_creator_and_a_code_through_the_forms(page, live, demo_fake):
     open_demo(page, live)
@@ -282,6 +292,20 @@ def test_keyboard_alone_reaches_every_control(page, live):
     page.wait_for_load_state("networkidle")
     screenshot(page, "creator.png")
     assert_tab_reaches_everything(page)
+    # A table exported from the page itself: the codes, as shown.
+    with page.expect_download() as download:
+        page.focus("#codes-section button[data-export]")
+        page.keyboard.press("Enter")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("Code,Discount,Shopify,Shareable discount link")
+    assert "/discount/" in lines[1]
+
+    for section in ("Costs", "Posts", "Settings"):
+        page.locator(".tabs a", has_text=section).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(f"/app/{section.lower()}"))
+        page.wait_for_load_state("networkidle")
+        assert_tab_reaches_everything(page)
 
 
 def assert_tab_reaches_everything(tab: Any) -> None:
