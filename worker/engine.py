@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import (
@@ -103,6 +104,10 @@ def shop_zone(timezone_name: str | None) -> ZoneInfo:
 
 
 def shop_context(session: Session, shop_id: int) -> ShopContext:
+    """The shop's clock and attribution settings, read once per session (a drain's batch)."""
+    cache = session.info.setdefault("creator_roi.shop_context", {})
+    if shop_id in cache:
+        return cache[shop_id]
     shop = session.get(Shop, shop_id)
     if shop is None:
         raise LookupError(f"shop {shop_id} does not exist")
@@ -112,7 +117,8 @@ def shop_context(session: Session, shop_id: int) -> ShopContext:
         repeat_window_days=s.repeat_window_days,
         evidence_order=tuple(s.evidence_order),
     ) if s is not None else AttributionSettings()
-    return ShopContext(shop_id, shop_zone(shop.timezone), settings)
+    cache[shop_id] = ShopContext(shop_id, shop_zone(shop.timezone), settings)
+    return cache[shop_id]
 
 
 # --- locks (PostgreSQL; SQLite has one writer) ---------------------------------------
@@ -127,22 +133,25 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _lock(session: Session, keys: Iterable[int]) -> None:
-    if not _is_postgresql(session):
+def _lock(session: Session, keys: Iterable[int], shared: Iterable[int] = ()) -> None:
+    """Advisory locks, shared ones first, each kind in ascending order, in one round trip:
+    every locker takes them in the same order, so lockers never deadlock one another."""
+    ordered, ordered_shared = sorted(set(keys)), sorted(set(shared))
+    if not (ordered or ordered_shared) or not _is_postgresql(session):
         return
-    for key in sorted(set(keys)):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    session.execute(text(
+        "SELECT (SELECT count(pg_advisory_xact_lock_shared(k)) FROM unnest(CAST(:shared AS bigint[])) AS s(k)),"
+        " (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k))"),
+        {"keys": ordered, "shared": ordered_shared})
 
 
-def _lock_shop(session: Session, shop_id: int, *, exclusive: bool) -> None:
-    if not _is_postgresql(session):
-        return
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    session.execute(text(f"SELECT {fn}(:key)"), {"key": _lock_key("shop", shop_id)})
+def _shop_key(shop_id: int) -> int:
+    """Held shared by incremental work, exclusively by a rebuild of the shop."""
+    return _lock_key("shop", shop_id)
 
 
-def _lock_cells(session: Session, shop_id: int, cells: Iterable[Cell]) -> None:
-    _lock(session, (_lock_key("cell", shop_id, i, d.toordinal()) for i, d in cells))
+def _cell_key(shop_id: int, cell: Cell) -> int:
+    return _lock_key("cell", shop_id, cell[0], cell[1].toordinal())
 
 
 # --- from stored orders to attribution facts ------------------------------------------
@@ -179,26 +188,22 @@ def order_facts(order: Order) -> OrderFacts:
 
 @dataclass
 class ShopLookup:
-    """The shop's codes and handles (loaded once) and clicks (loaded per batch of orders)."""
+    """The shop's codes and handles (read once per session: a drain's batch, a rebuild) and
+    the clicks orders name (read per batch of orders)."""
 
     codes: dict[str, int] = field(default_factory=dict)
     handles: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, session: Session, shop_id: int, codes: set[str] | None = None,
-             handles: bool = True) -> "ShopLookup":
-        """All the shop's codes, or only those among `codes` (lower case); handles if asked."""
-        found = cls()
-        query = select(DiscountCode.code, DiscountCode.influencer_id).where(
-            DiscountCode.shop_id == shop_id)
-        if codes is not None:
-            query = query.where(func.lower(DiscountCode.code).in_(sorted(codes)))
-        if codes is None or codes:
-            found.codes = {normalize_code(c): i for c, i in session.execute(query)}
-        if handles:
-            found.handles = {normalize_handle(h): i for h, i in session.execute(
-                select(Influencer.handle, Influencer.id).where(Influencer.shop_id == shop_id))}
-        return found
+    def load(cls, session: Session, shop_id: int) -> "ShopLookup":
+        cache = session.info.setdefault("creator_roi.shop_lookup", {})
+        if shop_id not in cache:
+            cache[shop_id] = cls(
+                codes={normalize_code(c): i for c, i in session.execute(
+                    select(DiscountCode.code, DiscountCode.influencer_id).where(DiscountCode.shop_id == shop_id))},
+                handles={normalize_handle(h): i for h, i in session.execute(
+                    select(Influencer.handle, Influencer.id).where(Influencer.shop_id == shop_id))})
+        return cache[shop_id]
 
     def for_orders(self, session: Session, shop_id: int, facts: Sequence[OrderFacts]) -> Lookup:
         crids = sorted({f.landing["crid"] for f in facts if f.landing.get("crid")})
@@ -236,11 +241,9 @@ def _sales_cells(ctx: ShopContext, influencer_id: int | None, kind: str | None,
 
 
 def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
-           results: Sequence[AttributionResult]) -> set[Cell]:
+           results: Sequence[AttributionResult], existing: Mapping[int, Attribution]) -> set[Cell]:
     """Store each verdict; the cells whose sales changed."""
     by_id = {o.id: o for o in orders}
-    existing = {a.order_id: a for a in session.scalars(
-        select(Attribution).where(Attribution.order_id.in_(list(by_id))))}
     dirty: set[Cell] = set()
     for result in results:
         order = by_id[result.order_id]
@@ -268,23 +271,27 @@ def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
     return dirty
 
 
-def _histories(session: Session, shop_id: int, order_ids: Sequence[int]) -> list[Order]:
-    """The given orders and every other order of their customers, locked, oldest id first."""
-    keys = session.execute(select(Order.id, Order.shopify_customer_id).where(
-        Order.shop_id == shop_id, Order.id.in_(order_ids))).all()
-    customers = sorted({c for _, c in keys if c is not None})
-    guests = sorted(i for i, c in keys if c is None)
-    _lock(session, (_lock_key("customer", shop_id, c) for c in customers))
-    conditions = []
-    if guests:
-        conditions.append(Order.id.in_(guests))
-    if customers:
-        conditions.append(Order.shopify_customer_id.in_(customers))
-    if not conditions:
-        return []
-    return list(session.scalars(
-        select(Order).where(Order.shop_id == shop_id, or_(*conditions))
-        .order_by(Order.id).with_for_update()))
+def _with_attributions(query: Any) -> Any:
+    return (query.add_columns(Attribution).outerjoin(Attribution, Attribution.order_id == Order.id)
+            .order_by(Order.id))
+
+
+def _histories(session: Session, shop_id: int,
+               order_ids: Sequence[int]) -> tuple[list[Order], dict[int, Attribution]]:
+    """The given orders and every other order of their customers, locked, with their stored
+    attributions. Customers' histories are serialised by an advisory lock taken before the
+    read, so an order another worker is adding is either seen or waited for."""
+    given = [o for o in (session.get(Order, i) for i in order_ids) if o is not None and o.shop_id == shop_id]
+    customers = sorted({o.shopify_customer_id for o in given if o.shopify_customer_id is not None})
+    guests = [o.id for o in given if o.shopify_customer_id is None]
+    _lock(session, (_lock_key("customer", shop_id, c) for c in customers), shared=[_shop_key(shop_id)])
+    if not given:
+        return [], {}
+    whose = ([Order.id.in_(guests)] if guests else []) + (
+        [Order.shopify_customer_id.in_(customers)] if customers else [])
+    rows = session.execute(_with_attributions(select(Order)).where(Order.shop_id == shop_id, or_(*whose))
+                           .with_for_update(of=Order.__table__)).all()
+    return [order for order, _ in rows], {a.order_id: a for _, a in rows if a is not None}
 
 
 def orders_changed(session: Session, shop_id: int, order_ids: list[int]) -> None:
@@ -295,16 +302,13 @@ def orders_changed(session: Session, shop_id: int, order_ids: list[int]) -> None
         return
     session.flush()
     ctx = shop_context(session, shop_id)
-    _lock_shop(session, shop_id, exclusive=False)
-    orders = _histories(session, shop_id, ids)
+    orders, existing = _histories(session, shop_id, ids)
     if not orders:
         return
     facts = [order_facts(o) for o in orders]
-    codes = {normalize_code(c) for f in facts for c in f.codes}
-    shop_lookup = ShopLookup.load(session, shop_id, codes, handles=any(f.survey for f in facts))
-    results = attribute_customer_history(facts, shop_lookup.for_orders(session, shop_id, facts),
-                                         ctx.settings)
-    dirty = _apply(session, ctx, orders, results)
+    results = attribute_customer_history(
+        facts, ShopLookup.load(session, shop_id).for_orders(session, shop_id, facts), ctx.settings)
+    dirty = _apply(session, ctx, orders, results, existing)
     session.flush()
     refresh_sales(session, ctx, dirty)
     log.info("event=orders_attributed shop_id=%s orders=%s history=%s cells=%s",
@@ -369,22 +373,38 @@ def _row(shop_id: int, key: RowKey, values: Mapping[str, Any]) -> dict[str, Any]
             **values}
 
 
-def _upsert_day(session: Session, shop_id: int, cell: Cell, values: Mapping[str, Any]) -> None:
-    """Set some columns of a creator-day row, creating it if needed; drop it once all zero."""
-    influencer_id, day = cell
-    if _is_postgresql(session):
+@lru_cache(maxsize=None)
+def _day_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (the creator-day row) DO UPDATE the given columns; built once."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    row = {**_zeros(), **values}
-    statement = upsert(Rollup).values(_row(shop_id, ("day", influencer_id, day, None, None, None), row))
-    session.execute(statement.on_conflict_do_update(
+    statement = upsert(Rollup.__table__)
+    return statement.on_conflict_do_update(
         index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"),
-        set_=dict(values)))
-    if not any(values.values()):
-        session.execute(delete(Rollup).where(
-            Rollup.shop_id == shop_id, Rollup.kind == "day", Rollup.influencer_id == influencer_id,
-            Rollup.day == day, *(getattr(Rollup, name) == 0 for name in ALL_COLUMNS)))
+        set_={name: statement.excluded[name] for name in columns})
+
+
+_DROP_EMPTY_DAYS = delete(Rollup.__table__).where(
+    Rollup.shop_id == bindparam("shop_id"), Rollup.kind == "day",
+    Rollup.influencer_id == bindparam("influencer_id"), Rollup.day.in_(bindparam("days", expanding=True)),
+    *(getattr(Rollup, name) == 0 for name in ALL_COLUMNS))
+
+
+def _upsert_days(session: Session, shop_id: int, values: Mapping[Cell, Mapping[str, Any]]) -> None:
+    """Set the given columns of creator-day rows, creating rows as needed; rows left all zero go."""
+    if not values:
+        return
+    columns = tuple(next(iter(values.values())))
+    rows = [_row(shop_id, ("day", i, d, None, None, None), {**_zeros(), **v}) for (i, d), v in values.items()]
+    session.execute(_day_upsert(session.get_bind().dialect.name, columns), rows)
+    emptied: dict[int | None, list[date]] = defaultdict(list)
+    for (influencer_id, day), v in values.items():
+        if not any(v.values()):
+            emptied[influencer_id].append(day)
+    for influencer_id, days in emptied.items():
+        session.execute(_DROP_EMPTY_DAYS, {"shop_id": shop_id, "influencer_id": influencer_id, "days": days})
 
 
 def _where_influencer(column: Any, influencer_id: int | None) -> Any:
@@ -394,62 +414,92 @@ def _where_influencer(column: Any, influencer_id: int | None) -> Any:
 # --- incremental refreshes ------------------------------------------------------------
 
 
+# A creator's sales in [start, end): orders placed then, and repeats of customers acquired then.
+_SALES_OF_CREATOR = (
+    select(Attribution.kind, Attribution.net, Order.placed_at, Order.shopify_customer_id,
+           Attribution.acquired_at)
+    .join(Order, Order.id == Attribution.order_id)
+    .where(Attribution.shop_id == bindparam("shop_id"),
+           Attribution.influencer_id == bindparam("influencer_id"),
+           Attribution.kind.in_(("first", "repeat")),
+           or_(and_(Order.placed_at >= bindparam("start"), Order.placed_at < bindparam("end")),
+               and_(Attribution.kind == "repeat", Attribution.acquired_at >= bindparam("start"),
+                    Attribution.acquired_at < bindparam("end")))))
+
+
 def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> None:
-    """Recompute the sales columns of each creator-day cell from its attributions."""
-    cells = sorted({c for c in cells if c[0] is not None}, key=lambda c: (c[0], c[1]))
-    _lock_cells(session, ctx.shop_id, cells)
+    """Recompute the sales columns of each creator-day cell from its attributions (one query
+    per creator, over the span of its cells)."""
+    cells = {c for c in cells if c[0] is not None}
+    if not cells:
+        return
+    _lock(session, (_cell_key(ctx.shop_id, c) for c in cells))
+    days: dict[int, list[date]] = defaultdict(list)
     for influencer_id, day in cells:
-        start, end = ctx.bounds(day)
-        rows = session.execute(
-            select(Attribution.kind, Attribution.net, Order.placed_at, Order.shopify_customer_id,
-                   Attribution.acquired_at)
-            .join(Order, Order.id == Attribution.order_id)
-            .where(Attribution.shop_id == ctx.shop_id, Attribution.influencer_id == influencer_id,
-                   Attribution.kind.in_(("first", "repeat")),
-                   or_(and_(Order.placed_at >= start, Order.placed_at < end),
-                       and_(Attribution.kind == "repeat", Attribution.acquired_at >= start,
-                            Attribution.acquired_at < end))))
-        sums = RollupSums(ctx)
+        days[influencer_id].append(day)
+    sums = RollupSums(ctx)
+    for influencer_id, span in sorted(days.items()):
+        rows = session.execute(_SALES_OF_CREATOR, {
+            "shop_id": ctx.shop_id, "influencer_id": influencer_id,
+            "start": ctx.bounds(min(span))[0], "end": ctx.bounds(max(span))[1]})
         for kind, net, placed_at, customer, acquired_at in rows:
             sums.add_sale(influencer_id, kind, net, placed_at, customer, acquired_at)
-        values = sums.finish().get(("day", influencer_id, day, None, None, None), _zeros())
-        _upsert_day(session, ctx.shop_id, (influencer_id, day),
-                    {name: values[name] for name in SALES_COLUMNS})
+    computed = sums.finish()
+    _upsert_days(session, ctx.shop_id, {
+        (i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS}
+        for i, d in cells})
 
 
 def activity_changed(session: Session, shop_id: int, influencer_id: int | None, day: date) -> None:
     """Clicks, costs or posts of (influencer, shop-local day) changed: refresh that rollup cell."""
+    refresh_activity(session, shop_id, {(influencer_id, day)})
+
+
+def refresh_activity(session: Session, shop_id: int, cells: Iterable[Cell]) -> None:
+    """Recompute clicks, costs and posts of many cells at once (an import, the demo seed)."""
+    cells = set(cells)
+    if not cells:
+        return
     session.flush()
     ctx = shop_context(session, shop_id)
-    _lock_shop(session, shop_id, exclusive=False)
-    _lock_cells(session, shop_id, [(influencer_id, day)])
-    start, end = ctx.bounds(day)
+    _lock(session, (_cell_key(shop_id, c) for c in cells), shared=[_shop_key(shop_id)])
+    days: dict[int | None, set[date]] = defaultdict(set)
+    for influencer_id, day in cells:
+        days[influencer_id].add(day)
+    creators = sorted(i for i in days if i is not None)
+    first, last = min(d for _, d in cells), max(d for _, d in cells)
+    start, end = ctx.bounds(first)[0], ctx.bounds(last)[1]
     sums = RollupSums(ctx)
-    for cost_campaign, amount in session.execute(
-            select(Cost.campaign_id, Cost.amount).where(
-                Cost.shop_id == shop_id, _where_influencer(Cost.influencer_id, influencer_id),
-                Cost.incurred_on == day)):
-        sums.add_cost(influencer_id, cost_campaign, day, amount)
-    if influencer_id is not None:
+    whose = [Cost.influencer_id.in_(creators)] + ([Cost.influencer_id.is_(None)] if None in days else [])
+    for influencer_id, campaign_id, day, amount in session.execute(select(
+            Cost.influencer_id, Cost.campaign_id, Cost.incurred_on, Cost.amount).where(
+            Cost.shop_id == shop_id, or_(*whose), Cost.incurred_on >= first, Cost.incurred_on <= last)):
+        if (influencer_id, day) in cells:
+            sums.add_cost(influencer_id, campaign_id, day, amount)
+    if creators:
         for post in session.scalars(select(Post).where(
-                Post.shop_id == shop_id, Post.influencer_id == influencer_id,
+                Post.shop_id == shop_id, Post.influencer_id.in_(creators),
                 Post.posted_at >= start, Post.posted_at < end)):
-            sums.add_post(post)
-        for (clicked_at,) in session.execute(select(Click.clicked_at).where(
-                Click.shop_id == shop_id, Click.influencer_id == influencer_id,
+            if (post.influencer_id, ctx.day(post.posted_at)) in cells:
+                sums.add_post(post)
+        for influencer_id, clicked_at in session.execute(select(Click.influencer_id, Click.clicked_at).where(
+                Click.shop_id == shop_id, Click.influencer_id.in_(creators),
                 Click.counted.is_(True), Click.bot.is_(False),
                 Click.clicked_at >= start, Click.clicked_at < end)):
-            sums.add_click(influencer_id, clicked_at)
+            if (influencer_id, ctx.day(clicked_at)) in cells:
+                sums.add_click(influencer_id, clicked_at)
     rows = sums.finish()
-    session.execute(delete(Rollup).where(
-        Rollup.shop_id == shop_id, Rollup.kind.in_(("cost", "post")),
-        _where_influencer(Rollup.influencer_id, influencer_id), Rollup.day == day))
+    for influencer_id, changed in days.items():
+        session.execute(delete(Rollup).where(
+            Rollup.shop_id == shop_id, Rollup.kind.in_(("cost", "post")),
+            _where_influencer(Rollup.influencer_id, influencer_id), Rollup.day.in_(sorted(changed))))
     details = [_row(shop_id, key, values) for key, values in rows.items() if key[0] != "day"]
-    if details:
-        session.execute(insert(Rollup), details)
-    if influencer_id is not None:
-        clicks = rows.get(("day", influencer_id, day, None, None, None), _zeros())["clicks"]
-        _upsert_day(session, shop_id, (influencer_id, day), {"clicks": clicks})
+    for at in range(0, len(details), INSERT_CHUNK):
+        session.execute(insert(Rollup), details[at:at + INSERT_CHUNK])
+    _upsert_days(session, shop_id, {
+        (i, d): {"clicks": rows[("day", i, d, None, None, None)]["clicks"]
+                 if ("day", i, d, None, None, None) in rows else 0}
+        for i, d in cells if i is not None})
 
 
 # --- rebuilding a shop ----------------------------------------------------------------
@@ -475,11 +525,12 @@ def reattribute_orders(session: Session, ctx: ShopContext) -> int:
     shop_lookup = ShopLookup.load(session, ctx.shop_id)
     count = 0
     for ids in _customer_chunks(session, ctx.shop_id):
-        orders = list(session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id)))
+        rows = session.execute(_with_attributions(select(Order)).where(Order.id.in_(ids))).all()
+        orders = [order for order, _ in rows]
         facts = [order_facts(o) for o in orders]
         results = attribute_customer_history(
             facts, shop_lookup.for_orders(session, ctx.shop_id, facts), ctx.settings)
-        _apply(session, ctx, orders, results)
+        _apply(session, ctx, orders, results, {a.order_id: a for _, a in rows if a is not None})
         session.flush()
         count += len(orders)
     return count
@@ -518,8 +569,10 @@ def rebuild_rollups(session: Session, ctx: ShopContext) -> int:
 def reattribute_shop(session: Session, shop_id: int) -> None:
     """Rebuild every attribution and rollup of the shop from stored orders."""
     session.flush()
+    for cache in ("creator_roi.shop_context", "creator_roi.shop_lookup"):  # settings or codes changed
+        session.info.get(cache, {}).pop(shop_id, None)
     ctx = shop_context(session, shop_id)
-    _lock_shop(session, shop_id, exclusive=True)
+    _lock(session, [_shop_key(shop_id)])
     orders = reattribute_orders(session, ctx)
     rows = rebuild_rollups(session, ctx)
     session.flush()
