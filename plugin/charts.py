@@ -86,7 +86,7 @@ def line_chart(series: Sequence[dict[str, Any]], lines: Sequence[Line], *, title
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{_n(yy)}" y2="{_n(yy)}"/>')
         parts.append(f'<text class="axis" x="{PAD_LEFT - 6}" y="{_n(yy + 4)}" text-anchor="end">'
                      f"{escape(y_format(value))}</text>")
-    ticks = sorted({round(span * k / 5) for k in range(6)})
+    ticks = sorted({round(span * k / 5) for k in range(6)} & set(range(len(series))))
     for i in ticks:
         day = series[i]["day"]
         label = day.strftime("%b %-d") if isinstance(day, date) else str(day)
