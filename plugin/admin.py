@@ -11,6 +11,7 @@ import gzip
 import io
 import time
 import uuid
+import warnings
 from base64 import b64encode
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -487,4 +488,6 @@ def demo_session_token(domain: str) -> str:
               "aud": current_app.config["SHOPIFY_API_KEY"], "sub": "demo", "exp": now + DEMO_TOKEN_SECONDS,
               "nbf": now - 1, "iat": now - 1, "jti": str(uuid.uuid4()), "sid": uuid.uuid4().hex,
               DEMO_CLAIM: True}
-    return jwt.encode(claims, current_app.config["SHOPIFY_API_SECRET"], algorithm="HS256")
+    with warnings.catch_warnings():  # the development secret is short by design; production has no demo
+        warnings.simplefilter("ignore")
+        return jwt.encode(claims, current_app.config["SHOPIFY_API_SECRET"], algorithm="HS256")

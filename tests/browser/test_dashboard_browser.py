@@ -167,10 +167,19 @@ def page(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     tab.route("https://cdn.shopify.com/**", lambda route: route.abort())  # offline, as in CI
     failures: list[str] = []
     tab.on("pageerror", lambda exc: failures.append(f"script error: {exc}"))
-    tab.on("dialog", lambda dialog: (failures.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    tab.on("dialog", lambda dialog: answer(dialog, failures))
     yield tab
     context.close()
     assert not failures, failures
+
+
+def answer(dialog: Any, failures: list[str]) -> None:
+    """The app only ever asks to confirm; an alert can only come from injected script."""
+    if dialog.type == "confirm":
+        dialog.accept()
+    else:
+        failures.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
 
 
 def screenshot(tab: Any, name: str) -> None:
@@ -411,3 +420,42 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     page.wait_for_function("document.getElementById('toast').textContent === 'Settings saved'")
     saved = client.get("/api/v1/shop", headers=auth_headers(SHOP)).json["settings"]
     assert saved["attribution_window_days"] == 14 and saved["emv_rates"]["cpm"] == "7.2500"
+
+
+def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
+    maya = client.post("/api/v1/influencers", headers=auth_headers(SHOP),
+                       json={"name": "Maya Kim", "handle": "maya.k", "platform": "instagram"}).json
+    open_page(page, fresh, f"/app/creators/{maya['id']}")
+
+    page.fill("#new-link-slug", "maya-spring")
+    page.fill("#new-link-destination", "/products/serum")
+    page.click("#new-link button[type=submit]")
+    link = page.locator("#links-table tbody tr", has_text="/r/maya-spring")
+    link.wait_for()
+    assert "/products/serum" in link.text_content()
+    assert link.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert link.locator("a[download='qr-maya-spring.png']").count() == 1
+
+    page.select_option("#creator-post-content_type", "reel")
+    page.fill("#creator-post-posted_at", "2026-10-01T12:30")
+    page.fill("#creator-post-impressions", "-5")
+    page.click("#creator-post button[type=submit]")
+    page.locator("#creator-post-impressions-error").wait_for(state="visible")
+    page.fill("#creator-post-impressions", "15000")
+    page.fill("#creator-post-likes", "800")
+    page.click("#creator-post button[type=submit]")
+    post = page.locator("#posts-table tbody tr", has_text="Reel")
+    post.wait_for()
+    assert "15,000" in post.text_content() and "800" in post.text_content()
+
+    page.click("#profile details summary")
+    page.fill("#edit-creator-followers", "52000")
+    page.fill("#edit-creator-campaign", "Autumn <b>drop</b>")
+    page.click("#edit-creator button[type=submit]")
+    page.locator("#profile dd", has_text="52,000").wait_for()
+    assert page.locator("#profile dd", has_text="Autumn <b>drop</b>").count() == 1
+
+    page.click("#archive-creator button[type=submit]")
+    page.locator("#creator-title s-badge", has_text="Archived").wait_for()
+    assert page.locator("#archive-creator button").text_content() == "Restore creator"
+    assert client.get(f"/api/v1/influencers/{maya['id']}", headers=auth_headers(SHOP)).json["archived"] is True
