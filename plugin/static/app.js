@@ -61,6 +61,7 @@
     if (!link || event.defaultPrevented || event.button !== 0 ||
         event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     if ((link.target && link.target !== "_self") || link.hasAttribute("download")) return;
+    if (link.getAttribute("href").charAt(0) === "#") return;  // within the page (the skip link)
     var url = new URL(link.getAttribute("href"), window.location.href);
     if (url.origin !== window.location.origin || url.pathname.indexOf("/app") !== 0) return;
     event.preventDefault();
