@@ -280,13 +280,14 @@ def is_loser(row: dict[str, Any]) -> bool:
     return row["key"] is not None and roi is not None and roi < 0
 
 
-def roi_chart(rows: list[dict[str, Any]], limit: int = 15) -> Any:
+def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15) -> Any:
     creators = [r for r in rows if r["key"] is not None and r["metrics"].get("cost")]
     spenders = sorted(creators, key=lambda r: r["metrics"]["cost"], reverse=True)[:limit]
     spenders.sort(key=lambda r: r["metrics"].get("roi") if r["metrics"].get("roi") is not None else -1e9,
                   reverse=True)
-    bars = [(str(r["label"]), r["metrics"].get("roi")) for r in spenders]
-    title = "ROI by creator" + (f" (the {limit} biggest spends)" if len(creators) > limit else "")
+    bars = [(display.label(r["label"]) if noun in ("platform", "content type") else str(r["label"]),
+             r["metrics"].get("roi")) for r in spenders]
+    title = f"ROI by {noun}" + (f" (the {limit} biggest spends)" if len(creators) > limit else "")
     return title, charts.bar_chart(bars, title=title, value_format=display.percent)
 
 
@@ -328,7 +329,7 @@ def overview() -> Any:
     series = engine.timeseries(db, shop, date_from=filters.date_from, date_to=filters.date_to,
                                campaign_id=filters.campaign_id, platform=filters.platform)
     has_figures = any(r["metrics"] for r in rows) or bool(report["totals"].get("orders"))
-    roi_title, roi_svg = roi_chart(rows) if filters.group == "influencer" else ("", "")
+    roi_title, roi_svg = roi_chart(rows, GROUP_LABELS[filters.group].lower())
     money_title, money_svg = money_chart(series) if has_figures else ("", "")
     return page("admin/overview.html", filters=filters, campaigns=campaigns, report=report,
                 totals=report["totals"], rows=shown, row_count=len(rows), pages=pages,
