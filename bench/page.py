@@ -113,6 +113,24 @@ def server_times(app: Any, path: str, count: int, headers: dict[str, str] | None
     return times
 
 
+def engine_times(app: Any, shop_domain: str, count: int) -> dict[str, list[float]]:
+    """The two engine reads the overview makes, timed alone: where the page's time goes."""
+    from plugin import reports
+    from worker import installation
+
+    rt = app.extensions["creator_roi"]
+    times: dict[str, list[float]] = {"roi_report": [], "timeseries": []}
+    with app.app_context(), rt.db.session() as db:
+        shop = installation.find_shop(db, shop_domain)
+        date_from, date_to = reports.default_range(shop)
+        for _ in range(count):
+            for name, call in (("roi_report", reports.roi_report), ("timeseries", reports.timeseries)):
+                started = time.perf_counter()
+                call(db, shop, date_from=date_from, date_to=date_to)
+                times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -199,6 +217,9 @@ def main() -> None:
           f"p50 {statistics.median(page_ms):.1f} ms, p95 {p95:.1f} ms (target < 150 ms)")
     print(f"/api/v1/shop baseline: p50 {statistics.median(base_ms):.1f} ms, p95 {base95:.1f} ms; "
           f"/app p95 = {p95 / base95:.1f} × baseline")
+    engine = engine_times(app, shop, max(5, args.requests // 10))
+    for name, values in engine.items():
+        print(f"  of which reports.{name}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 95):.1f} ms")
     print(f"first page HTML: {len(raw.data) / 1024:.1f} KB raw, {len(gz.data) / 1024:.1f} KB gzipped")
 
     if not os.path.exists(CHROMIUM):
