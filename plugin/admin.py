@@ -35,7 +35,7 @@ from models import (
     Post,
     ReferralLink,
 )
-from plugin import charts, display
+from plugin import charts, display, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, session, shop_select
 from worker.shopify_admin import is_valid_shop_domain
@@ -52,13 +52,6 @@ CSV_METRICS = ("cost", "orders", "new_customers", "revenue", "repeat_orders", "r
                "repeat_customers", "repeat_purchase_rate", "clicks", "impressions", "reach", "engagements",
                "followers", "engagement_rate", "effective_reach_rate", "ctr", "conversion_rate", "cac", "roas",
                "roi", "roi_with_repeat", "emv", "emv_ratio", "clv_historical", "clv_predicted")
-
-
-def reports() -> Any:
-    # Imported on use: the engine module is optional while the app boots.
-    from plugin import reports as module
-
-    return module
 
 
 # --- response headers ------------------------------------------------------------------
@@ -205,7 +198,7 @@ def _date_arg(name: str, fallback: date, errors: dict[str, str]) -> date:
 
 
 def read_filters(campaigns: list[Campaign]) -> Filters:
-    default_from, default_to = reports().default_range(current_shop())
+    default_from, default_to = reports.default_range(current_shop())
     errors: dict[str, str] = {}
     date_from = _date_arg("from", default_from, errors)
     date_to = _date_arg("to", default_to, errors)
@@ -316,21 +309,22 @@ def overview() -> Any:
     db, shop = session(), current_shop()
     campaigns = shop_campaigns()
     filters = read_filters(campaigns)
-    engine = reports()
-    report = engine.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to,
-                               group_by=filters.group, campaign_id=filters.campaign_id,
-                               platform=filters.platform)
+    report = reports.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to,
+                                group_by=filters.group, campaign_id=filters.campaign_id,
+                                platform=filters.platform)
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     filters.page = min(filters.page, pages)
     shown = rows[(filters.page - 1) * PAGE_SIZE: filters.page * PAGE_SIZE]
     has_creators = db.scalar(select(func.count()).select_from(
         shop_select(Influencer).where(Influencer.archived_at.is_(None)).subquery())) or 0
-    series = engine.timeseries(db, shop, date_from=filters.date_from, date_to=filters.date_to,
-                               campaign_id=filters.campaign_id, platform=filters.platform)
     has_figures = any(r["metrics"] for r in rows) or bool(report["totals"].get("orders"))
     roi_title, roi_svg = roi_chart(rows, GROUP_LABELS[filters.group].lower())
-    money_title, money_svg = money_chart(series) if has_figures else ("", "")
+    money_title, money_svg = "", ""
+    if has_figures:
+        money_title, money_svg = money_chart(reports.timeseries(
+            db, shop, date_from=filters.date_from, date_to=filters.date_to,
+            campaign_id=filters.campaign_id, platform=filters.platform))
     return page("admin/overview.html", filters=filters, campaigns=campaigns, report=report,
                 totals=report["totals"], rows=shown, row_count=len(rows), pages=pages,
                 has_creators=has_creators, has_figures=has_figures, is_loser=is_loser,
@@ -344,9 +338,9 @@ def overview() -> Any:
 def table_csv() -> Any:
     """Every row of the overview table (all pages), as the page's export button downloads it."""
     filters = read_filters(shop_campaigns())
-    report = reports().roi_report(session(), current_shop(), date_from=filters.date_from,
-                                  date_to=filters.date_to, group_by=filters.group,
-                                  campaign_id=filters.campaign_id, platform=filters.platform)
+    report = reports.roi_report(session(), current_shop(), date_from=filters.date_from,
+                                date_to=filters.date_to, group_by=filters.group,
+                                campaign_id=filters.campaign_id, platform=filters.platform)
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -373,8 +367,7 @@ def creator(influencer_id: int) -> Any:
     if influencer is None:
         return page("admin/not_found.html", title="Creator not found"), 404
     filters = read_filters([])
-    engine = reports()
-    report = engine.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
+    report = reports.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
     figures = next((r for r in report["rows"] if str(r["key"]) == str(influencer.id)), {})
     codes = list(db.scalars(shop_select(DiscountCode).where(DiscountCode.influencer_id == influencer.id)
                             .order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc())))
@@ -382,8 +375,8 @@ def creator(influencer_id: int) -> Any:
                             .order_by(ReferralLink.created_at.desc(), ReferralLink.id.desc())))
     posts = post_rows(Post.influencer_id == influencer.id, limit=100)
     costs = cost_rows(Cost.influencer_id == influencer.id)
-    orders = engine.creator_orders(db, shop, influencer.id, limit=100)
-    clv = engine.creator_clv(db, shop, influencer.id)
+    orders = reports.creator_orders(db, shop, influencer.id, limit=100)
+    clv = reports.creator_clv(db, shop, influencer.id)
     code_by_id = {c.id: c.code for c in codes}
     return page("admin/creator.html", creator=influencer, filters=filters, figures=figures,
                 codes=[code_view(c) for c in codes],
