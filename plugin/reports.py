@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -42,6 +42,7 @@ GROUPS = ("influencer", "platform", "content_type", "campaign")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 SUMMED = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
+MONEY = ("revenue", "repeat_revenue", "cost")
 UNGROUPED_LABELS = {
     "influencer": "Shop-wide (no creator)",
     "platform": "No platform",
@@ -59,16 +60,34 @@ class Creator:
     commission_rate: Decimal | None
 
 
+TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
+
+
 @dataclass(frozen=True)
 class Piece:
-    """Summed rollup rows of one creator (or none) that share every grouping dimension."""
+    """Summed rollup rows of one creator (or none) that share the dimensions asked for."""
 
     influencer_id: int | None
     platform: str | None
     campaign_id: int | None
     content_type: str | None
     posts: int
-    totals: Totals
+    values: tuple[Any, ...]  # in TOTAL_FIELDS order
+
+    @property
+    def engagements(self) -> int:
+        return self.values[TOTAL_FIELDS.index("engagements")]
+
+
+def _add(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> tuple[Any, ...]:
+    return b if a is None else tuple(x + y for x, y in zip(a, b))
+
+
+def _sum(values: Iterable[tuple[Any, ...]]) -> Totals:
+    total: tuple[Any, ...] | None = None
+    for v in values:
+        total = _add(total, v)
+    return _totals(total) if total is not None else Totals()
 
 
 # --- reading rollups -----------------------------------------------------------------
@@ -81,43 +100,58 @@ def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
                 Influencer.commission_rate).where(Influencer.shop_id == shop_id))}
 
 
-def _totals(values: dict[str, Any], creator: Creator | None) -> Totals:
-    cost = values["cost"] or ZERO
+def _values(m: Any, creator: Creator | None) -> tuple[Any, ...]:
+    """A row of sums in TOTAL_FIELDS order; the creator's commission added to its cost."""
+    found = {name: int(m[name] or 0) for name in SUMMED if name not in MONEY}
+    found.update({name: m[name] or ZERO for name in MONEY})
     if creator is not None and creator.commission_rate:
-        cost += creator.commission_rate * ((values["revenue"] or ZERO) + (values["repeat_revenue"] or ZERO))
-    post = Totals.from_post(**{name: int(values[name] or 0) for name in POST_COLUMNS[1:]})
-    return replace(
-        post, cost=cost, orders=int(values["orders"] or 0), new_customers=int(values["new_customers"] or 0),
-        revenue=values["revenue"] or ZERO, repeat_orders=int(values["repeat_orders"] or 0),
-        repeat_revenue=values["repeat_revenue"] or ZERO,
-        repeat_customers=int(values["repeat_customers"] or 0), clicks=int(values["clicks"] or 0))
+        found["cost"] += creator.commission_rate * (found["revenue"] + found["repeat_revenue"])
+    found["engagements"] = found["likes"] + found["comments"] + found["shares"] + found["saves"]
+    return tuple(found[name] for name in TOTAL_FIELDS)
+
+
+def _totals(values: tuple[Any, ...]) -> Totals:
+    return Totals(**dict(zip(TOTAL_FIELDS, values)))
 
 
 def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_from: date,
-            date_to: date, by_day: bool = False) -> Iterable[tuple[date | None, Piece]]:
-    dims = [Rollup.influencer_id, Rollup.kind, Rollup.campaign_id, Rollup.platform, Rollup.content_type]
-    if by_day:
-        dims.insert(0, Rollup.day)
+            date_to: date, dimensions: Iterable[str]) -> list[Piece]:
+    """Rollups of the range summed per creator and the given dimensions (`platform`,
+    `campaign_id`, `content_type`): one query, a row per creator and dimension value."""
+    dims = [Rollup.influencer_id, *(getattr(Rollup, name) for name in dimensions)]
     query = (select(*dims, *(func.sum(getattr(Rollup, name)).label(name) for name in SUMMED))
              .where(Rollup.shop_id == shop_id, Rollup.day >= date_from, Rollup.day <= date_to)
              .group_by(*dims))
+    pieces = []
     for row in session.execute(query):
-        values = row._mapping
+        m = row._mapping
         creator = creators.get(row.influencer_id) if row.influencer_id is not None else None
-        yield (row.day if by_day else None), Piece(
+        platform, campaign_id = m.get("platform"), m.get("campaign_id")
+        pieces.append(Piece(
             influencer_id=row.influencer_id,
-            platform=row.platform or (creator.platform if creator else None),
-            campaign_id=row.campaign_id if row.campaign_id is not None else (
-                creator.campaign_id if creator else None),
-            content_type=row.content_type,
-            posts=int(values["posts"] or 0),
-            totals=_totals(dict(values), creator if row.kind == "day" else None),
-        )
+            platform=platform or (creator.platform if creator else None),
+            campaign_id=campaign_id if campaign_id is not None else (creator.campaign_id if creator else None),
+            content_type=m.get("content_type"),
+            posts=int(m["posts"] or 0),
+            # Sales (and so commission) only ever sit on the creator's own rows.
+            values=_values(m, creator),
+        ))
+    return pieces
 
 
 def _wanted(piece: Piece, campaign_id: int | None, platform: str | None) -> bool:
     return ((campaign_id is None or piece.campaign_id == campaign_id)
             and (platform is None or piece.platform == platform))
+
+
+def _dimensions(group_by: str, campaign_id: int | None, platform: str | None) -> list[str]:
+    wanted = {"platform": "platform", "campaign": "campaign_id", "content_type": "content_type"}
+    found = [wanted[group_by]] if group_by in wanted else []
+    if platform is not None and "platform" not in found:
+        found.append("platform")
+    if campaign_id is not None and "campaign_id" not in found:
+        found.append("campaign_id")
+    return found
 
 
 # --- content-type allocation ---------------------------------------------------------
@@ -145,35 +179,35 @@ def _apportion(value: Any, weights: list[int]) -> list[Any]:
     return parts
 
 
-def _split(totals: Totals, weights: list[int]) -> list[Totals]:
-    columns = {f.name: _apportion(getattr(totals, f.name), weights) for f in fields(Totals)}
-    return [Totals(**{name: parts[i] for name, parts in columns.items()}) for i in range(len(weights))]
+def _split(values: tuple[Any, ...], weights: list[int]) -> list[tuple[Any, ...]]:
+    columns = [_apportion(value, weights) for value in values]
+    return [tuple(parts[i] for parts in columns) for i in range(len(weights))]
 
 
-def _by_content_type(pieces: list[Piece]) -> dict[str | None, Totals]:
-    groups: dict[str | None, Totals] = defaultdict(Totals)
+def _by_content_type(pieces: list[Piece]) -> dict[str | None, tuple[Any, ...]]:
+    groups: dict[str | None, tuple[Any, ...] | None] = defaultdict(lambda: None)
     posts: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    rest: dict[int | None, Totals] = defaultdict(Totals)
+    rest: dict[int | None, tuple[Any, ...] | None] = defaultdict(lambda: None)
     for piece in pieces:
         if piece.content_type is not None:
-            groups[piece.content_type] += piece.totals
+            groups[piece.content_type] = _add(groups[piece.content_type], piece.values)
             weight = posts[piece.influencer_id][piece.content_type]
-            weight[0] += piece.totals.engagements
+            weight[0] += piece.engagements
             weight[1] += piece.posts
         else:
-            rest[piece.influencer_id] += piece.totals
-    for influencer_id, totals in rest.items():
+            rest[piece.influencer_id] = _add(rest[piece.influencer_id], piece.values)
+    for influencer_id, values in rest.items():
         by_type = posts.get(influencer_id) if influencer_id is not None else None
-        if not by_type:
-            groups[None] += totals
+        if not by_type or values is None:
+            groups[None] = _add(groups[None], values)
             continue
         types = sorted(by_type)
         weights = [by_type[t][0] for t in types]
         if not any(weights):
             weights = [by_type[t][1] for t in types]
-        for content_type, share in zip(types, _split(totals, weights)):
-            groups[content_type] += share
-    return groups
+        for content_type, share in zip(types, _split(values, weights)):
+            groups[content_type] = _add(groups[content_type], share)
+    return {key: values for key, values in groups.items() if values is not None}
 
 
 # --- the report ----------------------------------------------------------------------
@@ -239,7 +273,8 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     creators = _creators(session, shop.id)
-    pieces = [piece for _, piece in _pieces(session, shop.id, creators, date_from, date_to)
+    pieces = [piece for piece in _pieces(session, shop.id, creators, date_from, date_to,
+                                         _dimensions(group_by, campaign_id, platform))
               if _wanted(piece, campaign_id, platform)]
     clv = _clv_rows(session, shop)
     rates = _rates(shop)
@@ -247,24 +282,23 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     if group_by == "content_type":
         groups = _by_content_type(pieces)
     else:
-        groups = defaultdict(Totals)
+        groups = {}
         attribute = {"influencer": "influencer_id", "platform": "platform", "campaign": "campaign_id"}[group_by]
         for piece in pieces:
             key = getattr(piece, attribute)
-            groups[key] += piece.totals
+            groups[key] = _add(groups.get(key), piece.values)
             members[key].add(piece.influencer_id)
     label = _labeller(session, shop, group_by, creators)
     rows = []
-    for key, totals in groups.items():
+    for key, values in groups.items():
         predicted = _predicted(members[key], clv) if group_by != "content_type" else None
         rows.append({"key": key, "label": label(key) if key is not None else UNGROUPED_LABELS[group_by],
-                     **compute_metrics(totals, rates, predicted)})
+                     **compute_metrics(_totals(values), rates, predicted)})
     rows.sort(key=lambda r: (-r["revenue"], r["key"] is None, r["label"].lower()))
     everyone = {piece.influencer_id for piece in pieces}
     return {
         "currency": shop.currency, "from": date_from, "to": date_to, "group_by": group_by,
-        "totals": compute_metrics(sum((p.totals for p in pieces), Totals()), rates,
-                                  _predicted(everyone, clv)),
+        "totals": compute_metrics(_sum(p.values for p in pieces), rates, _predicted(everyone, clv)),
         "rows": rows,
     }
 
@@ -272,18 +306,24 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
 def timeseries(session: Session, shop: Shop, *, date_from: date, date_to: date,
                campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
     """One entry per day of the range: revenue, repeat revenue, cost (with commission), orders."""
-    creators = _creators(session, shop.id)
-    days: dict[date, Totals] = defaultdict(Totals)
-    for day, piece in _pieces(session, shop.id, creators, date_from, date_to, by_day=True):
-        if _wanted(piece, campaign_id, platform) and day is not None:
-            days[day] += piece.totals
+    rate = func.coalesce(Influencer.commission_rate, 0)
+    query = (select(Rollup.day, func.sum(Rollup.revenue), func.sum(Rollup.repeat_revenue), func.sum(Rollup.cost),
+                    func.sum((Rollup.revenue + Rollup.repeat_revenue) * rate), func.sum(Rollup.orders))
+             .outerjoin(Influencer, Influencer.id == Rollup.influencer_id)
+             .where(Rollup.shop_id == shop.id, Rollup.day >= date_from, Rollup.day <= date_to)
+             .group_by(Rollup.day))
+    if platform is not None:
+        query = query.where(func.coalesce(Rollup.platform, Influencer.platform) == platform)
+    if campaign_id is not None:
+        query = query.where(func.coalesce(Rollup.campaign_id, Influencer.campaign_id) == campaign_id)
+    days = {day: (revenue or ZERO, repeat or ZERO, (cost or ZERO) + Decimal(str(commission or 0)), orders or 0)
+            for day, revenue, repeat, cost, commission, orders in session.execute(query)}
     series = []
     for offset in range((date_to - date_from).days + 1):
         day = date_from + timedelta(days=offset)
-        t = days.get(day, Totals())
-        series.append({"day": day, "revenue": to_cents(t.revenue),
-                       "repeat_revenue": to_cents(t.repeat_revenue), "cost": to_cents(t.cost),
-                       "orders": t.orders})
+        revenue, repeat, cost, orders = days.get(day, (ZERO, ZERO, ZERO, 0))
+        series.append({"day": day, "revenue": to_cents(revenue), "repeat_revenue": to_cents(repeat),
+                       "cost": to_cents(cost), "orders": int(orders)})
     return series
 
 

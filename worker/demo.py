@@ -32,10 +32,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, WebhookEvent
+from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, WebhookEvent, utcnow
 from models.webhook import FAILED
 
 log = logging.getLogger("creator_roi.demo")
@@ -583,10 +583,12 @@ class CopySeeder:
         return CopyPlan(copy, rng, start, zone, self.currency, self._free_slug)
 
     def _free_slug(self, slug: str) -> str:
-        """Slugs are unique across stores: another store's slug gets this shop's id appended."""
+        """Slugs are unique across stores: one another store took gets this store's mark
+        (never digits alone, which copies use)."""
+        candidates = [slug, f"{slug}-shop{self.shop_id}"] + [f"{slug}-shop{self.shop_id}-{n}" for n in range(2, 100)]
         with self.runtime.db.session() as session:
-            taken = session.scalar(select(ReferralLink.id).where(ReferralLink.slug == slug)) is not None
-        return f"{slug}-{self.shop_id}" if taken else slug
+            taken = set(session.scalars(select(ReferralLink.slug).where(ReferralLink.slug.in_(candidates))))
+        return next(c for c in candidates if c not in taken)
 
     def __call__(self, copy: int) -> int:
         from worker import engine, inbox
@@ -603,8 +605,26 @@ class CopySeeder:
                 writer.execute(WebhookEvent.__table__.insert(), inbox_rows(self.domain, self.shop_id, chunk))
             with bind(self.runtime):
                 inbox.drain_inbox(self.domain)
+        self._retry_now()
         log.info("event=demo_copy_seeded shop=%s copy=%s deliveries=%s", self.domain, copy, len(plan.deliveries))
         return len(plan.deliveries)
+
+    def _retry_now(self, rounds: int = 3) -> None:
+        """What the sweeper does later, now: events that failed for a passing reason (two
+        drains deadlocking on a customer's rows) are due again and drained."""
+        from worker import inbox
+        from worker.runtime import bind
+
+        for _ in range(rounds):
+            with self.runtime.db.session() as session:
+                due = session.execute(update(WebhookEvent).where(
+                    WebhookEvent.shop_id == self.shop_id, WebhookEvent.status == FAILED,
+                    WebhookEvent.next_attempt_at.is_not(None)).values(next_attempt_at=utcnow())).rowcount
+            if not due:
+                return
+            log.info("event=demo_retry shop=%s events=%s", self.domain, due)
+            with bind(self.runtime):
+                inbox.drain_inbox(self.domain)
 
 
 def seed(rt: Any, domain: str, *, scale: int = 1, seed: int = 2026, end: date | None = None,

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, text
+from sqlalchemy import and_, bindparam, delete, event, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import (
@@ -310,9 +310,38 @@ def orders_changed(session: Session, shop_id: int, order_ids: list[int]) -> None
         facts, ShopLookup.load(session, shop_id).for_orders(session, shop_id, facts), ctx.settings)
     dirty = _apply(session, ctx, orders, results, existing)
     session.flush()
-    refresh_sales(session, ctx, dirty)
+    _refresh_before_commit(session, shop_id, dirty)
     log.info("event=orders_attributed shop_id=%s orders=%s history=%s cells=%s",
              shop_id, len(ids), len(orders), len(dirty))
+
+
+# A drain attributes a batch of events in one transaction. Were each event to lock its
+# cells as it goes, two drains sharing a shop would take them in different orders and
+# deadlock; so the cells wait here and are refreshed together, locks in one sorted sweep,
+# just before the transaction commits (the same transaction: all or nothing).
+_PENDING = "creator_roi.pending_cells"
+
+
+def _refresh_before_commit(session: Session, shop_id: int, cells: set[Cell]) -> None:
+    if not cells:
+        return
+    if _PENDING not in session.info:
+        session.info[_PENDING] = defaultdict(set)
+        if not event.contains(session, "before_commit", refresh_pending):
+            event.listen(session, "before_commit", refresh_pending)
+            event.listen(session, "after_rollback", _forget_pending)
+    session.info[_PENDING][shop_id] |= cells
+
+
+def refresh_pending(session: Session) -> None:
+    """Refresh the cells attributions changed in this transaction (runs before commit)."""
+    pending = session.info.pop(_PENDING, None) or {}
+    for shop_id, cells in sorted(pending.items()):
+        refresh_sales(session, shop_context(session, shop_id), cells)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 # --- rollup arithmetic shared by incremental refreshes and rebuilds ---------------------
