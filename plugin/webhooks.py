@@ -12,11 +12,13 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import Boolean, String, Text, and_, bindparam, literal_column, or_, select
 
-from models import Shop, WebhookEvent
+from models import Shop, WebhookEvent, utcnow
+from models.db import UTCDateTime
+from models.webhook import PENDING
 from plugin.auth import shopify_app
-from plugin.database import runtime, session
+from plugin.database import runtime
 from plugin.errors import error_response
 from roi.money import parse_shopify_time
 from worker import backfill, inbox
@@ -93,27 +95,11 @@ def receive() -> Response:
                         "webhook_id=%s", shop_domain, topic, webhook_id)
             return error_response({"shop": ["the body names another shop than X-Shopify-Shop-Domain"]}, 401)
 
-    db = session()
-    shop = db.scalar(select(Shop).where(Shop.domain == shop_domain))
-    if topic not in COMPLIANCE_TOPICS and (shop is None or not shop.is_installed):
-        log.info("event=webhook_dropped reason=%s shop=%s topic=%s webhook_id=%s",
-                 "unknown_shop" if shop is None else "uninstalled", shop_domain, topic, webhook_id)
+    stored, shop_state = _store(shop_domain, topic, webhook_id, text)
+    if stored is None and shop_state != "installed":
+        log.info("event=webhook_dropped reason=%s shop=%s topic=%s webhook_id=%s", shop_state, shop_domain, topic,
+                 webhook_id)
         return _answer("dropped")
-
-    stored = db.execute(
-        dialect_insert(db, WebhookEvent)
-        .values(
-            shop_domain=shop_domain, shop_id=shop.id if shop is not None else None,
-            webhook_id=webhook_id, topic=topic,
-            api_version=(request.headers.get("X-Shopify-API-Version") or "").strip() or None,
-            triggered_at=_triggered_at(request.headers.get("X-Shopify-Triggered-At")),
-            event_id=(request.headers.get("X-Shopify-Event-Id") or "").strip() or None,
-            body=text, status="pending", attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
-        .returning(WebhookEvent.id)
-    ).scalar()
-    db.commit()
     if stored is None:
         log.info("event=webhook_duplicate shop=%s topic=%s webhook_id=%s", shop_domain, topic, webhook_id)
         return _answer("duplicate")
@@ -125,6 +111,63 @@ def receive() -> Response:
         log.warning("event=drain_not_scheduled shop=%s topic=%s webhook_id=%s error=%s", shop_domain, topic,
                     webhook_id, type(exc).__name__)
     return _answer("stored")
+
+
+_INSTALLED = and_(Shop.access_token_enc.is_not(None), Shop.uninstalled_at.is_(None))
+_inserts: dict[str, Any] = {}
+
+
+def _insert_statement(conn: Any) -> Any:
+    """INSERT ... SELECT: the delivery, kept when its shop is installed (or for any shop,
+    for compliance topics); built once per database kind, its values bound per request."""
+    name = conn.dialect.name
+    if name not in _inserts:
+        values = {
+            "shop_domain": bindparam("shop_domain", type_=String), "shop_id": Shop.id,
+            "webhook_id": bindparam("webhook_id", type_=String), "topic": bindparam("topic", type_=String),
+            "api_version": bindparam("api_version", type_=String),
+            "triggered_at": bindparam("triggered_at", type_=UTCDateTime()),
+            "event_id": bindparam("event_id", type_=String), "body": bindparam("body", type_=Text),
+            "status": literal_column(f"'{PENDING}'"), "attempts": literal_column("0"),
+            "received_at": bindparam("received_at", type_=UTCDateTime()),
+        }
+        source = (
+            select(*[value.label(column) for column, value in values.items()])
+            .select_from(select(literal_column("1").label("one")).subquery("delivery"))
+            .outerjoin(Shop, Shop.domain == bindparam("shop_domain", type_=String))
+            .where(or_(bindparam("any_shop", type_=Boolean), _INSTALLED))
+        )
+        _inserts[name] = (
+            dialect_insert(conn, WebhookEvent).from_select(list(values), source)
+            .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
+            .returning(WebhookEvent.id)
+        )
+    return _inserts[name]
+
+
+def _store(shop_domain: str, topic: str, webhook_id: str, body: str) -> tuple[int | None, str]:
+    """Insert the delivery in one autocommitted statement: (row id or None, shop state).
+
+    The shop check and the insert are one INSERT ... SELECT, so a delivery costs a single
+    round trip and is committed when the statement returns. None means a duplicate, or a
+    shop that is unknown or uninstalled (only compliance topics are kept for those).
+    """
+    headers = request.headers
+    params = {
+        "shop_domain": shop_domain, "webhook_id": webhook_id, "topic": topic, "body": body,
+        "api_version": (headers.get("X-Shopify-API-Version") or "").strip() or None,
+        "triggered_at": _triggered_at(headers.get("X-Shopify-Triggered-At")),
+        "event_id": (headers.get("X-Shopify-Event-Id") or "").strip() or None,
+        "received_at": utcnow(), "any_shop": topic in COMPLIANCE_TOPICS,
+    }
+    with runtime().db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        stored = conn.execute(_insert_statement(conn), params).scalar()
+        if stored is not None:
+            return stored, "installed"
+        shop = conn.execute(select(Shop.id, _INSTALLED.label("installed")).where(Shop.domain == shop_domain)).first()
+    if shop is None:
+        return None, "installed" if topic in COMPLIANCE_TOPICS else "unknown_shop"
+    return None, "installed" if shop.installed or topic in COMPLIANCE_TOPICS else "uninstalled"
 
 
 def _triggered_at(value: str | None) -> Any:

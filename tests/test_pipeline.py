@@ -163,15 +163,18 @@ def test_transient_failures_back_off_and_payload_failures_do_not_retry():
     event = WebhookEvent(shop_domain=SHOP, webhook_id="w", topic="orders/create", body="{}", attempts=0)
     delays = []
     for _ in range(inbox.MAX_ATTEMPTS):
-        inbox.record_failure(event, OperationalError("UPDATE", {}, Exception("deadlock detected")), "job-1")
+        values = inbox.failure_values(event, OperationalError("UPDATE", {}, Exception("deadlock detected")),
+                                      "job-1")
+        for name, value in values.items():
+            setattr(event, name, value)
         delays.append(event.next_attempt_at and (event.next_attempt_at - event.processed_at).total_seconds())
     assert delays[:3] == [30, 60, 120]
     assert delays[-1] is None  # gave up after MAX_ATTEMPTS: kept failed for an operator
     assert event.error == "Exception: deadlock detected"
 
     poison = WebhookEvent(shop_domain=SHOP, webhook_id="p", topic="orders/create", body="{}", attempts=0)
-    inbox.record_failure(poison, PayloadError("order has no usable `id`"), "job-1")
-    assert (poison.status, poison.attempts, poison.next_attempt_at) == ("failed", 1, None)
+    values = inbox.failure_values(poison, PayloadError("order has no usable `id`"), "job-1")
+    assert (values["status"], values["attempts"], values["next_attempt_at"]) == ("failed", 1, None)
 
 
 def test_customers_create_and_an_older_update(client, shop_id, db_session, run_jobs):

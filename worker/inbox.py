@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exc as sa_exc, or_, select
+from sqlalchemy import and_, exc as sa_exc, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import Database, Shop, WebhookEvent, utcnow
@@ -39,7 +39,9 @@ DRAIN_KEY_TTL = 60
 DRAIN_JOB_TIMEOUT = 600
 # A drain hands over to a fresh job after this long, so one shop never holds a worker.
 DRAIN_TIME_BUDGET = 120.0
-BATCH_SIZE = {"postgresql": 200, "sqlite": 25}
+BATCH_SIZE = {"postgresql": 50, "sqlite": 25}
+LOCK_TIMEOUT_MS = 300
+PROCESS_EVENT_TRIES = 20
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
@@ -70,6 +72,11 @@ def write_session(db: Database) -> Iterator[Session]:
     try:
         if db.is_sqlite:
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            # A batch holds its locks until it commits. Rather than wait long for another
+            # drain's batch (or for deadlock detection), an event gives up quickly and is
+            # taken again in the next batch (see run_event).
+            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
         yield session
         session.commit()
     except BaseException:
@@ -207,11 +214,23 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
             if len(events) == size and rt.redis_url:
                 _schedule_helper(rt, shop_domain, job_id)
             result.batches += 1
-            for event in events:
-                outcome = run_event(session, event, job_id)
-                result.add(event.status)
+            shops: dict[Any, Shop | None] = {}
+            done: list[tuple[WebhookEvent, dict[str, Any]]] = []
+            deferred_first = False
+            for number, event in enumerate(events):
+                if event.topic in processing.COMPLIANCE_TOPICS:
+                    write_outcomes(session, done)  # they may rewrite or delete inbox rows
+                    done = []
+                outcome, values = run_event(session, event, job_id, shops)
+                done.append((event, values))
+                if "status" in values:
+                    result.add(values["status"])
                 if outcome is not None and outcome.stop_batch:
+                    deferred_first = number == 0 and outcome.status == PENDING
                     break
+            write_outcomes(session, done)
+        if deferred_first:
+            time.sleep(0.2)  # the event at the head waits for another transaction's commit
         if rt.redis_url and time.monotonic() - started > DRAIN_TIME_BUDGET:
             _schedule_helper(rt, shop_domain, job_id)
             break
@@ -246,54 +265,78 @@ def process_event(event_id: int) -> str:
     """
     rt = current()
     db = job_database(rt)
-    with write_session(db) as session:
-        event = session.scalars(
-            select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True)
-        ).one_or_none()
-        if event is None:
-            return "locked" if session.get(WebhookEvent, event_id) is not None else "missing"
-        if event.status in (PROCESSED, IGNORED):
-            return event.status
-        run_event(session, event, current_job_id())
-        return event.status
+    for attempt in range(PROCESS_EVENT_TRIES):
+        with write_session(db) as session:
+            event = session.scalars(
+                select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True)
+            ).one_or_none()
+            if event is None:
+                return "locked" if session.get(WebhookEvent, event_id) is not None else "missing"
+            if event.status in (PROCESSED, IGNORED):
+                return event.status
+            outcome, values = run_event(session, event, current_job_id(), {})
+            write_outcomes(session, [(event, values)])
+            if not (outcome is not None and outcome.status == PENDING):
+                return event.status
+        time.sleep(0.05 * (attempt + 1))  # another worker held what it needs: after its commit
+    return event.status
 
 
 # --- one event --------------------------------------------------------------------------
 
 
-def _shop_of(session: Session, event: WebhookEvent) -> Shop | None:
-    if event.shop_id is not None:
-        shop = session.get(Shop, event.shop_id)
-        if shop is not None:
-            return shop
-    return session.scalar(select(Shop).where(Shop.domain == event.shop_domain))
+def _shop_of(session: Session, event: WebhookEvent, shops: dict[Any, Shop | None]) -> Shop | None:
+    # Held here for the batch: the session's identity map only keeps objects someone holds.
+    key = event.shop_id or event.shop_domain
+    if key not in shops:
+        shop = session.get(Shop, event.shop_id) if event.shop_id is not None else None
+        if shop is None:
+            shop = session.scalar(select(Shop).where(Shop.domain == event.shop_domain))
+        shops[key] = shop
+    return shops[key]
 
 
-def run_event(session: Session, event: WebhookEvent, job_id: str) -> processing.Outcome | None:
-    """Apply one event in a savepoint of the caller's transaction and record the outcome.
+def run_event(session: Session, event: WebhookEvent, job_id: str,
+              shops: dict[Any, Shop | None]) -> tuple[processing.Outcome | None, dict[str, Any]]:
+    """Apply one event in a savepoint of the caller's transaction; returns the outcome and
+    the inbox row's new values (written for the whole batch at once by `write_outcomes`).
 
-    A failure rolls back only this event's savepoint: it is marked failed with its reason
-    (and a retry time when retrying can help) and the batch goes on.
+    A failure rolls back only this event's savepoint: the event is marked failed with its
+    reason (and a retry time when retrying can help) and the batch goes on.
     """
     try:
         with session.begin_nested():
-            outcome = processing.process(session, event, _shop_of(session, event))
+            outcome = processing.process(session, event, _shop_of(session, event, shops))
     except Exception as exc:
         if not session.is_active:
             raise  # the transaction itself is gone (connection lost): the batch stays pending
-        record_failure(event, exc, job_id)
-        return None
-    now = utcnow()
-    event.attempts = (event.attempts or 0) + 1
-    event.status = outcome.status
-    event.error = outcome.note if outcome.status == IGNORED else None
-    event.processed_at = now
-    event.next_attempt_at = None
+        if is_lock_conflict(exc):
+            # Another drain holds what this event needs and waits for what this batch holds:
+            # end the batch (releasing our locks) and take the event again in the next one.
+            reason = error_text(exc)
+            log.info("event=webhook_deferred shop=%s topic=%s webhook_id=%s job_id=%s reason=%s",
+                     event.shop_domain, event.topic, event.webhook_id, job_id, reason)
+            return processing.Outcome(PENDING, stop_batch=True), {"error": reason}
+        return None, failure_values(event, exc, job_id)
+    values: dict[str, Any] = {
+        "attempts": (event.attempts or 0) + 1, "status": outcome.status,
+        "error": outcome.note if outcome.status == IGNORED else None,
+        "processed_at": utcnow(), "next_attempt_at": None,
+    }
     if outcome.body is not None:
-        event.body = outcome.body
+        values["body"] = outcome.body
     log.info("event=webhook_processed shop=%s topic=%s webhook_id=%s job_id=%s status=%s attempts=%d",
-             event.shop_domain, event.topic, event.webhook_id, job_id, event.status, event.attempts)
-    return outcome
+             event.shop_domain, event.topic, event.webhook_id, job_id, outcome.status, values["attempts"])
+    return outcome, values
+
+
+def write_outcomes(session: Session, done: list[tuple[WebhookEvent, dict[str, Any]]]) -> None:
+    """Set the events' new values; the flush sends them as a few executemany UPDATEs
+    rather than one round trip per event."""
+    for event, values in done:
+        for name, value in values.items():
+            setattr(event, name, value)
+    session.flush()
 
 
 def error_text(exc: BaseException) -> str:
@@ -304,6 +347,13 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+LOCK_CONFLICTS = {"40P01", "55P03", "40001"}  # deadlock, lock not available, serialization failure
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, sa_exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) in LOCK_CONFLICTS
+
+
 def is_transient(exc: BaseException) -> bool:
     try:
         from redis.exceptions import RedisError
@@ -312,18 +362,19 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (sa_exc.OperationalError, ShopifyUnavailable, RedisError, TimeoutError, ConnectionError))
 
 
-def record_failure(event: WebhookEvent, exc: BaseException, job_id: str) -> None:
+def failure_values(event: WebhookEvent, exc: BaseException, job_id: str) -> dict[str, Any]:
+    """The failed event's new values: its reason, attempt count and, when retrying can help,
+    when to try again."""
     now = utcnow()
-    event.attempts = (event.attempts or 0) + 1
-    event.status = FAILED
-    event.error = error_text(exc)
-    event.processed_at = now
+    attempts = (event.attempts or 0) + 1
     # A payload that lacks what we need fails the same way every time; anything else
     # (database, Shopify, a bug fixed by the next deploy) is retried with backoff.
-    retry = not isinstance(exc, PayloadError) and event.attempts < MAX_ATTEMPTS
-    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (event.attempts - 1))
-    event.next_attempt_at = now + timedelta(seconds=delay) if retry else None
+    retry = not isinstance(exc, PayloadError) and attempts < MAX_ATTEMPTS
+    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    values = {"attempts": attempts, "status": FAILED, "error": error_text(exc), "processed_at": now,
+              "next_attempt_at": now + timedelta(seconds=delay) if retry else None}
     logger = log.warning if retry or isinstance(exc, PayloadError) else log.error
     logger("event=webhook_failed shop=%s topic=%s webhook_id=%s job_id=%s attempts=%d retry_at=%s error=%s",
-           event.shop_domain, event.topic, event.webhook_id, job_id, event.attempts,
-           event.next_attempt_at.isoformat() if event.next_attempt_at else "never", event.error)
+           event.shop_domain, event.topic, event.webhook_id, job_id, attempts,
+           values["next_attempt_at"].isoformat() if values["next_attempt_at"] else "never", values["error"])
+    return values

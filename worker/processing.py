@@ -21,10 +21,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, select, text
+from sqlalchemy import Connection, bindparam, case, select, text
 from sqlalchemy.orm import Session
 
-from models import Customer, Order, Refund, Shop, WebhookEvent
+from models import Customer, Order, Refund, Shop, WebhookEvent, utcnow
 from models.webhook import IGNORED, PROCESSED
 from roi import money
 from worker import engine
@@ -191,12 +191,65 @@ def read_refund(payload: Mapping[str, Any], order_id: int | None = None) -> tupl
 # --- upserts ----------------------------------------------------------------------
 
 
-def dialect_insert(session: Session, model: type) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+def dialect_insert(bind: Session | Connection, model: type) -> Any:
+    """INSERT with ON CONFLICT for the database at hand (PostgreSQL or SQLite)."""
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    if dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+_statements: dict[tuple[str, str], Any] = {}
+
+
+def _prepared(session: Session, name: str) -> Any:
+    """Statements built once per database kind (values are bound per call): building and
+    caching a statement costs more Python than sending it, at a few per event."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, name)
+    if key not in _statements:
+        _statements[key] = _BUILDERS[name](session)
+    return _statements[key]
+
+
+def _customer_insert(session: Session) -> Any:
+    table = Customer.__table__
+    return (dialect_insert(session, table).on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
+            .returning(table.c.id))
+
+
+def _order_insert(session: Session) -> Any:
+    table = Order.__table__
+    return (dialect_insert(session, table).on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
+            .returning(table.c.id))
+
+
+def _refund_upsert(session: Session) -> Any:
+    table = Refund.__table__
+    stmt = dialect_insert(session, table)
+    larger = stmt.excluded.merchandise > table.c.merchandise
+    return stmt.on_conflict_do_update(
+        index_elements=["shop_id", "shopify_id"],
+        set_={"merchandise": case((larger, stmt.excluded.merchandise), else_=table.c.merchandise)},
+        where=larger,
+    ).returning(table.c.id)
+
+
+def _refunds_select(session: Session) -> Any:
+    table = Refund.__table__
+    return select(table.c.shopify_id, table.c.merchandise).where(
+        table.c.shop_id == bindparam("shop_id"), table.c.shopify_order_id == bindparam("order_id"))
+
+
+_BUILDERS = {"customer_insert": _customer_insert, "order_insert": _order_insert,
+             "refund_upsert": _refund_upsert, "refunds_select": _refunds_select,
+             "order_lock": lambda _: text("SELECT pg_advisory_xact_lock(:key)")}
+# What a new order row holds for keys its payload did not carry.
+ORDER_DEFAULTS = {"name": None, "currency": None, "cancelled_at": None, "financial_status": None, "test": False,
+                  "source_name": None, "landing_site": None, "codes": [], "note_attributes": [],
+                  "customer_id": None, "shopify_customer_id": None}
 
 
 def lock_order_key(session: Session, shop_id: int, shopify_order_id: int) -> None:
@@ -208,8 +261,7 @@ def lock_order_key(session: Session, shop_id: int, shopify_order_id: int) -> Non
     if session.get_bind().dialect.name != "postgresql":
         return
     digest = hashlib.blake2b(f"order:{shop_id}:{shopify_order_id}".encode(), digest_size=8).digest()
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": int.from_bytes(digest, "big", signed=True)})
+    session.execute(_prepared(session, "order_lock"), {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 def upsert_customer(session: Session, shop_id: int, data: Mapping[str, Any], *,
@@ -226,13 +278,10 @@ def upsert_customer(session: Session, shop_id: int, data: Mapping[str, Any], *,
     updated = optional_time(data.get("updated_at"))
     first_seen = min((t for t in (optional_time(data.get("created_at")), seen_at) if t is not None), default=None)
     personal = {name: optional_text(data.get(name), limit) for name, limit in CUSTOMER_FIELDS.items()}
-    inserted = session.execute(
-        dialect_insert(session, Customer)
-        .values(shop_id=shop_id, shopify_id=shopify_id, first_seen_at=first_seen,
-                shopify_updated_at=updated, **personal)
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
-        .returning(Customer.id)
-    ).scalar()
+    inserted = session.execute(_prepared(session, "customer_insert"), {
+        "shop_id": shop_id, "shopify_id": shopify_id, "first_seen_at": first_seen,
+        "shopify_updated_at": updated, "redacted_at": None, "created_at": utcnow(), **personal,
+    }).scalar()
     if inserted is not None:
         return inserted, False
     customer = session.scalars(
@@ -261,24 +310,15 @@ def record_refund(session: Session, shop_id: int, order_id: int, refund_id: int,
     Shopify refunds are immutable; should two deliveries disagree, the larger amount
     stays (roi.money.merge_refunds), so arrival order never matters.
     """
-    stmt = dialect_insert(session, Refund).values(
-        shop_id=shop_id, shopify_id=refund_id, shopify_order_id=order_id,
-        merchandise=merchandise, processed_at=when,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["shop_id", "shopify_id"],
-        set_={"merchandise": case((stmt.excluded.merchandise > Refund.merchandise, stmt.excluded.merchandise),
-                                  else_=Refund.merchandise)},
-        where=stmt.excluded.merchandise > Refund.merchandise,
-    ).returning(Refund.id)
-    return session.execute(stmt).scalar() is not None
+    return session.execute(_prepared(session, "refund_upsert"), {
+        "shop_id": shop_id, "shopify_id": refund_id, "shopify_order_id": order_id,
+        "merchandise": merchandise, "processed_at": when, "created_at": utcnow(),
+    }).scalar() is not None
 
 
 def refunds_of(session: Session, shop_id: int, shopify_order_id: int) -> dict[int, Decimal]:
-    return dict(session.execute(
-        select(Refund.shopify_id, Refund.merchandise)
-        .where(Refund.shop_id == shop_id, Refund.shopify_order_id == shopify_order_id)
-    ).all())
+    return dict(session.execute(_prepared(session, "refunds_select"),
+                                {"shop_id": shop_id, "order_id": shopify_order_id}).all())
 
 
 def net_sales_of(subtotal: Decimal | None, refunds: Mapping[int, Decimal]) -> Decimal:
@@ -325,13 +365,11 @@ def apply_order_payload(session: Session, shop: Shop, payload: Mapping[str, Any]
     if "customer" in payload:
         row["customer_id"] = customer_id
         row["shopify_customer_id"] = optional_id(facts.customer.get("id")) if facts.customer else None
-    inserted = session.execute(
-        dialect_insert(session, Order)
-        .values(shop_id=shop.id, shopify_id=facts.shopify_id,
-                net_sales=net_sales_of(facts.values["subtotal"], refunds), **row)
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
-        .returning(Order.id)
-    ).scalar()
+    now = utcnow()
+    inserted = session.execute(_prepared(session, "order_insert"), {
+        **ORDER_DEFAULTS, **row, "shop_id": shop.id, "shopify_id": facts.shopify_id,
+        "net_sales": net_sales_of(facts.values["subtotal"], refunds), "created_at": now, "updated_at": now,
+    }).scalar()
     if inserted is not None:
         return AppliedOrder(inserted, True, redacted)
     order = session.scalars(

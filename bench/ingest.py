@@ -1,0 +1,232 @@
+"""Webhook ingest throughput: `POST /webhooks` behind gunicorn, against a bare Flask endpoint
+that only checks the HMAC, same gunicorn flags, same load, same run.
+
+    python -m bench.ingest [--requests 3000] [--concurrency 16] [--rounds 2]
+                           [--database-url URL] [--redis-url URL]
+
+The real endpoint verifies the HMAC (shopify_app), parses the JSON, inserts the inbox row
+(ON CONFLICT on the webhook id), commits on PostgreSQL and sets the shop's drain key in
+Redis; no worker runs, so events stay pending. The baseline does the same verification
+and nothing else. Every request carries the 13 KB `orders/create` fixture with a fresh
+webhook id. Prints requests/s, p50/p99 latency and the ratio (target >= 0.5x).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = "bench-store.myshopify.com"
+SECRET = "creator-roi-bench-secret"
+FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "orders_create_code.json"
+RECONNECT_EVERY = 20
+GUNICORN_FLAGS = os.environ.get("BENCH_GUNICORN_FLAGS", "--workers 2 --threads 4").split()
+
+
+def bare_app() -> Any:
+    """The baseline: verify the webhook HMAC as /webhooks does, answer 200, nothing more."""
+    from flask import Flask, request
+    from shopify_app import ShopifyApp
+
+    app = Flask("bare_webhook")
+    verifier = ShopifyApp(os.environ.get("SHOPIFY_API_KEY", "bench"), os.environ["SHOPIFY_API_SECRET"])
+
+    @app.post("/webhooks")
+    def webhooks() -> Any:
+        raw = request.get_data()
+        result = verifier.verify_webhook_req({"method": "POST", "headers": dict(request.headers),
+                                              "url": request.url, "body": raw.decode("utf-8")})
+        return ("", 200) if result.ok else ("", result.response.status)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return "ok"
+
+    return app
+
+
+def _fresh_database(url: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import text
+
+    import models
+    from models.db import make_engine
+    from worker import installation
+    from worker.runtime import Runtime
+
+    base, name = url.rsplit("/", 1)
+    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = make_engine(url)
+    models.Base.metadata.create_all(engine)
+    engine.dispose()
+    rt = Runtime.from_env({"DATABASE_URL": url})
+    with rt.db.session() as session:
+        installation.install_with_access_token(rt, session, SHOP, "shpat_bench")
+    rt.db.dispose()
+
+
+def _env(database_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(APP_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url, SHOPIFY_API_KEY="bench",
+               SHOPIFY_API_SECRET=SECRET, SECRET_KEY="bench", PYTHONPATH=str(ROOT))
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, target: str, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "--bind", f"127.0.0.1:{self.port}", *GUNICORN_FLAGS, target],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{target} did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _client(args: tuple[int, str, int, int]) -> tuple[list[float], int]:
+    """One load process: `threads` keep-alive connections sending `count` requests each."""
+    port, prefix, threads, count = args
+    body = FIXTURE.read_bytes()
+    digest = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def run(thread: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        for number in range(count):
+            if number and number % RECONNECT_EVERY == 0:
+                # A fresh connection now and then, as from many senders, so that every
+                # gunicorn worker gets its share (a long-lived one sticks to one worker).
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            headers = {"Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
+                       "X-Shopify-Hmac-Sha256": digest, "X-Shopify-Shop-Domain": SHOP,
+                       "X-Shopify-API-Version": "2026-10", "X-Shopify-Webhook-Id": f"{prefix}-{thread}-{number}",
+                       "X-Shopify-Triggered-At": "2026-10-14T14:32:10.184224570Z"}
+            started = time.perf_counter()
+            conn.request("POST", "/webhooks", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return latencies, errors[0]
+
+
+def load(pool: Any, port: int, prefix: str, requests: int, concurrency: int, processes: int) -> dict[str, float]:
+    threads = max(1, concurrency // processes)
+    per_thread = max(1, requests // (threads * processes))
+    started = time.perf_counter()
+    results = pool.map(_client, [(port, f"{prefix}-{p}", threads, per_thread) for p in range(processes)])
+    elapsed = time.perf_counter() - started
+    latencies = [x for lat, _ in results for x in lat]
+    errors = sum(e for _, e in results)
+    return {"rate": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000,
+            "p99": sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000, "errors": errors,
+            "sent": len(latencies)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/creator_roi_bench_ingest")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    args = parser.parse_args()
+
+    _fresh_database(args.database_url)
+    from redis import Redis
+
+    Redis.from_url(args.redis_url).flushdb()
+    env = _env(args.database_url, args.redis_url)
+    targets = {"bare": "bench.ingest:bare_app()", "webhooks": "plugin:create_app()"}
+    best: dict[str, dict[str, float]] = {}
+    sent = 0
+    with multiprocessing.Pool(args.processes) as pool:
+        for round_number in range(args.rounds):
+            for name, target in targets.items():
+                server = Server(target, env)
+                try:
+                    warm = load(pool, server.port, f"warm-{round_number}-{name}", 200, args.concurrency,
+                                args.processes)
+                    figures = load(pool, server.port, f"r{round_number}-{name}", args.requests, args.concurrency,
+                                   args.processes)
+                finally:
+                    server.stop()
+                if name == "webhooks":
+                    sent += figures["sent"] + warm["sent"]
+                if figures["errors"]:
+                    raise SystemExit(f"{name}: {figures['errors']} requests did not answer 200")
+                if name not in best or figures["rate"] > best[name]["rate"]:
+                    best[name] = figures
+
+    from sqlalchemy import func, select
+
+    from models import Database, WebhookEvent
+
+    db = Database(args.database_url)
+    with db.session() as session:
+        stored = session.scalar(select(func.count()).select_from(WebhookEvent))
+    db.dispose()
+    ratio = best["webhooks"]["rate"] / best["bare"]["rate"]
+    print(f"ingest: POST /webhooks under gunicorn {' '.join(GUNICORN_FLAGS)}, {args.concurrency} concurrent "
+          f"keep-alive clients, 13 KB orders/create bodies, PostgreSQL + Redis, best of {args.rounds} rounds")
+    print(f"  {'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+    for name, label in (("bare", "bare Flask, HMAC check only"), ("webhooks", "/webhooks (verify, store, schedule)")):
+        f = best[name]
+        print(f"  {label:<34}{f['rate']:>9.0f}{f['p50']:>9.1f}{f['p99']:>9.1f}")
+    print(f"  ratio /webhooks : bare = {ratio:.2f}x  (target >= 0.5x)")
+    print(f"  inbox rows stored: {stored} (deliveries sent to /webhooks, warm-up included: {sent})")
+
+
+if __name__ == "__main__":
+    main()
