@@ -6,7 +6,7 @@ from models.db import Base, Database, utcnow
 from models.influencer import PLATFORMS, Campaign, FollowerSnapshot, Influencer
 from models.order import Customer, Order, Refund
 from models.post import CONTENT_TYPES, Post
-from models.rollup import CreatorClv, Rollup
+from models.rollup import CreatorClv, Rollup, RollupMonth
 from models.shop import Shop, ShopSettings
 from models.tracking import Click, DiscountCode, ReferralLink
 from models.webhook import WebhookEvent
@@ -14,5 +14,6 @@ from models.webhook import WebhookEvent
 __all__ = [
     "Attribution", "Base", "CONTENT_TYPES", "COST_CATEGORIES", "Campaign", "Click", "Cost",
     "CreatorClv", "Customer", "Database", "DiscountCode", "FollowerSnapshot", "Influencer", "Order",
-    "PLATFORMS", "Post", "Refund", "ReferralLink", "Rollup", "Shop", "ShopSettings", "WebhookEvent", "utcnow",
+    "PLATFORMS", "Post", "Refund", "ReferralLink", "Rollup", "RollupMonth", "Shop", "ShopSettings",
+    "WebhookEvent", "utcnow",
 ]

@@ -1,4 +1,5 @@
-"""Rollups the reports read: additive sums per shop × creator × day, and per-creator CLV.
+"""Rollups the reports read: additive sums per shop × creator × day (and month), and
+per-creator CLV.
 
 A `Rollup` row is one of three kinds, so that each source of figures can be
 refreshed on its own without touching the others:
@@ -26,7 +27,28 @@ ZERO = Decimal("0.00")
 ROLLUP_KINDS = ("day", "cost", "post")
 
 
-class Rollup(Base):
+class Figures:
+    """The additive sums every rollup row carries."""
+
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    new_customers: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(default=ZERO)
+    repeat_orders: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_revenue: Mapped[Decimal] = mapped_column(default=ZERO)
+    repeat_customers: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[Decimal] = mapped_column(default=ZERO)
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    reach: Mapped[int] = mapped_column(BigInteger, default=0)
+    followers: Mapped[int] = mapped_column(BigInteger, default=0)
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    shares: Mapped[int] = mapped_column(BigInteger, default=0)
+    saves: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Rollup(Figures, Base):
     __tablename__ = "rollups"
     __table_args__ = (
         Index("ix_rollups_shop_day_influencer", "shop_id", "day", "influencer_id"),
@@ -48,22 +70,26 @@ class Rollup(Base):
     platform: Mapped[str | None] = mapped_column(String(20))
     content_type: Mapped[str | None] = mapped_column(String(10))
 
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    new_customers: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[Decimal] = mapped_column(default=ZERO)
-    repeat_orders: Mapped[int] = mapped_column(Integer, default=0)
-    repeat_revenue: Mapped[Decimal] = mapped_column(default=ZERO)
-    repeat_customers: Mapped[int] = mapped_column(Integer, default=0)
-    clicks: Mapped[int] = mapped_column(Integer, default=0)
-    cost: Mapped[Decimal] = mapped_column(default=ZERO)
-    posts: Mapped[int] = mapped_column(Integer, default=0)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    followers: Mapped[int] = mapped_column(BigInteger, default=0)
-    likes: Mapped[int] = mapped_column(BigInteger, default=0)
-    comments: Mapped[int] = mapped_column(BigInteger, default=0)
-    shares: Mapped[int] = mapped_column(BigInteger, default=0)
-    saves: Mapped[int] = mapped_column(BigInteger, default=0)
+
+class RollupMonth(Figures, Base):
+    """The day rows of a calendar month summed, per the same dimensions: a year's report
+    reads a dozen rows per creator instead of hundreds (the days at the range's ends come
+    from `rollups`). Kept by the engine with the day rows, in the same transaction."""
+
+    __tablename__ = "rollup_months"
+    __table_args__ = (
+        Index("ix_rollup_months_shop_month_influencer", "shop_id", "month", "influencer_id"),
+        Index("ix_rollup_months_shop_influencer_month", "shop_id", "influencer_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    month: Mapped[date]  # the first day of the month
+    kind: Mapped[str] = mapped_column(String(4))
+    influencer_id: Mapped[int | None] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    platform: Mapped[str | None] = mapped_column(String(20))
+    content_type: Mapped[str | None] = mapped_column(String(10))
 
 
 class CreatorClv(Base):

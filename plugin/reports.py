@@ -23,26 +23,25 @@ the customer-weighted mean of their creators.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import BigInteger, cast, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, object_session
 
-from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, Shop
+from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
 from roi.emv import EmvRates
 from roi.metrics import Totals, compute_metrics
 from roi.money import to_cents
-from worker.engine import POST_COLUMNS, SALES_COLUMNS, shop_zone
+from worker.engine import POST_COLUMNS, SALES_COLUMNS, next_month, month_of, shop_zone
 
 GROUPS = ("influencer", "platform", "content_type", "campaign")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 SUMMED = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
-MONEY = ("revenue", "repeat_revenue", "cost")
 UNGROUPED_LABELS = {
     "influencer": "Shop-wide (no creator)",
     "platform": "No platform",
@@ -61,6 +60,7 @@ class Creator:
 
 
 TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
+_COST = TOTAL_FIELDS.index("cost")
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,8 @@ def _add(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _sum(values: Iterable[tuple[Any, ...]]) -> Totals:
-    total: tuple[Any, ...] | None = None
-    for v in values:
-        total = _add(total, v)
-    return _totals(total) if total is not None else Totals()
+    columns = list(zip(*values))
+    return _totals(tuple(sum(column) for column in columns)) if columns else Totals()
 
 
 # --- reading rollups -----------------------------------------------------------------
@@ -100,41 +98,70 @@ def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
                 Influencer.commission_rate).where(Influencer.shop_id == shop_id))}
 
 
-def _values(m: Any, creator: Creator | None) -> tuple[Any, ...]:
-    """A row of sums in TOTAL_FIELDS order; the creator's commission added to its cost."""
-    found = {name: int(m[name] or 0) for name in SUMMED if name not in MONEY}
-    found.update({name: m[name] or ZERO for name in MONEY})
+_MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
+_AT = {name: i for i, name in enumerate(SUMMED)}
+_ENGAGED = tuple(_AT[name] for name in ("likes", "comments", "shares", "saves"))
+_FROM_SUMS = tuple(-1 if name == "engagements" else _AT[name] for name in TOTAL_FIELDS)  # -1: derived
+
+
+
+
+def _values(sums: Sequence[Any], creator: Creator | None) -> tuple[Any, ...]:
+    """A row of SUMMED sums as TOTAL_FIELDS; the creator's commission added to its cost."""
+    values = [sums[i] if i >= 0 else sum(sums[j] for j in _ENGAGED) for i in _FROM_SUMS]
     if creator is not None and creator.commission_rate:
-        found["cost"] += creator.commission_rate * (found["revenue"] + found["repeat_revenue"])
-    found["engagements"] = found["likes"] + found["comments"] + found["shares"] + found["saves"]
-    return tuple(found[name] for name in TOTAL_FIELDS)
+        values[_COST] += creator.commission_rate * (sums[_AT["revenue"]] + sums[_AT["repeat_revenue"]])
+    return tuple(values)
 
 
 def _totals(values: tuple[Any, ...]) -> Totals:
     return Totals(**dict(zip(TOTAL_FIELDS, values)))
 
 
+def _spans(date_from: date, date_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The whole months inside [from, to] (first days of the first and last), and the days
+    left at either end."""
+    first = month_of(date_from) if date_from.day == 1 else next_month(date_from)
+    after = next_month(date_to)
+    last_end = after if after - timedelta(days=1) == date_to else month_of(date_to)
+    if first >= last_end:
+        return None, [(date_from, date_to)]
+    ends = [(date_from, first - timedelta(days=1)), (last_end, date_to)]
+    return (first, month_of(last_end - timedelta(days=1))), [(a, b) for a, b in ends if a <= b]
+
+
 def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_from: date,
             date_to: date, dimensions: Iterable[str]) -> list[Piece]:
     """Rollups of the range summed per creator and the given dimensions (`platform`,
-    `campaign_id`, `content_type`): one query, a row per creator and dimension value."""
-    dims = [Rollup.influencer_id, *(getattr(Rollup, name) for name in dimensions)]
-    query = (select(*dims, *(func.sum(getattr(Rollup, name)).label(name) for name in SUMMED))
-             .where(Rollup.shop_id == shop_id, Rollup.day >= date_from, Rollup.day <= date_to)
-             .group_by(*dims))
+    `campaign_id`, `content_type`): whole months from `rollup_months`, the days at the
+    ends from `rollups`; one query, a row per creator and dimension value."""
+    dimensions = list(dimensions)
+    months, days = _spans(date_from, date_to)
+    parts = []
+    for model, column, spans in ((RollupMonth, RollupMonth.month, [months] if months else []), (Rollup, Rollup.day, days)):
+        if spans:
+            parts.append(select(model.influencer_id, *(getattr(model, name) for name in (*dimensions, *SUMMED)))
+                         .where(model.shop_id == shop_id, or_(*(column.between(a, b) for a, b in spans))))
+    both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    dims = [both.c.influencer_id, *(both.c[name] for name in dimensions)]
+    # Counts summed as bigint: PostgreSQL would sum bigint columns as numeric.
+    query = select(*dims, *(func.sum(both.c[name]) if name in _MONEY_FIELDS
+                            else cast(func.sum(both.c[name]), BigInteger) for name in SUMMED)).group_by(*dims)
     pieces = []
+    width = len(dims)
     for row in session.execute(query):
-        m = row._mapping
-        creator = creators.get(row.influencer_id) if row.influencer_id is not None else None
-        platform, campaign_id = m.get("platform"), m.get("campaign_id")
+        influencer_id, extra = row[0], dict(zip(dimensions, row[1:width]))
+        creator = creators.get(influencer_id) if influencer_id is not None else None
+        platform, campaign_id = extra.get("platform"), extra.get("campaign_id")
+        sums = row[width:]
         pieces.append(Piece(
-            influencer_id=row.influencer_id,
+            influencer_id=influencer_id,
             platform=platform or (creator.platform if creator else None),
             campaign_id=campaign_id if campaign_id is not None else (creator.campaign_id if creator else None),
-            content_type=m.get("content_type"),
-            posts=int(m["posts"] or 0),
+            content_type=extra.get("content_type"),
+            posts=sums[_AT["posts"]],
             # Sales (and so commission) only ever sit on the creator's own rows.
-            values=_values(m, creator),
+            values=_values(sums, creator),
         ))
     return pieces
 
@@ -219,11 +246,14 @@ def _rates(shop: Shop) -> EmvRates:
                     save=s.emv_save, click=s.emv_click)
 
 
-def _clv_rows(session: Session, shop: Shop) -> dict[int, CreatorClv]:
-    """Stored per-creator CLV; a refit is scheduled when it is missing or a day old."""
+def _clv_rows(session: Session, shop: Shop) -> dict[int, Any]:
+    """Stored per-creator CLV (influencer_id, customers, predicted, horizon_months,
+    computed_at); a refit is scheduled when it is missing or a day old."""
     from worker import lifetime_value
 
-    rows = list(session.scalars(select(CreatorClv).where(CreatorClv.shop_id == shop.id)))
+    query = select(CreatorClv.influencer_id, CreatorClv.customers, CreatorClv.predicted,
+                   CreatorClv.horizon_months, CreatorClv.computed_at).where(CreatorClv.shop_id == shop.id)
+    rows = session.execute(query).all()
     horizon = shop.settings.clv_horizon_months
     if lifetime_value.is_stale(rows, horizon) and (rows or session.scalar(select(exists().where(
             Rollup.shop_id == shop.id, Rollup.kind == "day", Rollup.new_customers > 0)))):
@@ -231,7 +261,7 @@ def _clv_rows(session: Session, shop: Shop) -> dict[int, CreatorClv]:
         lifetime_value.schedule_clv(rt, shop.id)
         if not rt.redis_url:  # ran inline: read what it stored, in a new transaction
             with rt.db.session() as fresh:
-                rows = list(fresh.scalars(select(CreatorClv).where(CreatorClv.shop_id == shop.id)))
+                rows = fresh.execute(query).all()
     return {row.influencer_id: row for row in rows}
 
 
@@ -245,7 +275,7 @@ def _runtime() -> Any:
     return current()
 
 
-def _predicted(creator_ids: Iterable[int | None], clv: dict[int, CreatorClv]) -> Decimal | None:
+def _predicted(creator_ids: Iterable[int | None], clv: dict[int, Any]) -> Decimal | None:
     """Customer-weighted mean predicted CLV of the given creators, None when none has one."""
     weighted, customers = Decimal(0), 0
     for influencer_id in set(creator_ids):

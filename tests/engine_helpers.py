@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import Attribution, Click, DiscountCode, Influencer, Order, ReferralLink, Rollup, Shop, WebhookEvent
+from models import (Attribution, Click, DiscountCode, Influencer, Order, ReferralLink, Rollup, RollupMonth, Shop,
+                    WebhookEvent)
 from worker import engine
 from worker.inbox import process_event
 from worker.runtime import bind
@@ -132,6 +133,29 @@ def rollup_cells(runtime: Any, shop_id: int) -> dict[tuple, dict[str, Any]]:
             assert key not in found, f"two rollup rows for {key}"
             found[key] = values
     return found
+
+
+def month_cells(runtime: Any, shop_id: int) -> dict[tuple, dict[str, Any]]:
+    """Every month row, keyed like `rollup_cells` with the month's first day."""
+    with runtime.db.session() as s:
+        rows = s.scalars(select(RollupMonth).where(RollupMonth.shop_id == shop_id)).all()
+    found: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        key = (r.kind, r.influencer_id, r.month, r.campaign_id, r.platform, r.content_type)
+        assert key not in found, f"two month rows for {key}"
+        found[key] = {name: getattr(r, name) for name in engine.ALL_COLUMNS}
+    return found
+
+
+def months_of(cells: dict[tuple, dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    """Day cells summed per month: what the month rows must hold."""
+    months: dict[tuple, dict[str, Any]] = {}
+    for (kind, influencer_id, day, *rest), values in cells.items():
+        key = (kind, influencer_id, day.replace(day=1), *rest)
+        sums = months.setdefault(key, dict.fromkeys(values, 0))
+        for name, value in values.items():
+            sums[name] += value
+    return {key: sums for key, sums in months.items() if any(sums.values())}
 
 
 def day_totals(runtime: Any, shop_id: int, influencer_id: int | None = None) -> dict[str, Any]:

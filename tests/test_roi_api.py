@@ -237,3 +237,31 @@ def test_refund_after_the_report_corrects_it(api, runtime, story) -> None:
     deliver(runtime, SHOP, "refunds/create", refund_payload(story["orders"]["b1"]["id"], "10.00"))
     rows = {r["key"]: r for r in api.get(f"/api/v1/roi?{SEPT}").get_json()["rows"]}
     assert rows[story["ben"]]["revenue"] == "20.00"
+
+
+def test_the_fast_encoding_is_the_documented_schema(app, runtime, story) -> None:
+    from plugin.schemas.roi import RoiReportSchema, encode_report
+
+    with app.app_context(), runtime.db.session() as s:
+        shop = s.get(Shop, story["shop_id"])
+        for group in reports.GROUPS:
+            report = reports.roi_report(s, shop, date_from=date(2026, 8, 1), date_to=date(2026, 9, 30), group_by=group)
+            documented = RoiReportSchema().dump({**report, "date_from": report["from"], "date_to": report["to"]})
+            assert encode_report(report) == documented
+
+
+@pytest.mark.parametrize("first, last", [
+    ("2026-08-01", "2026-09-30"), ("2026-08-15", "2026-09-12"), ("2026-08-31", "2026-09-01"),
+    ("2026-09-10", "2026-09-10"), ("2026-07-20", "2026-12-31"), ("2026-09-01", "2026-09-14"),
+])
+def test_whole_months_and_the_days_around_them_add_up_to_the_days(api, runtime, story, first, last) -> None:
+    from engine_helpers import rollup_cells
+
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    days = [v for (kind, _, day, *_), v in rollup_cells(runtime, story["shop_id"]).items() if start <= day <= end]
+    totals = api.get(f"/api/v1/roi?from={first}&to={last}").get_json()["totals"]
+    assert Decimal(totals["revenue"]) == sum((v["revenue"] for v in days), Decimal("0.00"))
+    assert Decimal(totals["cost"]) == sum((v["cost"] for v in days), Decimal("0.00"))
+    assert totals["clicks"] == sum(v["clicks"] for v in days)
+    assert totals["impressions"] == sum(v["impressions"] for v in days)
+    assert totals["repeat_orders"] == sum(v["repeat_orders"] for v in days)

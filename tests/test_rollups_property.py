@@ -1,6 +1,7 @@
-"""Rollups kept up to date one delivery at a time equal rollups rebuilt from scratch, on random
-histories (codes, clicks in and out of the window, survey answers, returning customers, partial
-and full refunds, cancellations, test orders), whatever order the deliveries arrive in."""
+"""Rollups (days, and the months summing them) kept up to date one delivery at a time equal
+rollups rebuilt from scratch, on random histories (codes, clicks in and out of the window, survey
+answers, returning customers, partial and full refunds, cancellations, test orders), whatever
+order the deliveries arrive in."""
 from __future__ import annotations
 
 import uuid
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from engine_helpers import deliver, order_payload, refund_payload, rollup_cells
+from engine_helpers import deliver, month_cells, months_of, order_payload, refund_payload, rollup_cells
 from models import Attribution, Click, Cost, DiscountCode, Influencer, Order, Post, ReferralLink
 from worker import engine, installation
 
@@ -128,9 +129,10 @@ def snapshot(runtime: Any, shop_id: int, creators: dict[str, int]) -> tuple[dict
         verdicts = {shopify_id: (handle.get(a.influencer_id), a.kind, a.rule, a.net) for shopify_id, a in s.execute(
             select(Order.shopify_id, Attribution).join(Attribution, Attribution.order_id == Order.id)
             .where(Order.shop_id == shop_id))}
-    cells = {(kind, handle.get(i), *rest): values
-             for (kind, i, *rest), values in rollup_cells(runtime, shop_id).items()}
-    return verdicts, cells
+    days = rollup_cells(runtime, shop_id)
+    months = month_cells(runtime, shop_id)
+    assert months == months_of(days), "month rows are not the sums of their days"
+    return verdicts, {(kind, handle.get(i), *rest): values for (kind, i, *rest), values in days.items()}
 
 
 @settings(max_examples=40, deadline=None, database=None,

@@ -47,6 +47,7 @@ from models import (
     Post,
     ReferralLink,
     Rollup,
+    RollupMonth,
     Shop,
 )
 from roi.attribution import (
@@ -151,7 +152,8 @@ def _shop_key(shop_id: int) -> int:
 
 
 def _cell_key(shop_id: int, cell: Cell) -> int:
-    return _lock_key("cell", shop_id, cell[0], cell[1].toordinal())
+    """One lock per creator-month: its day cells and the month row summing them move together."""
+    return _lock_key("cell", shop_id, cell[0], month_of(cell[1]).toordinal())
 
 
 # --- from stored orders to attribution facts ------------------------------------------
@@ -421,6 +423,49 @@ _DROP_EMPTY_DAYS = delete(Rollup.__table__).where(
     *(getattr(Rollup, name) == 0 for name in ALL_COLUMNS))
 
 
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _month_rows(shop_id: int, day_rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Day rows summed per calendar month and the same dimensions."""
+    months: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(_zeros)
+    for row in day_rows:
+        key = (row["kind"], row["influencer_id"], month_of(row["day"]), row["campaign_id"],
+               row["platform"], row["content_type"])
+        sums = months[key]
+        for name in ALL_COLUMNS:
+            sums[name] += row[name]
+    return [{"shop_id": shop_id, "kind": kind, "influencer_id": influencer_id, "month": month,
+             "campaign_id": campaign_id, "platform": platform, "content_type": content_type, **sums}
+            for (kind, influencer_id, month, campaign_id, platform, content_type), sums in months.items()
+            if any(sums.values())]
+
+
+def refresh_months(session: Session, shop_id: int, cells: Iterable[Cell]) -> None:
+    """Re-sum the month rows of the creator-months these day cells fall in (locks held)."""
+    months: dict[int | None, set[date]] = defaultdict(set)
+    for influencer_id, day in cells:
+        months[influencer_id].add(month_of(day))
+    columns = [Rollup.kind, Rollup.influencer_id, Rollup.day, Rollup.campaign_id, Rollup.platform,
+               Rollup.content_type, *(getattr(Rollup, name) for name in ALL_COLUMNS)]
+    for influencer_id, wanted in months.items():
+        first, last = min(wanted), next_month(max(wanted))
+        day_rows = [row._mapping for row in session.execute(select(*columns).where(
+            Rollup.shop_id == shop_id, _where_influencer(Rollup.influencer_id, influencer_id),
+            Rollup.day >= first, Rollup.day < last)) if month_of(row.day) in wanted]
+        session.execute(delete(RollupMonth).where(
+            RollupMonth.shop_id == shop_id, _where_influencer(RollupMonth.influencer_id, influencer_id),
+            RollupMonth.month.in_(sorted(wanted))))
+        rows = _month_rows(shop_id, day_rows)
+        if rows:
+            session.execute(insert(RollupMonth), rows)
+
+
 def _upsert_days(session: Session, shop_id: int, values: Mapping[Cell, Mapping[str, Any]]) -> None:
     """Set the given columns of creator-day rows, creating rows as needed; rows left all zero go."""
     if not values:
@@ -477,6 +522,7 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
     _upsert_days(session, ctx.shop_id, {
         (i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS}
         for i, d in cells})
+    refresh_months(session, ctx.shop_id, cells)
 
 
 def activity_changed(session: Session, shop_id: int, influencer_id: int | None, day: date) -> None:
@@ -529,6 +575,7 @@ def refresh_activity(session: Session, shop_id: int, cells: Iterable[Cell]) -> N
         (i, d): {"clicks": rows[("day", i, d, None, None, None)]["clicks"]
                  if ("day", i, d, None, None, None) in rows else 0}
         for i, d in cells if i is not None})
+    refresh_months(session, shop_id, cells)
 
 
 # --- rebuilding a shop ----------------------------------------------------------------
@@ -589,9 +636,11 @@ def rebuild_rollups(session: Session, ctx: ShopContext) -> int:
         sums.add_post(post)
     rows = [_row(shop_id, key, values) for key, values in sums.finish().items()
             if any(values.values())]
-    session.execute(delete(Rollup).where(Rollup.shop_id == shop_id))
-    for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(insert(Rollup), rows[start:start + INSERT_CHUNK])
+    months = _month_rows(shop_id, rows)
+    for model, fresh in ((Rollup, rows), (RollupMonth, months)):
+        session.execute(delete(model).where(model.shop_id == shop_id))
+        for start in range(0, len(fresh), INSERT_CHUNK):
+            session.execute(insert(model), fresh[start:start + INSERT_CHUNK])
     return len(rows)
 
 

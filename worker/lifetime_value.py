@@ -13,7 +13,9 @@ never a request.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -30,6 +32,7 @@ log = logging.getLogger("creator_roi.clv")
 CENT = Decimal("0.01")
 MAX_AGE = timedelta(hours=24)
 PENDING_KEY = "creator_roi:clv_pending:{shop_id}"
+RETRY_AFTER = timedelta(hours=1)
 
 
 def _acquisitions(session: Session, shop_id: int) -> list[tuple[int, int, datetime]]:
@@ -98,7 +101,7 @@ def _mean(values: list[Decimal] | None) -> Decimal | None:
     return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def is_stale(rows: list[CreatorClv], horizon_months: int, now: datetime | None = None) -> bool:
+def is_stale(rows: Sequence[Any], horizon_months: int, now: datetime | None = None) -> bool:
     if not rows:
         return True
     now = now or utcnow()
@@ -111,23 +114,33 @@ def clv_job(shop_id: int) -> None:
 
     from worker.runtime import current
 
-    rt = current()
     job = get_current_job()
-    redis = rt.redis()
-    if redis is not None:
-        redis.delete(PENDING_KEY.format(shop_id=shop_id))
-    with rt.db.session() as session:
+    with current().db.session() as session:
         if session.get(Shop, shop_id) is None:
             return
         refresh_clv(session, shop_id)
     log.info("event=clv_job_done shop_id=%s job_id=%s", shop_id, job.id if job else "inline")
 
 
+# Inline mode (no Redis: the demo, a single small store) keeps its throttle here.
+_last_inline: dict[tuple[str, int], float] = {}
+
+
 def schedule_clv(rt: Any, shop_id: int) -> None:
-    """Enqueue `clv_job` unless one is already waiting for the shop (inline: run it now)."""
+    """Enqueue `clv_job` at most once an hour per shop (inline: run it now).
+
+    Stale figures ask for a refit on every read; a shop whose refit stores nothing (no
+    acquired customer with an id yet) would otherwise ask again at once.
+    """
     from worker.queue import enqueue
 
     redis = rt.redis()
-    if redis is not None and not redis.set(PENDING_KEY.format(shop_id=shop_id), 1, nx=True, ex=3600):
-        return
+    if redis is not None:
+        if not redis.set(PENDING_KEY.format(shop_id=shop_id), 1, nx=True, ex=int(RETRY_AFTER.total_seconds())):
+            return
+    else:
+        key, now = (rt.database_url, shop_id), time.monotonic()
+        if now - _last_inline.get(key, -1e9) < RETRY_AFTER.total_seconds():
+            return
+        _last_inline[key] = now
     enqueue(rt, clv_job, shop_id)
