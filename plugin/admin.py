@@ -239,12 +239,14 @@ def table_rows(report: dict[str, Any], filters: Filters) -> list[dict[str, Any]]
             for r in report["rows"]]
     if filters.group != "influencer":
         return rows
-    query = shop_select(Influencer)
+    # Plain rows, not ORM objects: a large store has hundreds of creators, the page shows fifty.
+    query = shop_select(Influencer).with_only_columns(
+        Influencer.id, Influencer.name, Influencer.handle, Influencer.platform, Influencer.archived_at)
     if filters.campaign_id is not None:
         query = query.where(Influencer.campaign_id == filters.campaign_id)
     if filters.platform is not None:
         query = query.where(Influencer.platform == filters.platform)
-    creators = {str(c.id): c for c in session().scalars(query)}
+    creators = {str(c.id): c for c in session().execute(query)}
     seen = set()
     for row in rows:
         creator = creators.get(str(row["key"]))
