@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:44:38.308159
+Create Date: 2026-11-23 13:12:38.205235
 """
 from __future__ import annotations
 
@@ -270,6 +270,38 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_posts_influencer_id'), 'posts', ['influencer_id'], unique=False)
     op.create_index('ix_posts_shop_posted', 'posts', ['shop_id', 'posted_at'], unique=False)
+    op.create_table('rollup_months',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('influencer_id', sa.Integer(), nullable=True),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.Column('platform', sa.String(length=20), nullable=True),
+    sa.Column('content_type', sa.String(length=10), nullable=True),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('new_customers', sa.Integer(), nullable=False),
+    sa.Column('revenue', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('repeat_orders', sa.Integer(), nullable=False),
+    sa.Column('repeat_revenue', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('repeat_customers', sa.Integer(), nullable=False),
+    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.Column('cost', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('posts', sa.Integer(), nullable=False),
+    sa.Column('impressions', sa.BigInteger(), nullable=False),
+    sa.Column('reach', sa.BigInteger(), nullable=False),
+    sa.Column('followers', sa.BigInteger(), nullable=False),
+    sa.Column('likes', sa.BigInteger(), nullable=False),
+    sa.Column('comments', sa.BigInteger(), nullable=False),
+    sa.Column('shares', sa.BigInteger(), nullable=False),
+    sa.Column('saves', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_rollup_months_campaign_id_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['influencer_id'], ['influencers.id'], name=op.f('fk_rollup_months_influencer_id_influencers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_rollup_months_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rollup_months'))
+    )
+    op.create_index('ix_rollup_months_shop_influencer_month', 'rollup_months', ['shop_id', 'influencer_id', 'month'], unique=False)
+    op.create_index('ix_rollup_months_shop_month_influencer', 'rollup_months', ['shop_id', 'month', 'influencer_id'], unique=False)
     op.create_table('rollups',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
@@ -359,6 +391,9 @@ def downgrade() -> None:
     op.drop_index('ix_rollups_shop_day_influencer', table_name='rollups')
     op.drop_index(op.f('ix_rollups_influencer_id'), table_name='rollups')
     op.drop_table('rollups')
+    op.drop_index('ix_rollup_months_shop_month_influencer', table_name='rollup_months')
+    op.drop_index('ix_rollup_months_shop_influencer_month', table_name='rollup_months')
+    op.drop_table('rollup_months')
     op.drop_index('ix_posts_shop_posted', table_name='posts')
     op.drop_index(op.f('ix_posts_influencer_id'), table_name='posts')
     op.drop_table('posts')
