@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers  # noqa: E402
-from process_helpers import AppProcesses, process_env  # noqa: E402
+from process_helpers import AppProcesses, order_body, process_env, refund_body  # noqa: E402
 
 import models  # noqa: E402
 from models.db import make_engine  # noqa: E402
@@ -102,12 +102,8 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
         code, slug = creators[i % len(creators)]
         order_id = 5_100_000_000_000 + i
         subtotal = Decimal(rng.randint(1500, 25000)) / 100
-        body = dict(template, id=order_id, name=f"#L{i}", order_number=70000 + i, refunds=[],
-                    created_at=stamp(60), processed_at=stamp(60), updated_at=stamp(61),
-                    customer={**template["customer"], "id": 6_100_000_000_000 + i},
-                    subtotal_price=str(subtotal),
-                    subtotal_price_set={"shop_money": {"amount": str(subtotal), "currency_code": "USD"},
-                                        "presentment_money": {"amount": str(subtotal), "currency_code": "USD"}})
+        body = order_body(template, order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
+                          created_at=stamp(60), processed_at=stamp(60), updated_at=stamp(61))
         if i % 2:
             body.update(discount_codes=[], discount_applications=[],
                         landing_site=f"/?ref={slug}&crid={click(base_url, slug)}&utm_medium=creator")
@@ -120,12 +116,7 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
         net = subtotal
         if i % 10 == 3:
             amount = Decimal("4.00")
-            refund = json.loads(json.dumps(refund_template))
-            refund.update(id=5_200_000_000_000 + i, order_id=order_id)
-            line = refund["refund_line_items"][0]
-            line["subtotal_set"] = {"shop_money": {"amount": str(amount), "currency_code": "USD"},
-                                    "presentment_money": {"amount": str(amount), "currency_code": "USD"}}
-            refund["refund_line_items"] = [line]
+            refund = refund_body(refund_template, 5_200_000_000_000 + i, order_id, amount)
             out.append(("refunds/create", json.dumps(refund).encode(), f"load-refund-{i}"))
             net -= amount
         if i % 20 == 7:

@@ -193,6 +193,33 @@ class Delivery:
     webhook_id: str
 
 
+def usd(amount: Decimal) -> dict[str, Any]:
+    """A `*_set` money pair for a USD shop selling in USD."""
+    return {"shop_money": {"amount": str(amount), "currency_code": "USD"},
+            "presentment_money": {"amount": str(amount), "currency_code": "USD"}}
+
+
+def order_body(template: dict[str, Any], order_id: int, number: int, subtotal: Decimal, customer_id: int,
+               **fields: Any) -> dict[str, Any]:
+    """The fixture order as another order: its ids, its subtotal, no refunds yet."""
+    body = dict(template, id=order_id, name=f"#{number}", order_number=number, refunds=[],
+                customer={**template["customer"], "id": customer_id},
+                subtotal_price=str(subtotal), subtotal_price_set=usd(subtotal))
+    body.update(fields)
+    return body
+
+
+def refund_body(template: dict[str, Any], refund_id: int, order_id: int, amount: Decimal) -> dict[str, Any]:
+    """The fixture refund as a refund of `amount` merchandise on another order."""
+    refund = json.loads(json.dumps(template))
+    refund.update(id=refund_id, order_id=order_id)
+    line = refund["refund_line_items"][0]
+    line["subtotal_set"] = usd(amount)
+    line["subtotal"] = float(amount)
+    refund["refund_line_items"] = [line]
+    return refund
+
+
 def order_deliveries(count: int, *, first_id: int = 7_000_000_000_000, with_refunds: bool = True
                      ) -> tuple[list[Delivery], dict[str, Any]]:
     """`count` orders with the ANNA15 code (some updated, some partly refunded) and the totals
@@ -204,14 +231,8 @@ def order_deliveries(count: int, *, first_id: int = 7_000_000_000_000, with_refu
     for i in range(count):
         order_id = first_id + i
         subtotal = Decimal(20 + (i * 37) % 180) + Decimal("0.45")
-        body = dict(template)
-        body.update(id=order_id, name=f"#F{i}", order_number=50000 + i,
-                    created_at="2026-10-14T10:31:58-04:00", updated_at="2026-10-14T10:32:01-04:00",
-                    customer={**template["customer"], "id": 9_000_000_000_000 + i},
-                    subtotal_price=str(subtotal),
-                    subtotal_price_set={"shop_money": {"amount": str(subtotal), "currency_code": "USD"},
-                                        "presentment_money": {"amount": str(subtotal), "currency_code": "USD"}},
-                    refunds=[])
+        body = order_body(template, order_id, 50000 + i, subtotal, 9_000_000_000_000 + i,
+                          created_at="2026-10-14T10:31:58-04:00", updated_at="2026-10-14T10:32:01-04:00")
         deliveries.append(Delivery("orders/create", json.dumps(body).encode(), f"create-{order_id}"))
         net = subtotal
         if i % 5 == 0:  # the same order again, later: paid
@@ -219,13 +240,7 @@ def order_deliveries(count: int, *, first_id: int = 7_000_000_000_000, with_refu
             deliveries.append(Delivery("orders/updated", json.dumps(updated).encode(), f"updated-{order_id}"))
         if with_refunds and i % 7 == 0:
             amount = Decimal("5.00")
-            refund = json.loads(json.dumps(refund_template))
-            refund.update(id=8_000_000_000_000 + i, order_id=order_id)
-            line = refund["refund_line_items"][0]
-            line["subtotal_set"] = {"shop_money": {"amount": str(amount), "currency_code": "USD"},
-                                    "presentment_money": {"amount": str(amount), "currency_code": "USD"}}
-            line["subtotal"] = float(amount)
-            refund["refund_line_items"] = [line]
+            refund = refund_body(refund_template, 8_000_000_000_000 + i, order_id, amount)
             deliveries.append(Delivery("refunds/create", json.dumps(refund).encode(), f"refund-{order_id}"))
             net -= amount
         revenue += net
