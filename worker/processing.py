@@ -12,6 +12,7 @@ order's state, and each refund counts once by its id.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -433,6 +434,8 @@ def handle_customer(session: Session, shop: Shop, event: WebhookEvent, payload: 
 def handle_uninstalled(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any]) -> Outcome:
     from worker.installation import mark_uninstalled
 
+    if shop.uninstalled_at is not None:
+        return Outcome(note="the shop was already uninstalled")
     # Stored before a reinstall and processed after it (workers were behind): not for this install.
     if shop.uninstalled_at is None and event.received_at is not None and shop.installed_at > event.received_at:
         return Outcome(IGNORED, "the shop was installed again after this uninstall")
@@ -443,6 +446,7 @@ def handle_uninstalled(session: Session, shop: Shop, event: WebhookEvent, payloa
 Handler = Callable[[Session, Shop, WebhookEvent, dict[str, Any]], Outcome]
 
 
+@functools.cache
 def handlers() -> dict[str, Handler]:
     from worker import compliance
 
