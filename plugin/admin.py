@@ -401,7 +401,7 @@ def link_view(link: ReferralLink, code: str | None) -> dict[str, Any]:
 
     url = public_url(link.slug)
     qr = segno.make(url, error="m")
-    return {"slug": link.slug, "url": url, "destination": link.destination, "code": code,
+    return {"id": link.id, "slug": link.slug, "url": url, "destination": link.destination, "code": code,
             "qr_svg": qr.svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
             "qr_png": qr.png_data_uri(scale=10, border=4), "created_at": link.created_at}
 
@@ -441,7 +441,8 @@ def post_rows(*where: Any, limit: int = 200) -> list[Any]:
 def settings_page() -> Any:
     from plugin.api.shop import settings_dict
 
-    return page("admin/settings.html", settings=settings_dict(current_shop().settings), title="Settings")
+    return page("admin/settings.html", settings=settings_dict(current_shop().settings),
+                campaigns=shop_campaigns(), title="Settings")
 
 
 def active_creators() -> list[Influencer]:

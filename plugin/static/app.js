@@ -120,7 +120,9 @@
   function tableCsv(table) {
     return Array.prototype.map.call(table.rows, function (row) {
       var inHead = row.parentNode.tagName === "THEAD";
-      return Array.prototype.map.call(row.cells, function (cell) {
+      return Array.prototype.filter.call(row.cells, function (cell) {
+        return !cell.classList.contains("row-actions");
+      }).map(function (cell) {
         return csvField(cellText(cell, !inHead));
       }).join(",");
     }).join("\r\n") + "\r\n";

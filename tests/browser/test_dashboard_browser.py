@@ -401,6 +401,14 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     row = page.locator("#costs-table tbody tr", has_text="Management time")
     row.wait_for()
     assert "$180.00" in row.text_content() and "Maya Kim" in row.text_content()
+    with page.expect_download() as download:
+        page.click("#costs-section button[data-export]")
+    exported = Path(download.value.path()).read_text().splitlines()
+    assert exported[0] == "Date,Creator,Category,Campaign,Time,Amount,Note"
+    assert exported[1].endswith(",Maya Kim,Management time,—,3.00,180.00,no amount given")
+    row.get_by_role("button", name="Delete").click()  # confirmed in the dialog
+    page.locator("#costs-table").wait_for(state="detached")
+    assert client.get("/api/v1/costs", headers=auth_headers(SHOP)).json["costs"] == []
 
     open_page(page, fresh, "/app/posts")
     csv_text = ("influencer_id,platform,content_type,posted_at,impressions,likes\n"
@@ -430,6 +438,20 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     saved = client.get("/api/v1/shop", headers=auth_headers(SHOP)).json["settings"]
     assert saved["attribution_window_days"] == 14 and saved["emv_rates"]["cpm"] == "7.2500"
 
+    page.click("#campaigns-section summary")
+    page.fill("#new-campaign-name", "Spring")
+    page.click("#new-campaign button[type=submit]")
+    rename = page.locator("#campaigns-table input[name=name]")
+    rename.wait_for()
+    rename.fill("Spring glow")
+    page.locator("#campaigns-table button", has_text="Rename").click()
+    page.wait_for_function("document.getElementById('toast').textContent === 'Campaign renamed'")
+    assert [c["name"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] \
+        == ["Spring glow"]
+    screenshot(page, "settings.png")
+    page.locator("#campaigns-table button", has_text="Delete").click()
+    page.get_by_text("No campaigns yet.").wait_for()
+
 
 def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
     maya = client.post("/api/v1/influencers", headers=auth_headers(SHOP),
@@ -444,6 +466,13 @@ def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
     assert "/products/serum" in link.text_content()
     assert link.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
     assert link.locator("a[download='qr-maya-spring.png']").count() == 1
+    page.click("#links-section details summary")
+    page.fill("#new-link-slug", "maya-autumn")
+    page.click("#new-link button[type=submit]")
+    page.locator("#links-table tbody tr", has_text="/r/maya-autumn").wait_for()
+    page.locator("#links-table tbody tr", has_text="/r/maya-autumn").get_by_role("button", name="Delete").click()
+    page.locator("#links-table tbody tr", has_text="/r/maya-autumn").wait_for(state="detached")
+    assert page.locator("#links-table tbody tr").count() == 1
 
     page.select_option("#creator-post-content_type", "reel")
     page.fill("#creator-post-posted_at", "2026-10-01T12:30")
