@@ -57,11 +57,6 @@ def install(runtime: Any, domain: str = SHOP, currency: str = "USD") -> int:
         return shop.id
 
 
-def process_all(runtime: Any, run_jobs: Any) -> None:
-    """Inline mode has processed everything already; with Redis, run the queued jobs."""
-    run_jobs()
-
-
 def sweep_now(runtime: Any, run_jobs: Any) -> dict[str, int]:
     from worker import inbox
 
