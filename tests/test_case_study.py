@@ -5,7 +5,8 @@ processed by the worker, and read back from GET /api/v1/roi as a merchant would.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,8 @@ from engine_helpers import shop_id_of
 from models import Order, Shop
 from worker import demo, engine
 
-END = date(2026, 10, 31)
+# The history ends yesterday, as the demo's does: predicted CLV is fitted as of today.
+END = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
 
 
 @pytest.fixture
@@ -81,7 +83,7 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
         flagged = s.scalar(select(func.count()).select_from(Order).where(
             Order.shop_id == shop_id, Order.flagged.is_not(None)))
         tests = s.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id, Order.test.is_(True)))
-    assert stored == 1560 + 624 + sum(demo.NOISE.values())
+    assert stored == len(plan.orders) > 1560 + 624 + sum(demo.NOISE.values())
     assert (flagged, tests) == (demo.NOISE["unreadable"], demo.NOISE["test"])
 
     # Every view adds up to the same totals.
@@ -90,3 +92,45 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
         assert grouped["totals"] == t
         assert sum(Decimal(r["revenue"]) for r in grouped["rows"]) == Decimal("156000.00")
         assert sum(r["clicks"] for r in grouped["rows"]) == 38_400
+
+
+def test_predicted_clv_per_creator_once_there_is_repeat_data(client, api, runtime, run_jobs, plan) -> None:
+    for delivery in plan.deliveries:
+        body = delivery.body.encode()
+        client.post("/webhooks", data=body, headers=webhook_headers(delivery.topic, body, SHOP,
+                                                                     webhook_id=delivery.webhook_id))
+    run_jobs()
+    start = END - timedelta(days=demo.PERIOD_DAYS)
+    api.get(f"/api/v1/roi?from={start}&to={END}")
+    run_jobs()  # with a queue, the first read scheduled the fit
+    rows = [r for r in api.get(f"/api/v1/roi?from={start}&to={END}").get_json()["rows"] if r["key"] is not None]
+    top = max(rows, key=lambda r: r["new_customers"])
+    assert Decimal(top["clv_predicted"]) > 0
+    # Historical CLV is what the creator's customers spent so far.
+    assert Decimal(top["clv_historical"]) == (
+        (Decimal(top["revenue"]) + Decimal(top["repeat_revenue"])) / top["new_customers"]).quantize(Decimal("0.01"))
+
+
+def test_demo_command_seeds_the_case_study_once(runner, runtime) -> None:
+    domain = "cli-demo.myshopify.com"
+    result = runner.invoke(args=["demo", "--shop", domain])
+    assert result.exit_code == 0, result.output
+    assert "15 creators, cost 22500.00, 2800000 impressions, engagement rate 0.047, 38400 clicks, " \
+           "1560 first orders, revenue 156000.00" in result.output
+    assert "ctr 0.0137, conversion rate 0.0406, cac 14.42, roas 6.9333, roi 5.9333, roi with repeats 7.32" \
+        in result.output
+    again = runner.invoke(args=["demo", "--shop", domain])
+    assert again.exit_code == 0 and "already holds data" in again.output
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Order).where(
+            Order.shop_id == shop_id_of(runtime, domain))) > 1560 + 624 + sum(demo.NOISE.values())
+
+
+def test_demo_reset_refuses_a_store_it_did_not_install(runner, api, runtime) -> None:
+    from engine_helpers import make_creator
+
+    make_creator(runtime, shop_id_of(runtime, SHOP), "kept")
+    result = runner.invoke(args=["demo", "--shop", SHOP, "--reset"])
+    assert result.exit_code != 0 and "refuses to erase" in result.output
+    with runtime.db.session() as s:
+        assert s.get(Shop, shop_id_of(runtime, SHOP)) is not None

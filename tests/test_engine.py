@@ -332,3 +332,16 @@ def test_incremental_rollups_equal_a_rebuild_after_the_story(runtime, shop_id, a
     with runtime.db.session() as s:
         engine.reattribute_shop(s, shop_id)
     assert rollup_cells(runtime, shop_id) == incremental
+
+
+def test_reattribute_command_rebuilds_a_store(runner, runtime, shop_id, anna) -> None:
+    ben = make_creator(runtime, shop_id, "ben")
+    body = order_payload(placed_at=T0, codes=("ANNA15",), net="25.00")
+    deliver(runtime, SHOP, "orders/create", body)
+    with runtime.db.session() as s:
+        s.execute(update(DiscountCode).where(DiscountCode.code == "ANNA15").values(influencer_id=ben))
+    result = runner.invoke(args=["reattribute", SHOP])
+    assert result.exit_code == 0, result.output
+    assert attribution_of(runtime, shop_id, body["id"]).influencer_id == ben
+    assert day_totals(runtime, shop_id, ben)["revenue"] == Decimal("25.00")
+    assert runner.invoke(args=["reattribute", "nobody.myshopify.com"]).exit_code != 0

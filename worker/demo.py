@@ -3,7 +3,7 @@
 One copy is DESIGN.md's check: 15 creators, $22,500 cost, 2.8M impressions,
 4.7% engagement rate, 38,400 clicks, 1,560 first orders, $156,000 revenue,
 499 of the 1,560 customers back for more (32%), $31,200 repeat revenue. The
-creators differ (four of them cost more than they bring), the totals do not.
+creators differ (some of them cost more than they bring), the totals do not.
 
 Orders are Shopify webhook bodies with tax, shipping, 15% codes, a EUR
 presentment currency on a quarter of them, partial refunds (delivered by
@@ -11,9 +11,10 @@ presentment currency on a quarter of them, partial refunds (delivered by
 order) and, around the counted ones, what a real store also gets: codes of no
 creator, forged and stale click ids, test orders, cancelled and fully refunded
 orders, an order whose money fields come in an unknown shape, and customers
-who come back after the repeat window. They go into the webhook inbox and
-through the pipeline's drain, as Shopify's deliveries do. Clicks, costs and
-posts are stored as the redirect and the registry store them.
+who keep buying after the repeat window (what predicted CLV is fitted on).
+They go into the webhook inbox and through the pipeline's drain, as Shopify's
+deliveries do. Clicks, costs and posts are stored as the redirect and the
+registry store them.
 
 `scale` K seeds K copies (creators, codes and links get a suffix); everything
 is drawn from a random generator seeded by (seed, shop, copy), so a run is
@@ -45,8 +46,11 @@ EUR_RATE = Decimal("1.085")  # shop (USD) per presentment unit, as the fixtures 
 TAX_RATE = Decimal("0.08")
 HOURLY_RATE = Decimal("50.00")
 CAMPAIGN_DAYS = 90
-PERIOD_DAYS = 180
+PERIOD_DAYS = 360
 DELIVERY_CHUNK = 1000
+# After the repeat window: purchases a week ~ Gamma(shape, scale), dropout ~ Beta(a, b).
+LATER_RATE = (0.5, 0.025)
+LATER_DROPOUT = (1.2, 3.0)
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ USER_AGENTS = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebK
                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 Safari/605.1.15")
 BOT_AGENT = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
 NOISE = {"foreign_code": 40, "organic": 30, "forged_click": 12, "stale_click": 8, "test": 10,
-         "cancelled": 15, "fully_refunded": 10, "unreadable": 3, "after_window": 20}
+         "cancelled": 15, "fully_refunded": 10, "unreadable": 3}
 
 
 def check_roster() -> None:
@@ -297,7 +301,7 @@ class CopyPlan:
         repeaters = apportion(REFERENCE.repeat_customers, [c.spec.orders * c.spec.loyalty for c in self.creators])
         repeat_orders = apportion(REFERENCE.repeat_orders, repeaters)
         repeat_revenue = apportion(int(REFERENCE.repeat_revenue * 100), [n * c.spec.order_value for n, c in zip(repeat_orders, self.creators)])
-        acquired: list[tuple[PlannedCreator, PlannedOrder]] = []
+        acquired: list[tuple[PlannedOrder, bool]] = []
         for creator, revenue, repeats, repeat_count, repeat_cents in zip(
                 self.creators, revenues, repeaters, repeat_orders, repeat_revenue):
             n = creator.spec.orders
@@ -340,10 +344,12 @@ class CopyPlan:
                                         first.customer, code=code)
                     if self.rng.random() < 0.05:
                         self._partial_refund(order, order.amount)
-            acquired += [(creator, o) for o in known if o not in coming_back]
-        self._plan_noise(acquired)
+            acquired += [(o, o in coming_back) for o in known]
+        self._plan_noise()
+        self.acquired = acquired
+        self._plan_later_purchases(acquired)
 
-    def _plan_noise(self, acquired: list[tuple[PlannedCreator, PlannedOrder]]) -> None:
+    def _plan_noise(self) -> None:
         """Orders a real store gets that must not count (none of them changes a figure)."""
         def amount() -> Decimal:
             return cents(self.rng.randint(2500, 16000))
@@ -377,9 +383,25 @@ class CopyPlan:
         for _ in range(NOISE["unreadable"]):
             self._order(self._moment(0, CAMPAIGN_DAYS), amount(), self._customer(), code=creator().code,
                         unreadable=True)
-        early = [(c, o) for c, o in acquired if o.placed_at < self.start + timedelta(days=CAMPAIGN_DAYS - 15)]
-        for _, first in self.rng.sample(early, min(NOISE["after_window"], len(early))):
-            self._order(first.placed_at + timedelta(days=self.rng.uniform(91, 100)), amount(), first.customer)
+
+    def _plan_later_purchases(self, acquired: list[tuple[PlannedOrder, bool]]) -> None:
+        """Customers keep buying after the repeat window, as BG/NBD describes them (a purchase
+        rate per customer, a chance to drop out after each purchase), faster when they came
+        back inside the window. These orders carry no evidence, so they are nobody's: they
+        change no figure of the case study, and give predicted CLV its data."""
+        end = self.start + timedelta(days=PERIOD_DAYS - 1)
+        for first, came_back in acquired:
+            weekly = self.rng.gammavariate(*LATER_RATE) * (2.5 if came_back else 1.0)
+            dropout = self.rng.betavariate(*LATER_DROPOUT)
+            at = first.placed_at + timedelta(days=91)
+            while weekly > 0:
+                gap = self.rng.expovariate(weekly)  # weeks
+                if gap >= (end - at) / timedelta(weeks=1):
+                    break
+                at += timedelta(weeks=gap)
+                self._order(at, cents(self.rng.randint(2500, 12000)), first.customer)
+                if self.rng.random() < dropout:
+                    break
 
     # -- deliveries --
 
