@@ -13,7 +13,12 @@ from models.db import Base, BigId, utcnow
 
 class Attribution(Base):
     __tablename__ = "attributions"
-    __table_args__ = (Index("ix_attributions_shop_influencer", "shop_id", "influencer_id"),)
+    # A rollup cell reads a creator's orders placed on its day and the repeat orders of the
+    # customers acquired on its day: an index for each, so a refresh reads only those.
+    __table_args__ = (
+        Index("ix_attributions_shop_influencer_placed", "shop_id", "influencer_id", "placed_at"),
+        Index("ix_attributions_shop_influencer_acquired", "shop_id", "influencer_id", "acquired_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
@@ -24,4 +29,5 @@ class Attribution(Base):
     evidence: Mapped[list[Any]] = mapped_column(default=list)
     net: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     acquired_at: Mapped[datetime | None]
+    placed_at: Mapped[datetime]  # the order's, kept here for the rollups' reads
     attributed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

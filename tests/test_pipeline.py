@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import OTHER_SHOP, SHOP
-from models import Customer, Order, Refund, Shop, WebhookEvent
+from models import Attribution, Customer, Order, Refund, Shop, WebhookEvent
 from pipeline_helpers import (
     CUSTOMER_JORDAN,
     ORDER_1001,
@@ -29,7 +29,7 @@ from pipeline_helpers import (
     sweep_now,
     with_ids,
 )
-from worker import inbox
+from worker import engine, inbox
 from worker.runtime import bind
 
 STORY_1001 = [("orders/create", "orders_create_code.json"), ("refunds/create", "refunds_create_partial.json"),
@@ -384,6 +384,36 @@ def test_two_drains_of_one_shop_share_the_work_without_overlap(runtime, shop_id,
     assert sum(r["processed"] for r in results) == 120
     assert [e.attempts for e in events(db_session)] == [1] * 120
     assert count(db_session, Order) == 120
+
+
+def test_an_order_the_engine_cannot_take_fails_alone_and_the_batch_goes_on(runtime, shop_id, db_session,
+                                                                          monkeypatch):
+    template = fixture_text("orders_create_link.json")
+    poison = 6200000000003
+    with runtime.db.session() as session:
+        for number in range(6):
+            session.add(WebhookEvent(
+                shop_domain=SHOP, shop_id=shop_id, webhook_id=f"e-{number}", topic="orders/create",
+                body=with_ids(template, {ORDER_1002: 6200000000000 + number}), status="pending"))
+    real = engine.orders_changed
+
+    def engine_failing_on_one_order(session, shop, order_ids):  # type: ignore[no-untyped-def]
+        if session.scalar(select(Order.id).where(Order.shopify_id == poison)) in order_ids:
+            raise RuntimeError("the engine cannot take this order")
+        return real(session, shop, order_ids)
+
+    monkeypatch.setattr(engine, "orders_changed", engine_failing_on_one_order)
+    with bind(runtime):
+        result = inbox.drain_inbox(SHOP)
+
+    assert (result["processed"], result["failed"]) == (5, 1)
+    stored = events(db_session)
+    assert [e.status for e in stored] == ["processed"] * 3 + ["failed"] + ["processed"] * 2
+    assert "the engine cannot take this order" in stored[3].error
+    # The failed event left nothing behind; every other order is stored and attributed.
+    assert order(db_session, poison) is None
+    assert count(db_session, Order) == 5
+    assert count(db_session, Attribution) == 5
 
 
 def test_sync_reports_the_shops_webhook_health(client, api, other_api, db_session, run_jobs):

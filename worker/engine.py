@@ -257,7 +257,7 @@ def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
         row = existing.get(order.id)
         new_state = (result.influencer_id, result.kind, result.rule, net, result.acquired_at, evidence)
         if row is None:
-            session.add(Attribution(shop_id=ctx.shop_id, order_id=order.id,
+            session.add(Attribution(shop_id=ctx.shop_id, order_id=order.id, placed_at=order.placed_at,
                                     influencer_id=result.influencer_id, kind=result.kind,
                                     rule=result.rule, evidence=evidence, net=net,
                                     acquired_at=result.acquired_at))
@@ -268,6 +268,7 @@ def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
             dirty |= _sales_cells(ctx, row.influencer_id, row.kind, order.placed_at, row.acquired_at)
             row.influencer_id, row.kind, row.rule = result.influencer_id, result.kind, result.rule
             row.evidence, row.net, row.acquired_at = evidence, net, result.acquired_at
+            row.placed_at = order.placed_at
         dirty |= _sales_cells(ctx, result.influencer_id, result.kind, order.placed_at,
                               result.acquired_at)
     return dirty
@@ -283,7 +284,7 @@ def _histories(session: Session, shop_id: int,
     """The given orders and every other order of their customers, locked, with their stored
     attributions. Customers' histories are serialised by an advisory lock taken before the
     read, so an order another worker is adding is either seen or waited for."""
-    given = [o for o in (session.get(Order, i) for i in order_ids) if o is not None and o.shop_id == shop_id]
+    given = list(session.scalars(select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids))))
     customers = sorted({o.shopify_customer_id for o in given if o.shopify_customer_id is not None})
     guests = [o.id for o in given if o.shopify_customer_id is None]
     _lock(session, (_lock_key("customer", shop_id, c) for c in customers), shared=[_shop_key(shop_id)])
@@ -447,23 +448,36 @@ def _month_rows(shop_id: int, day_rows: Iterable[Mapping[str, Any]]) -> list[dic
 
 
 def refresh_months(session: Session, shop_id: int, cells: Iterable[Cell]) -> None:
-    """Re-sum the month rows of the creator-months these day cells fall in (locks held)."""
-    months: dict[int | None, set[date]] = defaultdict(set)
-    for influencer_id, day in cells:
-        months[influencer_id].add(month_of(day))
+    """Re-sum the month rows of the creator-months these day cells fall in (locks held):
+    one read of their day rows, one delete and one insert, however many creators."""
+    wanted = {(influencer_id, month_of(day)) for influencer_id, day in cells}
+    if not wanted:
+        return
+    creators = sorted({i for i, _ in wanted if i is not None})
+    whose = ([Rollup.influencer_id.in_(creators)] if creators else []) + (
+        [Rollup.influencer_id.is_(None)] if any(i is None for i, _ in wanted) else [])
+    months = sorted({m for _, m in wanted})
+    runs: list[list[date]] = []
+    for month in months:  # consecutive months read as one span
+        if runs and runs[-1][1] == month:
+            runs[-1][1] = next_month(month)
+        else:
+            runs.append([month, next_month(month)])
     columns = [Rollup.kind, Rollup.influencer_id, Rollup.day, Rollup.campaign_id, Rollup.platform,
                Rollup.content_type, *(getattr(Rollup, name) for name in ALL_COLUMNS)]
-    for influencer_id, wanted in months.items():
-        first, last = min(wanted), next_month(max(wanted))
-        day_rows = [row._mapping for row in session.execute(select(*columns).where(
-            Rollup.shop_id == shop_id, _where_influencer(Rollup.influencer_id, influencer_id),
-            Rollup.day >= first, Rollup.day < last)) if month_of(row.day) in wanted]
-        session.execute(delete(RollupMonth).where(
-            RollupMonth.shop_id == shop_id, _where_influencer(RollupMonth.influencer_id, influencer_id),
-            RollupMonth.month.in_(sorted(wanted))))
-        rows = _month_rows(shop_id, day_rows)
-        if rows:
-            session.execute(insert(RollupMonth), rows)
+    day_rows = [row._mapping for row in session.execute(select(*columns).where(
+        Rollup.shop_id == shop_id, or_(*whose),
+        or_(*(and_(Rollup.day >= first, Rollup.day < last) for first, last in runs))))
+        if (row.influencer_id, month_of(row.day)) in wanted]
+    gone = [and_(RollupMonth.influencer_id == i, RollupMonth.month.in_(sorted(m for j, m in wanted if j == i)))
+            for i in creators]
+    if any(i is None for i, _ in wanted):
+        gone.append(and_(RollupMonth.influencer_id.is_(None),
+                         RollupMonth.month.in_(sorted(m for j, m in wanted if j is None))))
+    session.execute(delete(RollupMonth).where(RollupMonth.shop_id == shop_id, or_(*gone)))
+    rows = _month_rows(shop_id, day_rows)
+    for at in range(0, len(rows), INSERT_CHUNK):
+        session.execute(insert(RollupMonth), rows[at:at + INSERT_CHUNK])
 
 
 def _upsert_days(session: Session, shop_id: int, values: Mapping[Cell, Mapping[str, Any]]) -> None:
@@ -488,36 +502,50 @@ def _where_influencer(column: Any, influencer_id: int | None) -> Any:
 # --- incremental refreshes ------------------------------------------------------------
 
 
-# A creator's sales in [start, end): orders placed then, and repeats of customers acquired then.
-_SALES_OF_CREATOR = (
-    select(Attribution.kind, Attribution.net, Order.placed_at, Order.shopify_customer_id,
-           Attribution.acquired_at)
-    .join(Order, Order.id == Attribution.order_id)
-    .where(Attribution.shop_id == bindparam("shop_id"),
-           Attribution.influencer_id == bindparam("influencer_id"),
-           Attribution.kind.in_(("first", "repeat")),
-           or_(and_(Order.placed_at >= bindparam("start"), Order.placed_at < bindparam("end")),
-               and_(Attribution.kind == "repeat", Attribution.acquired_at >= bindparam("start"),
-                    Attribution.acquired_at < bindparam("end")))))
+_SALES_COLUMNS = (Attribution.id, Attribution.influencer_id, Attribution.kind, Attribution.net,
+                  Attribution.placed_at, Order.shopify_customer_id, Attribution.acquired_at)
+
+
+def _day_runs(ctx: ShopContext, days: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    """The shop-local days as [start, end) instants, runs of consecutive days merged."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] <= timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(ctx.bounds(first)[0], ctx.bounds(last)[1]) for first, last in runs]
+
+
+def _within(column: Any, runs: Sequence[tuple[datetime, datetime]]) -> Any:
+    return or_(*(and_(column >= start, column < end) for start, end in runs))
 
 
 def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> None:
-    """Recompute the sales columns of each creator-day cell from its attributions (one query
-    per creator, over the span of its cells)."""
+    """Recompute the sales columns of each creator-day cell from its attributions.
+
+    A cell's sales are the orders placed on its day and the repeat orders of customers
+    acquired on its day; two queries read just those (orders by the day's instants,
+    repeats by their acquisition time), whatever the size of the creators' histories.
+    """
     cells = {c for c in cells if c[0] is not None}
     if not cells:
         return
     _lock(session, (_cell_key(ctx.shop_id, c) for c in cells))
-    days: dict[int, list[date]] = defaultdict(list)
-    for influencer_id, day in cells:
-        days[influencer_id].append(day)
+    creators = sorted({i for i, _ in cells})
+    runs = _day_runs(ctx, (d for _, d in cells))
+    mine = [Attribution.shop_id == ctx.shop_id, Attribution.influencer_id.in_(creators)]
+    placed = select(*_SALES_COLUMNS).join(Order, Order.id == Attribution.order_id).where(
+        *mine, Attribution.kind.in_(("first", "repeat")), _within(Attribution.placed_at, runs))
+    acquired = select(*_SALES_COLUMNS).join(Order, Order.id == Attribution.order_id).where(
+        *mine, Attribution.kind == "repeat", _within(Attribution.acquired_at, runs))
     sums = RollupSums(ctx)
-    for influencer_id, span in sorted(days.items()):
-        rows = session.execute(_SALES_OF_CREATOR, {
-            "shop_id": ctx.shop_id, "influencer_id": influencer_id,
-            "start": ctx.bounds(min(span))[0], "end": ctx.bounds(max(span))[1]})
-        for kind, net, placed_at, customer, acquired_at in rows:
-            sums.add_sale(influencer_id, kind, net, placed_at, customer, acquired_at)
+    seen: set[int] = set()
+    for query in (placed, acquired):
+        for attribution_id, influencer_id, kind, net, placed_at, customer, acquired_at in session.execute(query):
+            if attribution_id not in seen:
+                seen.add(attribution_id)
+                sums.add_sale(influencer_id, kind, net, placed_at, customer, acquired_at)
     computed = sums.finish()
     _upsert_days(session, ctx.shop_id, {
         (i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS}

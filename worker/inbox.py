@@ -206,30 +206,24 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
     size = BATCH_SIZE.get(db.engine.dialect.name, 50)
     result = DrainResult(shop_domain)
     started = time.monotonic()
+    fast = True
     while True:
-        with write_session(db) as session:
-            events = claim_batch(session, shop_domain, size)
-            if not events:
-                break
-            if len(events) == size and rt.redis_url:
-                _schedule_helper(rt, shop_domain, job_id)
-            result.batches += 1
-            shops: dict[Any, Shop | None] = {}
-            done: list[tuple[WebhookEvent, dict[str, Any]]] = []
-            deferred_first = False
-            for number, event in enumerate(events):
-                if event.topic in processing.COMPLIANCE_TOPICS:
-                    write_outcomes(session, done)  # they may rewrite or delete inbox rows
-                    done = []
-                outcome, values = run_event(session, event, job_id, shops)
-                done.append((event, values))
-                if "status" in values:
-                    result.add(values["status"])
-                if outcome is not None and outcome.stop_batch:
-                    deferred_first = number == 0 and outcome.status == PENDING
-                    break
-            write_outcomes(session, done)
-        if deferred_first:
+        try:
+            batch = _drain_batch(rt, db, shop_domain, size, job_id, fast=fast)
+        except _FastBatchFailed as failure:
+            # Rolled back whole: the same events again, each in its own savepoint and
+            # attributed on its own, so the one that cannot be processed fails alone.
+            log.info("event=batch_retried_event_by_event shop=%s job_id=%s reason=%s", shop_domain, job_id,
+                     failure.reason)
+            fast = False
+            continue
+        fast = True
+        if batch is None:
+            break
+        result.batches += 1
+        for status in batch.statuses:
+            result.add(status)
+        if batch.deferred_first:
             time.sleep(0.2)  # the event at the head waits for another transaction's commit
         if rt.redis_url and time.monotonic() - started > DRAIN_TIME_BUDGET:
             _schedule_helper(rt, shop_domain, job_id)
@@ -239,6 +233,77 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
              time.monotonic() - started)
     return {"shop": shop_domain, "batches": result.batches, "processed": result.processed,
             "ignored": result.ignored, "failed": result.failed}
+
+
+class _FastBatchFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class _Batch:
+    statuses: list[str]
+    deferred_first: bool
+
+
+def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id: str, *,
+                 fast: bool) -> _Batch | None:
+    """Claim and process one batch in one transaction; None when nothing was due.
+
+    Fast (the usual case): the events run one after another without savepoints and the
+    orders they change are attributed in one engine pass at the end, a few statements per
+    event in all. Should anything raise, the batch is rolled back whole and
+    `_FastBatchFailed` raised, for the caller to run the same events again the safe way:
+    each in its own savepoint and attributed on its own, so a poison event fails alone.
+    """
+    with write_session(db) as session:
+        events = claim_batch(session, shop_domain, size)
+        if not events:
+            return None
+        if len(events) == size and rt.redis_url:
+            _schedule_helper(rt, shop_domain, job_id)
+        shops: dict[Any, Shop | None] = {}
+        done: list[tuple[WebhookEvent, dict[str, Any]]] = []
+        statuses: list[str] = []
+        deferred_first = False
+        try:
+            if fast:
+                processing.collect_changes(session)
+                _prepare_orders(session, events, shops)
+            for number, event in enumerate(events):
+                if event.topic in processing.COMPLIANCE_TOPICS:
+                    # They may rewrite or delete inbox rows, orders and the shop itself.
+                    processing.attribute_collected(session)
+                    write_outcomes(session, done)
+                    done = []
+                outcome, values = run_event(session, event, job_id, shops, isolated=not fast)
+                done.append((event, values))
+                if "status" in values:
+                    statuses.append(values["status"])
+                if outcome is not None and outcome.stop_batch:
+                    deferred_first = number == 0 and outcome.status == PENDING
+                    break
+            processing.attribute_collected(session)
+        except Exception as exc:
+            if not fast or not session.is_active:
+                raise
+            raise _FastBatchFailed(error_text(exc)) from exc
+        finally:
+            processing.stop_collecting(session)
+            processing.stop_preparing(session)
+        write_outcomes(session, done)
+    return _Batch(statuses, deferred_first)
+
+
+def _prepare_orders(session: Session, events: list[WebhookEvent], shops: dict[Any, Shop | None]) -> None:
+    """Lock the orders the batch is about and read their refunds, a statement each."""
+    shop = _shop_of(session, events[0], shops)
+    if shop is None:
+        return
+    ids = {order_id for event in events if event.shop_id in (None, shop.id)
+           for order_id in processing.batch_order_ids(event.topic, event.body)}
+    processing.prepare_orders(session, shop.id, ids)
 
 
 def _schedule_helper(rt: Runtime, shop_domain: str, job_id: str) -> None:
@@ -296,19 +361,23 @@ def _shop_of(session: Session, event: WebhookEvent, shops: dict[Any, Shop | None
     return shops[key]
 
 
-def run_event(session: Session, event: WebhookEvent, job_id: str,
-              shops: dict[Any, Shop | None]) -> tuple[processing.Outcome | None, dict[str, Any]]:
-    """Apply one event in a savepoint of the caller's transaction; returns the outcome and
-    the inbox row's new values (written for the whole batch at once by `write_outcomes`).
+def run_event(session: Session, event: WebhookEvent, job_id: str, shops: dict[Any, Shop | None], *,
+              isolated: bool = True) -> tuple[processing.Outcome | None, dict[str, Any]]:
+    """Apply one event in the caller's transaction; returns the outcome and the inbox row's
+    new values (written for the whole batch at once by `write_outcomes`).
 
-    A failure rolls back only this event's savepoint: the event is marked failed with its
-    reason (and a retry time when retrying can help) and the batch goes on.
+    `isolated`, the event runs in a savepoint: a failure rolls back only the event, which
+    is marked failed with its reason (and a retry time when retrying can help), and the
+    batch goes on. Not isolated, a failure propagates (the caller rolls back the batch).
     """
     try:
-        with session.begin_nested():
+        if not isolated:
             outcome = processing.process(session, event, _shop_of(session, event, shops))
+        else:
+            with session.begin_nested():
+                outcome = processing.process(session, event, _shop_of(session, event, shops))
     except Exception as exc:
-        if not session.is_active:
+        if not isolated or not session.is_active:
             raise  # the transaction itself is gone (connection lost): the batch stays pending
         if is_lock_conflict(exc):
             # Another drain holds what this event needs and waits for what this batch holds:

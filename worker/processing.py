@@ -253,16 +253,77 @@ ORDER_DEFAULTS = {"name": None, "currency": None, "cancelled_at": None, "financi
                   "customer_id": None, "shopify_customer_id": None}
 
 
+def _order_lock_key(shop_id: int, shopify_order_id: int) -> int:
+    digest = hashlib.blake2b(f"order:{shop_id}:{shopify_order_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def lock_order_key(session: Session, shop_id: int, shopify_order_id: int) -> None:
     """Serialise all work on one order, even before its row exists (a refund can come first).
 
     SQLite has a single writer and needs nothing; PostgreSQL takes a transaction-scoped
-    advisory lock on the (shop, order) pair, in the same place on every path.
+    advisory lock on the (shop, order) pair, in the same place on every path (a batch
+    prepared by `prepare_orders` already holds the locks of its orders).
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(f"order:{shop_id}:{shopify_order_id}".encode(), digest_size=8).digest()
-    session.execute(_prepared(session, "order_lock"), {"key": int.from_bytes(digest, "big", signed=True)})
+    prepared = _prepared_orders(session, shop_id)
+    if prepared is not None and shopify_order_id in prepared.refunds:
+        return
+    session.execute(_prepared(session, "order_lock"), {"key": _order_lock_key(shop_id, shopify_order_id)})
+
+
+# Set by a drain for its batch: the batch's orders locked up front, their stored refunds
+# read in one query (nobody else can change them while the locks are held).
+PREPARED_ORDERS = "creator_roi.prepared_orders"
+
+
+@dataclass
+class PreparedOrders:
+    shop_id: int
+    refunds: dict[int, dict[int, Decimal]]  # Shopify order id -> refund id -> merchandise
+
+
+def _prepared_orders(session: Session, shop_id: int) -> PreparedOrders | None:
+    prepared = session.info.get(PREPARED_ORDERS)
+    return prepared if prepared is not None and prepared.shop_id == shop_id else None
+
+
+def batch_order_ids(topic: str, body: str) -> list[int]:
+    """The Shopify order an order or refund delivery is about ([] when it names none)."""
+    if topic not in ORDER_TOPICS and topic != "refunds/create":
+        return []
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(payload, dict):
+        return []
+    found = optional_id(payload.get("id" if topic in ORDER_TOPICS else "order_id"))
+    return [] if found is None else [found]
+
+
+def prepare_orders(session: Session, shop_id: int, shopify_order_ids: set[int]) -> None:
+    """Lock the orders a batch is about in one statement (sorted, as every locker of many
+    does) and read their stored refunds in another; `stop_preparing` ends it."""
+    if not shopify_order_ids:
+        return
+    ids = sorted(shopify_order_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k)"),
+                        {"keys": sorted(_order_lock_key(shop_id, i) for i in ids)})
+    refunds: dict[int, dict[int, Decimal]] = {i: {} for i in ids}
+    table = Refund.__table__
+    for at in range(0, len(ids), 1000):
+        for order_id, refund_id, merchandise in session.execute(
+                select(table.c.shopify_order_id, table.c.shopify_id, table.c.merchandise)
+                .where(table.c.shop_id == shop_id, table.c.shopify_order_id.in_(ids[at:at + 1000]))):
+            refunds[order_id][refund_id] = merchandise
+    session.info[PREPARED_ORDERS] = PreparedOrders(shop_id, refunds)
+
+
+def stop_preparing(session: Session) -> None:
+    session.info.pop(PREPARED_ORDERS, None)
 
 
 def upsert_customer(session: Session, shop_id: int, data: Mapping[str, Any], *,
@@ -311,13 +372,20 @@ def record_refund(session: Session, shop_id: int, order_id: int, refund_id: int,
     Shopify refunds are immutable; should two deliveries disagree, the larger amount
     stays (roi.money.merge_refunds), so arrival order never matters.
     """
-    return session.execute(_prepared(session, "refund_upsert"), {
+    changed = session.execute(_prepared(session, "refund_upsert"), {
         "shop_id": shop_id, "shopify_id": refund_id, "shopify_order_id": order_id,
         "merchandise": merchandise, "processed_at": when, "created_at": utcnow(),
     }).scalar() is not None
+    prepared = _prepared_orders(session, shop_id)
+    if changed and prepared is not None and order_id in prepared.refunds:
+        prepared.refunds[order_id][refund_id] = merchandise  # stored: the larger of the two
+    return changed
 
 
 def refunds_of(session: Session, shop_id: int, shopify_order_id: int) -> dict[int, Decimal]:
+    prepared = _prepared_orders(session, shop_id)
+    if prepared is not None and shopify_order_id in prepared.refunds:
+        return dict(prepared.refunds[shopify_order_id])
     return dict(session.execute(_prepared(session, "refunds_select"),
                                 {"shop_id": shop_id, "order_id": shopify_order_id}).all())
 
@@ -396,6 +464,45 @@ def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
     return stored is None or incoming > stored
 
 
+# --- attribution after a change -----------------------------------------------------
+
+# Set by a drain for its batch: order changes are collected here and attributed together
+# when the batch's events are done (one engine pass for the batch instead of one per event).
+DEFERRED_ORDERS = "creator_roi.deferred_orders"
+
+
+def orders_changed(session: Session, shop_id: int, order_ids: list[int]) -> None:
+    """Hand changed orders to the attribution engine: now, or with the batch's others when
+    the caller collects them (`collect_changes`)."""
+    deferred = session.info.get(DEFERRED_ORDERS)
+    if deferred is None:
+        engine.orders_changed(session, shop_id, order_ids)
+    else:
+        deferred.setdefault(shop_id, set()).update(order_ids)
+
+
+def collect_changes(session: Session) -> None:
+    """From now on, orders_changed keeps the orders for `attribute_collected`."""
+    session.info[DEFERRED_ORDERS] = {}
+
+
+def attribute_collected(session: Session) -> int:
+    """Attribute every order collected since `collect_changes` (and keep collecting); the
+    number of orders. Raises what the engine raises: the caller decides what fails."""
+    deferred = session.info.get(DEFERRED_ORDERS) or {}
+    count = 0
+    for shop_id in sorted(deferred):
+        ids = sorted(deferred[shop_id])
+        engine.orders_changed(session, shop_id, ids)
+        count += len(ids)
+    deferred.clear()
+    return count
+
+
+def stop_collecting(session: Session) -> None:
+    session.info.pop(DEFERRED_ORDERS, None)
+
+
 # --- topics -----------------------------------------------------------------------
 
 
@@ -403,7 +510,7 @@ def handle_order(session: Session, shop: Shop, event: WebhookEvent, payload: dic
     applied = apply_order_payload(session, shop, payload)
     body = REDACTED_BODY if applied.customer_redacted else None
     if applied.changed:
-        engine.orders_changed(session, shop.id, [applied.id])
+        orders_changed(session, shop.id, [applied.id])
         return Outcome(order_ids=[applied.id], body=body)
     return Outcome(note="an older or identical payload: nothing changed", order_ids=[applied.id], body=body)
 
@@ -421,7 +528,7 @@ def handle_refund(session: Session, shop: Shop, event: WebhookEvent, payload: di
     changed = refresh_net_sales(session, order) or recorded
     if changed:
         session.flush()
-        engine.orders_changed(session, shop.id, [order.id])
+        orders_changed(session, shop.id, [order.id])
     return Outcome(order_ids=[order.id])
 
 

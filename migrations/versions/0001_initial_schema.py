@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:12:38.205235
+Create Date: 2026-11-23 14:21:48.618766
 """
 from __future__ import annotations
 
@@ -186,6 +186,7 @@ def upgrade() -> None:
     sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('net', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('acquired_at', models.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('placed_at', models.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attributed_at', models.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['influencer_id'], ['influencers.id'], name=op.f('fk_attributions_influencer_id_influencers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_attributions_order_id_orders'), ondelete='CASCADE'),
@@ -193,7 +194,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attributions')),
     sa.UniqueConstraint('order_id', name=op.f('uq_attributions_order_id'))
     )
-    op.create_index('ix_attributions_shop_influencer', 'attributions', ['shop_id', 'influencer_id'], unique=False)
+    op.create_index('ix_attributions_shop_influencer_acquired', 'attributions', ['shop_id', 'influencer_id', 'acquired_at'], unique=False)
+    op.create_index('ix_attributions_shop_influencer_placed', 'attributions', ['shop_id', 'influencer_id', 'placed_at'], unique=False)
     op.create_table('costs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
@@ -407,7 +409,8 @@ def downgrade() -> None:
     op.drop_index('ix_costs_shop_day', table_name='costs')
     op.drop_index(op.f('ix_costs_influencer_id'), table_name='costs')
     op.drop_table('costs')
-    op.drop_index('ix_attributions_shop_influencer', table_name='attributions')
+    op.drop_index('ix_attributions_shop_influencer_placed', table_name='attributions')
+    op.drop_index('ix_attributions_shop_influencer_acquired', table_name='attributions')
     op.drop_table('attributions')
     op.drop_index('ix_orders_shop_placed', table_name='orders')
     op.drop_index('ix_orders_shop_customer', table_name='orders')
