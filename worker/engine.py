@@ -134,16 +134,26 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _lock(session: Session, keys: Iterable[int], shared: Iterable[int] = ()) -> None:
+# Cell locks are taken last in a transaction, all at once and sorted: whoever holds them
+# is about to commit, so the wait is short and worth more than giving up and starting over.
+CELL_LOCK_TIMEOUT = "5s"
+
+
+def _lock(session: Session, keys: Iterable[int], shared: Iterable[int] = (), *, patient: bool = False) -> None:
     """Advisory locks, shared ones first, each kind in ascending order, in one round trip:
-    every locker takes them in the same order, so lockers never deadlock one another."""
+    every locker takes them in the same order, so lockers never deadlock one another.
+    `patient` waits up to CELL_LOCK_TIMEOUT rather than the transaction's lock_timeout."""
     ordered, ordered_shared = sorted(set(keys)), sorted(set(shared))
     if not (ordered or ordered_shared) or not _is_postgresql(session):
         return
+    previous = session.execute(text("SELECT current_setting('lock_timeout'), set_config('lock_timeout', :wait, true)"),
+                               {"wait": CELL_LOCK_TIMEOUT}).scalar() if patient else None
     session.execute(text(
         "SELECT (SELECT count(pg_advisory_xact_lock_shared(k)) FROM unnest(CAST(:shared AS bigint[])) AS s(k)),"
         " (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k))"),
         {"keys": ordered, "shared": ordered_shared})
+    if previous is not None:
+        session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": previous})
 
 
 def _shop_key(shop_id: int) -> int:
@@ -531,7 +541,7 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
     cells = {c for c in cells if c[0] is not None}
     if not cells:
         return
-    _lock(session, (_cell_key(ctx.shop_id, c) for c in cells))
+    _lock(session, (_cell_key(ctx.shop_id, c) for c in cells), patient=True)
     creators = sorted({i for i, _ in cells})
     runs = _day_runs(ctx, (d for _, d in cells))
     mine = [Attribution.shop_id == ctx.shop_id, Attribution.influencer_id.in_(creators)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ DRAIN_TIME_BUDGET = 120.0
 BATCH_SIZE = {"postgresql": 50, "sqlite": 25}
 LOCK_TIMEOUT_MS = 300
 PROCESS_EVENT_TRIES = 20
+# A batch that met another drain's locks is tried whole this many times before event by event.
+FAST_RETRIES_ON_CONFLICT = 3
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
@@ -206,18 +209,22 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
     size = BATCH_SIZE.get(db.engine.dialect.name, 50)
     result = DrainResult(shop_domain)
     started = time.monotonic()
-    fast = True
+    fast, conflicts = True, 0
     while True:
         try:
             batch = _drain_batch(rt, db, shop_domain, size, job_id, fast=fast)
         except _FastBatchFailed as failure:
-            # Rolled back whole: the same events again, each in its own savepoint and
+            # Rolled back whole. Another drain held what the batch needed: the same way again,
+            # a moment later. Anything else: the same events each in its own savepoint and
             # attributed on its own, so the one that cannot be processed fails alone.
-            log.info("event=batch_retried_event_by_event shop=%s job_id=%s reason=%s", shop_domain, job_id,
-                     failure.reason)
-            fast = False
+            conflicts = conflicts + 1 if failure.lock_conflict else FAST_RETRIES_ON_CONFLICT
+            fast = conflicts < FAST_RETRIES_ON_CONFLICT
+            log.info("event=batch_retried shop=%s job_id=%s event_by_event=%s reason=%s", shop_domain, job_id,
+                     not fast, failure.reason)
+            if fast:
+                time.sleep(random.uniform(0.02, 0.1) * conflicts)
             continue
-        fast = True
+        fast, conflicts = True, 0
         if batch is None:
             break
         result.batches += 1
@@ -236,9 +243,10 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
 
 
 class _FastBatchFailed(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, lock_conflict: bool) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.lock_conflict = lock_conflict
 
 
 @dataclass
@@ -288,7 +296,7 @@ def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id:
         except Exception as exc:
             if not fast or not session.is_active:
                 raise
-            raise _FastBatchFailed(error_text(exc)) from exc
+            raise _FastBatchFailed(error_text(exc), is_lock_conflict(exc)) from exc
         finally:
             processing.stop_collecting(session)
             processing.stop_preparing(session)

@@ -496,6 +496,7 @@ def attribute_collected(session: Session) -> int:
         engine.orders_changed(session, shop_id, ids)
         count += len(ids)
     deferred.clear()
+    engine.refresh_pending(session)  # now rather than at commit, so a failure is the caller's to handle
     return count
 
 
