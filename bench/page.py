@@ -120,12 +120,12 @@ def engine_times(app: Any, shop_domain: str, count: int) -> dict[str, list[float
     from worker import installation
 
     rt = app.extensions["creator_roi"]
-    times: dict[str, list[float]] = {"roi_report": [], "timeseries": []}
+    times: dict[str, list[float]] = {"roi_report": [], "money_series": []}
     with app.app_context(), rt.db.session() as db:
         shop = installation.find_shop(db, shop_domain)
         date_from, date_to = reports.default_range(shop)
         for _ in range(count):
-            for name, call in (("roi_report", reports.roi_report), ("timeseries", reports.timeseries)):
+            for name, call in (("roi_report", reports.roi_report), ("money_series", reports.money_series)):
                 started = time.perf_counter()
                 call(db, shop, date_from=date_from, date_to=date_to)
                 times[name].append((time.perf_counter() - started) * 1000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,16 +63,19 @@ def cumulative(series: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[di
 
 def line_chart(series: Sequence[dict[str, Any]], lines: Sequence[Line], *, title: str,
                y_format: Callable[[Any], str]) -> Markup:
-    """Lines over days; `series` is [{"day": date, key: number, ...}] in day order."""
+    """Lines over days; `series` is [{"day": date, key: number, ...}] in day order, a point
+    per day or further apart (each is drawn at its day)."""
     if not series:
         return Markup("")
     step, count = axis(max((float(p.get(line.key) or 0) for p in series for line in lines), default=0))
     top = step * count
     plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
-    span = max(len(series) - 1, 1)
+    first = series[0]["day"]
+    days = (series[-1]["day"] - first).days
+    span = max(days, 1)
 
-    def x(i: int) -> float:
-        return PAD_LEFT + plot_w * i / span
+    def x(offset: int) -> float:
+        return PAD_LEFT + plot_w * offset / span
 
     def y(v: Any) -> float:
         return PAD_TOP + plot_h * (1 - float(v or 0) / top)
@@ -86,16 +89,15 @@ def line_chart(series: Sequence[dict[str, Any]], lines: Sequence[Line], *, title
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{_n(yy)}" y2="{_n(yy)}"/>')
         parts.append(f'<text class="axis" x="{PAD_LEFT - 6}" y="{_n(yy + 4)}" text-anchor="end">'
                      f"{escape(y_format(value))}</text>")
-    ticks = sorted({round(span * k / 5) for k in range(6)} & set(range(len(series))))
-    for i in ticks:
-        day = series[i]["day"]
-        label = day.strftime("%b %-d") if isinstance(day, date) else str(day)
+    for i in sorted({round(days * k / 5) for k in range(6)}):
+        day = first + timedelta(days=i)
+        label = day.strftime("%b %-d")
         anchor = "start" if i == 0 else "end" if i == span else "middle"
         parts.append(f'<text class="axis" x="{_n(x(i))}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                      f"{escape(label)}</text>")
     legend_x = PAD_LEFT
     for line in lines:
-        points = " ".join(f"{_n(x(i))},{_n(y(p.get(line.key)))}" for i, p in enumerate(series))
+        points = " ".join(f"{_n(x((p['day'] - first).days))},{_n(y(p.get(line.key)))}" for p in series)
         dash = ' stroke-dasharray="6 4"' if line.dashed else ""
         parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="2"{dash} points="{points}"/>')
         parts.append(f'<rect x="{legend_x}" y="8" width="12" height="4" fill="{line.color}"/>'

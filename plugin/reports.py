@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, cast, exists, func, or_, select, union_all
+from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, object_session
 
 from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
@@ -92,8 +92,8 @@ def _sum(values: Iterable[tuple[Any, ...]]) -> Totals:
 
 
 def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
-    return {row.id: Creator(row.id, row.name, row.platform, row.campaign_id, row.commission_rate)
-            for row in session.execute(select(
+    return {id_: Creator(id_, name, platform, campaign_id, rate)
+            for id_, name, platform, campaign_id, rate in session.execute(select(
                 Influencer.id, Influencer.name, Influencer.platform, Influencer.campaign_id,
                 Influencer.commission_rate).where(Influencer.shop_id == shop_id))}
 
@@ -108,14 +108,15 @@ _FROM_SUMS = tuple(-1 if name == "engagements" else _AT[name] for name in TOTAL_
 
 def _values(sums: Sequence[Any], creator: Creator | None) -> tuple[Any, ...]:
     """A row of SUMMED sums as TOTAL_FIELDS; the creator's commission added to its cost."""
-    values = [sums[i] if i >= 0 else sum(sums[j] for j in _ENGAGED) for i in _FROM_SUMS]
+    engagements = sum([sums[j] for j in _ENGAGED])
+    values = [sums[i] if i >= 0 else engagements for i in _FROM_SUMS]
     if creator is not None and creator.commission_rate:
         values[_COST] += creator.commission_rate * (sums[_AT["revenue"]] + sums[_AT["repeat_revenue"]])
     return tuple(values)
 
 
 def _totals(values: tuple[Any, ...]) -> Totals:
-    return Totals(**dict(zip(TOTAL_FIELDS, values)))
+    return Totals(*values)  # TOTAL_FIELDS is the order of Totals' fields
 
 
 def _spans(date_from: date, date_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
@@ -246,14 +247,22 @@ def _rates(shop: Shop) -> EmvRates:
                     save=s.emv_save, click=s.emv_click)
 
 
-def _clv_rows(session: Session, shop: Shop) -> dict[int, Any]:
+class StoredClv(NamedTuple):
+    influencer_id: int
+    customers: int
+    predicted: Decimal | None
+    horizon_months: int
+    computed_at: datetime
+
+
+def _clv_rows(session: Session, shop: Shop) -> dict[int, StoredClv]:
     """Stored per-creator CLV (influencer_id, customers, predicted, horizon_months,
     computed_at); a refit is scheduled when it is missing or a day old."""
     from worker import lifetime_value
 
     query = select(CreatorClv.influencer_id, CreatorClv.customers, CreatorClv.predicted,
                    CreatorClv.horizon_months, CreatorClv.computed_at).where(CreatorClv.shop_id == shop.id)
-    rows = session.execute(query).all()
+    rows = [StoredClv(*row) for row in session.execute(query)]
     horizon = shop.settings.clv_horizon_months
     if lifetime_value.is_stale(rows, horizon) and (rows or session.scalar(select(exists().where(
             Rollup.shop_id == shop.id, Rollup.kind == "day", Rollup.new_customers > 0)))):
@@ -261,7 +270,7 @@ def _clv_rows(session: Session, shop: Shop) -> dict[int, Any]:
         lifetime_value.schedule_clv(rt, shop.id)
         if not rt.redis_url:  # ran inline: read what it stored, in a new transaction
             with rt.db.session() as fresh:
-                rows = fresh.execute(query).all()
+                rows = [StoredClv(*row) for row in fresh.execute(query)]
     return {row.influencer_id: row for row in rows}
 
 
@@ -275,14 +284,20 @@ def _runtime() -> Any:
     return current()
 
 
-def _predicted(creator_ids: Iterable[int | None], clv: dict[int, Any]) -> Decimal | None:
+def _clv_weights(clv: dict[int, StoredClv]) -> dict[int, tuple[Decimal, int]]:
+    """(predicted × customers, customers) of each creator with a predicted CLV."""
+    return {influencer_id: (row.predicted * row.customers, row.customers)
+            for influencer_id, row in clv.items() if row.predicted is not None and row.customers}
+
+
+def _predicted(creator_ids: Iterable[int | None], weights: dict[int, tuple[Decimal, int]]) -> Decimal | None:
     """Customer-weighted mean predicted CLV of the given creators, None when none has one."""
     weighted, customers = Decimal(0), 0
     for influencer_id in set(creator_ids):
-        row = clv.get(influencer_id) if influencer_id is not None else None
-        if row is not None and row.predicted is not None and row.customers:
-            weighted += row.predicted * row.customers
-            customers += row.customers
+        found = weights.get(influencer_id)  # type: ignore[arg-type]
+        if found is not None:
+            weighted += found[0]
+            customers += found[1]
     return weighted / customers if customers else None
 
 
@@ -306,7 +321,7 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     pieces = [piece for piece in _pieces(session, shop.id, creators, date_from, date_to,
                                          _dimensions(group_by, campaign_id, platform))
               if _wanted(piece, campaign_id, platform)]
-    clv = _clv_rows(session, shop)
+    clv = _clv_weights(_clv_rows(session, shop))
     rates = _rates(shop)
     members: dict[Any, set[int | None]] = defaultdict(set)
     if group_by == "content_type":
@@ -333,21 +348,81 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     }
 
 
+def _creator_filter(model: Any, shop_id: int, campaign_id: int | None, platform: str | None) -> list[Any]:
+    """Rollup rows of the given campaign and platform: the row's own, else its creator's
+    (a subquery on creators, so the rollups need no join)."""
+    conditions = []
+    for column, value, own in ((Influencer.platform, platform, model.platform),
+                               (Influencer.campaign_id, campaign_id, model.campaign_id)):
+        if value is not None:
+            theirs = select(Influencer.id).where(Influencer.shop_id == shop_id, column == value)
+            conditions.append(or_(own == value, and_(own.is_(None), model.influencer_id.in_(theirs))))
+    return conditions
+
+
+def _has_commission(session: Session, shop_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(
+        Influencer.shop_id == shop_id, Influencer.commission_rate != 0))))
+
+
+def _money_by(session: Session, model: Any, period: Any, where: Sequence[Any], shop_id: int,
+              commission: bool) -> dict[date, tuple[Decimal, Decimal, Decimal, int]]:
+    """Revenue, repeat revenue, cost (with commission) and orders summed per `period` (a day
+    or month column of `model`) over the rows matching `where`. Commission, which needs the
+    creator's rate, is summed apart over the rows of creators that have one."""
+    query = (select(period, func.sum(model.revenue), func.sum(model.repeat_revenue), func.sum(model.cost),
+                    func.sum(model.orders)).where(*where).group_by(period))
+    paid: dict[date, Any] = {}
+    if commission:
+        paid = dict(session.execute(
+            select(period, func.sum((model.revenue + model.repeat_revenue) * Influencer.commission_rate))
+            .join(Influencer, Influencer.id == model.influencer_id)
+            .where(*where, Influencer.shop_id == shop_id, Influencer.commission_rate != 0)
+            .group_by(period)).all())
+    return {key: (revenue or ZERO, repeat or ZERO, (cost or ZERO) + Decimal(str(paid.get(key) or 0)), orders or 0)
+            for key, revenue, repeat, cost, orders in session.execute(query)}
+
+
+def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date,
+                 campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
+    """The overview's revenue and cost chart: revenue, repeat revenue and cost (with commission)
+    per day of the partial months at the range's ends and per whole month between (dated its
+    last day), read like the ROI report: whole months from `rollup_months`, the days at the
+    ends from `rollups`. Each point's figures are exact; whole months are not split into days."""
+    months, days = _spans(date_from, date_to)
+    commission = _has_commission(session, shop.id)
+    sums: dict[date, tuple[Decimal, Decimal, Decimal, int]] = {}
+    periods: list[tuple[date, date]] = []  # (key in sums, day the point is drawn at)
+    if months:
+        first, last = months
+        sums.update(_money_by(session, RollupMonth, RollupMonth.month, (
+            RollupMonth.shop_id == shop.id, RollupMonth.month.between(first, last),
+            *_creator_filter(RollupMonth, shop.id, campaign_id, platform)), shop.id, commission))
+        month = first
+        while month <= last:
+            periods.append((month, next_month(month) - timedelta(days=1)))
+            month = next_month(month)
+    if days:
+        sums.update(_money_by(session, Rollup, Rollup.day, (
+            Rollup.shop_id == shop.id, or_(*(Rollup.day.between(a, b) for a, b in days)),
+            *_creator_filter(Rollup, shop.id, campaign_id, platform)), shop.id, commission))
+        for a, b in days:
+            periods += [(a + timedelta(days=n), a + timedelta(days=n)) for n in range((b - a).days + 1)]
+    periods.sort(key=lambda period: period[1])
+    series = []
+    for key, day in periods:
+        revenue, repeat, cost, _ = sums.get(key, (ZERO, ZERO, ZERO, 0))
+        series.append({"day": day, "revenue": to_cents(revenue), "repeat_revenue": to_cents(repeat),
+                       "cost": to_cents(cost)})
+    return series
+
+
 def timeseries(session: Session, shop: Shop, *, date_from: date, date_to: date,
                campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
     """One entry per day of the range: revenue, repeat revenue, cost (with commission), orders."""
-    rate = func.coalesce(Influencer.commission_rate, 0)
-    query = (select(Rollup.day, func.sum(Rollup.revenue), func.sum(Rollup.repeat_revenue), func.sum(Rollup.cost),
-                    func.sum((Rollup.revenue + Rollup.repeat_revenue) * rate), func.sum(Rollup.orders))
-             .outerjoin(Influencer, Influencer.id == Rollup.influencer_id)
-             .where(Rollup.shop_id == shop.id, Rollup.day >= date_from, Rollup.day <= date_to)
-             .group_by(Rollup.day))
-    if platform is not None:
-        query = query.where(func.coalesce(Rollup.platform, Influencer.platform) == platform)
-    if campaign_id is not None:
-        query = query.where(func.coalesce(Rollup.campaign_id, Influencer.campaign_id) == campaign_id)
-    days = {day: (revenue or ZERO, repeat or ZERO, (cost or ZERO) + Decimal(str(commission or 0)), orders or 0)
-            for day, revenue, repeat, cost, commission, orders in session.execute(query)}
+    days = _money_by(session, Rollup, Rollup.day, (
+        Rollup.shop_id == shop.id, Rollup.day >= date_from, Rollup.day <= date_to,
+        *_creator_filter(Rollup, shop.id, campaign_id, platform)), shop.id, _has_commission(session, shop.id))
     series = []
     for offset in range((date_to - date_from).days + 1):
         day = date_from + timedelta(days=offset)
