@@ -406,6 +406,13 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     exported = Path(download.value.path()).read_text().splitlines()
     assert exported[0] == "Date,Creator,Category,Campaign,Time,Amount,Note"
     assert exported[1].endswith(",Maya Kim,Management time,—,3.00,180.00,no amount given")
+    row.locator("summary", has_text="Edit").click()  # a correction: four hours, not three
+    row.locator("input[name=hours]").fill("4")
+    row.get_by_role("button", name="Save cost").click()
+    row = page.locator("#costs-table tbody tr", has_text="$240.00")
+    row.wait_for()
+    assert "4.00 h × $60.00" in row.text_content()
+    assert client.get("/api/v1/costs", headers=auth_headers(SHOP)).json["total"] == "240.00"
     row.get_by_role("button", name="Delete").click()  # confirmed in the dialog
     page.locator("#costs-table").wait_for(state="detached")
     assert client.get("/api/v1/costs", headers=auth_headers(SHOP)).json["costs"] == []
@@ -422,6 +429,18 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     assert result.locator("li").text_content().startswith("Line 3: content_type")
     page.locator("#posts-table tbody tr").first.wait_for()
     assert page.locator("#posts-table tbody tr").count() == 1
+    post = page.locator("#posts-table tbody tr").first
+    post.locator("summary", has_text="Edit").click()  # the figures a week later
+    assert post.locator("input[name=impressions]").input_value() == "12000"
+    post.locator("input[name=impressions]").fill("15000")
+    post.locator("input[name=likes]").fill("-3")
+    post.get_by_role("button", name="Save post").click()
+    post.locator("[data-error-for=likes]").wait_for(state="visible")
+    post.locator("input[name=likes]").fill("410")
+    post.get_by_role("button", name="Save post").click()
+    page.locator("#posts-table tbody tr td[data-value='15000']").wait_for()
+    saved = client.get("/api/v1/posts", headers=auth_headers(SHOP)).json["posts"][0]
+    assert (saved["impressions"], saved["likes"]) == (15000, 410)
 
     open_page(page, fresh, "/app/settings")
     page.fill("#settings-attribution_window_days", "0")
