@@ -201,10 +201,10 @@
         return;
       }
       if (value === "") {
-        if (type === "nullable") setPath(data, el.name, null);
+        if (type === "nullable" || type === "nullable-int") setPath(data, el.name, null);
         return;
       }
-      if (type === "int" && /^-?\d+$/.test(value)) value = parseInt(value, 10);
+      if ((type === "int" || type === "nullable-int") && /^-?\d+$/.test(value)) value = parseInt(value, 10);
       if (type === "datetime") {
         var moment = new Date(value);  // the browser's local time, sent as UTC
         if (!isNaN(moment.getTime())) value = moment.toISOString();

@@ -485,7 +485,16 @@ def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
     assert "/products/serum" in link.text_content()
     assert link.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
     assert link.locator("a[download='qr-maya-spring.png']").count() == 1
-    page.click("#links-section details summary")
+    link.locator("summary", has_text="Edit").click()
+    link.locator("input[name=destination]").fill("https://evil.example/")
+    link.get_by_role("button", name="Save link").click()
+    link.locator("[data-error-for=destination]").wait_for(state="visible")
+    link.locator("input[name=destination]").fill("/collections/spring")
+    link.get_by_role("button", name="Save link").click()
+    page.locator("#links-table tbody tr td", has_text="/collections/spring").wait_for()
+    assert [l["destination"] for l in client.get(f"/api/v1/influencers/{maya['id']}/links",
+                                                 headers=auth_headers(SHOP)).json["links"]] == ["/collections/spring"]
+    page.click("#links-section > details > summary")
     page.fill("#new-link-slug", "maya-autumn")
     page.click("#new-link button[type=submit]")
     page.locator("#links-table tbody tr", has_text="/r/maya-autumn").wait_for()
