@@ -19,6 +19,8 @@ class Campaign(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Archived: out of the lists and pickers; its creators, costs and figures keep it.
+    archived_at: Mapped[datetime | None]
 
 
 Index("uq_campaigns_shop_name", Campaign.shop_id, func.lower(Campaign.name), unique=True)

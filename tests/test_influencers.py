@@ -171,11 +171,19 @@ def test_campaign_crud(api, db_session):
     other = api.post("/api/v1/campaigns", json={"name": "Other"}).get_json()
     assert api.patch(f"/api/v1/campaigns/{other['id']}", json={"name": "bts 2026"}).status_code == 409
 
-    assert api.delete(url).status_code == 204
-    assert api.get(url).status_code == 404
-    db_session.expire_all()
-    assert db_session.get(Influencer, creator["id"]).campaign_id is None
-    assert api.get(f"/api/v1/influencers/{creator['id']}").get_json()["campaign"] is None
+    assert api.patch(url, json={}).status_code == 422
+    archived = api.delete(url)
+    assert archived.status_code == 200 and archived.get_json()["archived"] is True
+    assert api.get(url).get_json()["archived"] is True
+    listed = {c["name"] for c in api.get("/api/v1/campaigns").get_json()["campaigns"]}
+    assert listed == {"Other"}
+    assert [c["name"] for c in api.get("/api/v1/campaigns?archived=true").get_json()["campaigns"]] == ["BTS 2026"]
+    assert api.get("/api/v1/campaigns?archived=maybe").status_code == 422
+    # Its creators keep it: their history and figures stay grouped under it.
+    assert api.get(f"/api/v1/influencers/{creator['id']}").get_json()["campaign"] == "BTS 2026"
+    restored = api.patch(url, json={"archived": False})
+    assert restored.status_code == 200 and restored.get_json()["archived"] is False
+    assert len(api.get("/api/v1/campaigns").get_json()["campaigns"]) == 2
 
 
 def test_rising_creators_sort_by_follower_growth_over_30_days(api, db_session):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:21:48.618766
+Create Date: 2026-11-23 15:24:56.781690
 """
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('shop_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('created_at', models.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('archived_at', models.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_campaigns_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns'))
     )

@@ -1,18 +1,24 @@
-"""Campaigns: /api/v1/campaigns. Creators and costs name a campaign; it is created on first use."""
+"""Campaigns: /api/v1/campaigns. Creators and costs name a campaign; it is created on first use.
+DELETE archives: the campaign leaves the lists, its creators, costs and figures keep it."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy import func, select
 
-from models import Campaign, Cost, Influencer
-from plugin.activity import activity_changed
+from models import Campaign, Influencer, utcnow
 from plugin.api import bp, json_body
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
 from plugin.errors import Conflict
-from plugin.schemas.registry import CampaignInputSchema, CampaignListSchema, CampaignSchema
+from plugin.schemas.registry import (
+    CampaignInputSchema,
+    CampaignListSchema,
+    CampaignQuerySchema,
+    CampaignSchema,
+    CampaignUpdateSchema,
+)
 
 
 def campaign_named(name: str | None) -> Campaign | None:
@@ -42,6 +48,7 @@ def _members(campaign_ids: list[int]) -> dict[int, int]:
 
 def campaign_dict(campaign: Campaign, members: int) -> dict[str, Any]:
     return {"id": campaign.id, "name": campaign.name, "influencers": members,
+            "archived": campaign.archived_at is not None, "archived_at": campaign.archived_at,
             "created_at": campaign.created_at}
 
 
@@ -67,10 +74,16 @@ def create_campaign() -> Any:
 
 
 @bp.get("/campaigns")
-@documented(response=CampaignListSchema)
+@documented(query=CampaignQuerySchema, response=CampaignListSchema)
 def list_campaigns() -> Any:
-    """The shop's campaigns, by name."""
-    campaigns = session().scalars(shop_select(Campaign).order_by(func.lower(Campaign.name))).all()
+    """The shop's campaigns, by name (active ones unless ?archived=true or all)."""
+    args = CampaignQuerySchema().load(request.args)
+    query = shop_select(Campaign).order_by(func.lower(Campaign.name))
+    if args["archived"] == "false":
+        query = query.where(Campaign.archived_at.is_(None))
+    elif args["archived"] == "true":
+        query = query.where(Campaign.archived_at.is_not(None))
+    campaigns = session().scalars(query).all()
     members = _members([c.id for c in campaigns])
     return jsonify(CampaignListSchema().dump(
         {"campaigns": [campaign_dict(c, members.get(c.id, 0)) for c in campaigns]}))
@@ -85,29 +98,31 @@ def get_campaign(campaign_id: int) -> Any:
 
 
 @bp.patch("/campaigns/<int:campaign_id>")
-@documented(body=CampaignInputSchema, response=CampaignSchema, errors=(409,))
-def rename_campaign(campaign_id: int) -> Any:
-    """Rename a campaign."""
+@documented(body=CampaignUpdateSchema, response=CampaignSchema, errors=(409,))
+def update_campaign(campaign_id: int) -> Any:
+    """Rename a campaign, or archive or restore it."""
     campaign = get_owned(Campaign, campaign_id)
-    name = CampaignInputSchema().load(json_body())["name"].strip()
-    _refuse_duplicate(name, except_id=campaign.id)
-    campaign.name = name
+    data = CampaignUpdateSchema().load(json_body())
+    if "name" in data:
+        name = data["name"].strip()
+        _refuse_duplicate(name, except_id=campaign.id)
+        campaign.name = name
+    if "archived" in data:
+        campaign.archived_at = (campaign.archived_at or utcnow()) if data["archived"] else None
     session().commit()
-    return jsonify(CampaignSchema().dump(campaign_dict(campaign, _members([campaign.id]).get(campaign.id, 0))))
+    return _respond(campaign)
 
 
 @bp.delete("/campaigns/<int:campaign_id>")
-@documented(status=204)
-def delete_campaign(campaign_id: int) -> Any:
-    """Delete a campaign; its creators and costs stay, without a campaign."""
+@documented(response=CampaignSchema)
+def archive_campaign(campaign_id: int) -> Any:
+    """Archive a campaign: out of the lists; its creators, costs and figures keep it."""
     campaign = get_owned(Campaign, campaign_id)
-    db = session()
-    # Cost rollups are kept per campaign: refresh the cells whose costs lose theirs.
-    cells = {(influencer_id, day) for influencer_id, day in db.execute(
-        select(Cost.influencer_id, Cost.incurred_on).where(
-            Cost.shop_id == current_shop().id, Cost.campaign_id == campaign.id))}
-    db.delete(campaign)
-    db.flush()
-    activity_changed(db, current_shop().id, cells)
-    db.commit()
-    return "", 204
+    if campaign.archived_at is None:
+        campaign.archived_at = utcnow()
+    session().commit()
+    return _respond(campaign)
+
+
+def _respond(campaign: Campaign) -> Any:
+    return jsonify(CampaignSchema().dump(campaign_dict(campaign, _members([campaign.id]).get(campaign.id, 0))))

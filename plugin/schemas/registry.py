@@ -135,10 +135,32 @@ class CampaignInputSchema(Schema):
             raise ValidationError("must not be blank")
 
 
+class CampaignUpdateSchema(Schema):
+    name = _name(120)
+    archived = fields.Boolean(metadata={"description": "true archives the campaign, false restores it"})
+
+    @validates("name")
+    def _name_not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("give a name or archived", "_schema")
+
+
+class CampaignQuerySchema(Schema):
+    archived = fields.String(load_default="false", validate=validate.OneOf(("false", "true", "all")),
+                             metadata={"description": "false (default): active only; true: archived only; all"})
+
+
 class CampaignSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     influencers = fields.Integer(metadata={"description": "creators in this campaign"})
+    archived = fields.Boolean()
+    archived_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 

@@ -468,8 +468,12 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     assert [c["name"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] \
         == ["Spring glow"]
     screenshot(page, "settings.png")
-    page.locator("#campaigns-table button", has_text="Delete").click()
+    page.locator("#campaigns-table button", has_text="Archive").click()
     page.get_by_text("No campaigns yet.").wait_for()
+    page.locator("#archived-campaigns-table button", has_text="Restore").click()
+    page.locator("#campaigns-table input[name=name]").wait_for()
+    assert [c["archived"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] \
+        == [False]
 
 
 def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
