@@ -25,9 +25,10 @@ from flask import Blueprint, abort, current_app, redirect, request
 from sqlalchemy import or_, select
 
 from models import Campaign, Click, DiscountCode, Influencer, ReferralLink, Shop, utcnow
-from plugin.activity import activity_changed, local_day
+from plugin.activity import local_day
 from plugin.database import session
 from plugin.schemas.registry import is_store_path
+from worker import engine
 
 log = logging.getLogger("creator_roi.links")
 bp = Blueprint("links", __name__)
@@ -122,7 +123,7 @@ def follow(slug: str) -> Any:
     db.add(click)
     db.flush()
     if counted:
-        activity_changed(db, shop.id, {(influencer.id, local_day(click.clicked_at, shop.timezone))})
+        engine.click_counted(db, shop.id, influencer.id, local_day(click.clicked_at, shop.timezone))
     db.commit()
     log.info("event=click shop=%s link_id=%s click_id=%s counted=%s bot=%s",
              shop.domain, link.id, click.click_id, counted, bot)

@@ -144,6 +144,29 @@ def test_one_count_per_visitor_per_link_per_30_minutes(api, client, app, db_sess
     assert counted(db_session, link["id"]) == 3
 
 
+def test_counted_clicks_reach_the_rollups_as_a_recount_would(api, app, runtime, db_session):
+    from engine_helpers import month_cells, rollup_cells
+
+    from worker import engine
+
+    creator = make_influencer(api)
+    links = [make_link(api, creator["id"]) for _ in range(2)]
+    for number in range(12):  # twelve visitors, each twice on one link, one of them a bot
+        browser = app.test_client()
+        for _ in range(2):
+            visit(browser, links[number % 2]["slug"], ip=f"203.0.113.{number}",
+                  ua="Googlebot/2.1 (+http://www.google.com/bot.html)" if number == 5 else HUMAN)
+    shop_id = db_session.scalar(select(Click.shop_id).limit(1))
+    days, months = rollup_cells(runtime, shop_id), month_cells(runtime, shop_id)
+    assert sum(v["clicks"] for v in days.values()) == 11
+    assert sum(v["clicks"] for v in months.values()) == 11
+    roi = api.get("/api/v1/roi?group_by=influencer").get_json()
+    assert roi["totals"]["clicks"] == 11
+    with runtime.db.session() as s:
+        engine.reattribute_shop(s, shop_id)
+    assert (rollup_cells(runtime, shop_id), month_cells(runtime, shop_id)) == (days, months)
+
+
 def test_cookieless_repeats_from_the_same_ip_and_browser_count_once(api, app, db_session):
     creator = make_influencer(api)
     link = make_link(api, creator["id"])

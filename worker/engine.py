@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, bindparam, delete, event, insert, or_, select, text
+from sqlalchemy import and_, bindparam, delete, event, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -561,6 +561,41 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
         (i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS}
         for i, d in cells})
     refresh_months(session, ctx.shop_id, cells)
+
+
+@lru_cache(maxsize=None)
+def _click_upsert(dialect: str) -> Any:
+    """INSERT the creator-day row with one click, or add one to its clicks; built once."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    table = Rollup.__table__
+    statement = upsert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"),
+        set_={"clicks": table.c.clicks + 1})
+
+
+_CLICK_ON_MONTH = (update(RollupMonth.__table__)
+                   .where(RollupMonth.shop_id == bindparam("b_shop"), RollupMonth.kind == "day",
+                          RollupMonth.influencer_id == bindparam("b_influencer"),
+                          RollupMonth.month == bindparam("b_month"))
+                   .values(clicks=RollupMonth.__table__.c.clicks + 1))
+
+
+def click_counted(session: Session, shop_id: int, influencer_id: int, day: date) -> None:
+    """One more counted click of the creator on that shop-local day: +1 on the day row and
+    its month row, under the cell's lock, so it equals a recount (which would read every
+    click of the day, on each click of a busy day)."""
+    session.flush()
+    _lock(session, [_cell_key(shop_id, (influencer_id, day))], shared=[_shop_key(shop_id)])
+    session.execute(_click_upsert(session.get_bind().dialect.name),
+                    _row(shop_id, ("day", influencer_id, day, None, None, None), {**_zeros(), "clicks": 1}))
+    moved = session.execute(_CLICK_ON_MONTH, {"b_shop": shop_id, "b_influencer": influencer_id,
+                                              "b_month": month_of(day)}).rowcount
+    if not moved:  # the creator's first figures of the month: sum its day rows
+        refresh_months(session, shop_id, {(influencer_id, day)})
 
 
 def activity_changed(session: Session, shop_id: int, influencer_id: int | None, day: date) -> None:
