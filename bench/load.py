@@ -95,23 +95,24 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
     refund_template = json.loads((SHOPIFY_FIXTURES / "refunds_create_partial.json").read_text())
     out: list[tuple[str, bytes, str]] = []
     revenue = Decimal("0.00")
-    # Orders come after their clicks: now, in the shop's offset.
-    now = time.time()
-    stamp = lambda offset: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + offset))  # noqa: E731
     for i in range(orders):
         code, slug = creators[i % len(creators)]
+        crid = click(base_url, slug) if i % 2 else None
+        # Each order a second after its click (preparing thousands of clicks takes a while).
+        now = time.time() + 1
+        stamp = lambda offset: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + offset))  # noqa: E731
         order_id = 5_100_000_000_000 + i
         subtotal = Decimal(rng.randint(1500, 25000)) / 100
         body = order_body(template, order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
-                          created_at=stamp(60), processed_at=stamp(60), updated_at=stamp(61))
-        if i % 2:
+                          created_at=stamp(1), processed_at=stamp(1), updated_at=stamp(2))
+        if crid is not None:
             body.update(discount_codes=[], discount_applications=[],
-                        landing_site=f"/?ref={slug}&crid={click(base_url, slug)}&utm_medium=creator")
+                        landing_site=f"/?ref={slug}&crid={crid}&utm_medium=creator")
         else:
             body["discount_codes"] = [{"code": code, "amount": "1.00", "type": "percentage"}]
         out.append(("orders/create", json.dumps(body).encode(), f"load-create-{i}"))
         if i % 5 == 0:
-            updated = dict(body, updated_at=stamp(120), financial_status="paid")
+            updated = dict(body, updated_at=stamp(60), financial_status="paid")
             out.append(("orders/updated", json.dumps(updated).encode(), f"load-updated-{i}"))
         net = subtotal
         if i % 10 == 3:
