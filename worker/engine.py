@@ -27,7 +27,7 @@ import hashlib
 import logging
 from functools import lru_cache
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -125,7 +125,8 @@ def shop_context(session: Session, shop_id: int) -> ShopContext:
 # --- locks (PostgreSQL; SQLite has one writer) ---------------------------------------
 
 
-def _lock_key(*parts: Any) -> int:
+def lock_key(*parts: Any) -> int:
+    """The advisory-lock key of what `parts` name, e.g. ("order", shop_id, shopify_id)."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -139,7 +140,7 @@ def _is_postgresql(session: Session) -> bool:
 CELL_LOCK_TIMEOUT = "5s"
 
 
-def _lock(session: Session, keys: Iterable[int], shared: Iterable[int] = (), *, patient: bool = False) -> None:
+def lock(session: Session, keys: Iterable[int], shared: Iterable[int] = (), *, patient: bool = False) -> None:
     """Advisory locks, shared ones first, each kind in ascending order, in one round trip:
     every locker takes them in the same order, so lockers never deadlock one another.
     `patient` waits up to CELL_LOCK_TIMEOUT rather than the transaction's lock_timeout."""
@@ -158,12 +159,12 @@ def _lock(session: Session, keys: Iterable[int], shared: Iterable[int] = (), *, 
 
 def _shop_key(shop_id: int) -> int:
     """Held shared by incremental work, exclusively by a rebuild of the shop."""
-    return _lock_key("shop", shop_id)
+    return lock_key("shop", shop_id)
 
 
 def _cell_key(shop_id: int, cell: Cell) -> int:
     """One lock per creator-month: its day cells and the month row summing them move together."""
-    return _lock_key("cell", shop_id, cell[0], month_of(cell[1]).toordinal())
+    return lock_key("cell", shop_id, cell[0], month_of(cell[1]).toordinal())
 
 
 # --- from stored orders to attribution facts ------------------------------------------
@@ -297,7 +298,7 @@ def _histories(session: Session, shop_id: int,
     given = list(session.scalars(select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids))))
     customers = sorted({o.shopify_customer_id for o in given if o.shopify_customer_id is not None})
     guests = [o.id for o in given if o.shopify_customer_id is None]
-    _lock(session, (_lock_key("customer", shop_id, c) for c in customers), shared=[_shop_key(shop_id)])
+    lock(session, (lock_key("customer", shop_id, c) for c in customers), shared=[_shop_key(shop_id)])
     if not given:
         return [], {}
     whose = ([Order.id.in_(guests)] if guests else []) + (
@@ -415,9 +416,8 @@ def _row(shop_id: int, key: RowKey, values: Mapping[str, Any]) -> dict[str, Any]
             **values}
 
 
-@lru_cache(maxsize=None)
-def _day_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
-    """INSERT … ON CONFLICT (the creator-day row) DO UPDATE the given columns; built once."""
+def _creator_day_upsert(dialect: str, set_: Callable[[Any], dict[str, Any]]) -> Any:
+    """INSERT … ON CONFLICT (the creator-day row) DO UPDATE set_(statement)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
@@ -425,7 +425,13 @@ def _day_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
     statement = upsert(Rollup.__table__)
     return statement.on_conflict_do_update(
         index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"),
-        set_={name: statement.excluded[name] for name in columns})
+        set_=set_(statement))
+
+
+@lru_cache(maxsize=None)
+def _day_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """The creator-day row with the given columns set; built once."""
+    return _creator_day_upsert(dialect, lambda statement: {name: statement.excluded[name] for name in columns})
 
 
 _DROP_EMPTY_DAYS = delete(Rollup.__table__).where(
@@ -440,6 +446,17 @@ def month_of(day: date) -> date:
 
 def next_month(month: date) -> date:
     return (month + timedelta(days=32)).replace(day=1)
+
+
+def _runs(values: Iterable[date], following: Callable[[date], date]) -> list[tuple[date, date]]:
+    """The values as (first, last) runs, a value joining the run it follows."""
+    runs: list[list[date]] = []
+    for value in sorted(set(values)):
+        if runs and following(runs[-1][1]) == value:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    return [(first, last) for first, last in runs]
 
 
 def _month_rows(shop_id: int, day_rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -466,13 +483,7 @@ def refresh_months(session: Session, shop_id: int, cells: Iterable[Cell]) -> Non
     creators = sorted({i for i, _ in wanted if i is not None})
     whose = ([Rollup.influencer_id.in_(creators)] if creators else []) + (
         [Rollup.influencer_id.is_(None)] if any(i is None for i, _ in wanted) else [])
-    months = sorted({m for _, m in wanted})
-    runs: list[list[date]] = []
-    for month in months:  # consecutive months read as one span
-        if runs and runs[-1][1] == month:
-            runs[-1][1] = next_month(month)
-        else:
-            runs.append([month, next_month(month)])
+    runs = [(first, next_month(last)) for first, last in _runs((m for _, m in wanted), next_month)]
     columns = [Rollup.kind, Rollup.influencer_id, Rollup.day, Rollup.campaign_id, Rollup.platform,
                Rollup.content_type, *(getattr(Rollup, name) for name in ALL_COLUMNS)]
     day_rows = [row._mapping for row in session.execute(select(*columns).where(
@@ -518,13 +529,8 @@ _SALES_COLUMNS = (Attribution.id, Attribution.influencer_id, Attribution.kind, A
 
 def _day_runs(ctx: ShopContext, days: Iterable[date]) -> list[tuple[datetime, datetime]]:
     """The shop-local days as [start, end) instants, runs of consecutive days merged."""
-    runs: list[list[date]] = []
-    for day in sorted(set(days)):
-        if runs and day - runs[-1][1] <= timedelta(days=1):
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(ctx.bounds(first)[0], ctx.bounds(last)[1]) for first, last in runs]
+    return [(ctx.bounds(first)[0], ctx.bounds(last)[1])
+            for first, last in _runs(days, lambda day: day + timedelta(days=1))]
 
 
 def _within(column: Any, runs: Sequence[tuple[datetime, datetime]]) -> Any:
@@ -541,7 +547,7 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
     cells = {c for c in cells if c[0] is not None}
     if not cells:
         return
-    _lock(session, (_cell_key(ctx.shop_id, c) for c in cells), patient=True)
+    lock(session, (_cell_key(ctx.shop_id, c) for c in cells), patient=True)
     creators = sorted({i for i, _ in cells})
     runs = _day_runs(ctx, (d for _, d in cells))
     mine = [Attribution.shop_id == ctx.shop_id, Attribution.influencer_id.in_(creators)]
@@ -565,16 +571,8 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
 
 @lru_cache(maxsize=None)
 def _click_upsert(dialect: str) -> Any:
-    """INSERT the creator-day row with one click, or add one to its clicks; built once."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    table = Rollup.__table__
-    statement = upsert(table)
-    return statement.on_conflict_do_update(
-        index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"),
-        set_={"clicks": table.c.clicks + 1})
+    """The creator-day row with one click, or one more click; built once."""
+    return _creator_day_upsert(dialect, lambda _: {"clicks": Rollup.__table__.c.clicks + 1})
 
 
 _CLICK_ON_MONTH = (update(RollupMonth.__table__)
@@ -589,7 +587,7 @@ def click_counted(session: Session, shop_id: int, influencer_id: int, day: date)
     its month row, under the cell's lock, so it equals a recount (which would read every
     click of the day, on each click of a busy day)."""
     session.flush()
-    _lock(session, [_cell_key(shop_id, (influencer_id, day))], shared=[_shop_key(shop_id)])
+    lock(session, [_cell_key(shop_id, (influencer_id, day))], shared=[_shop_key(shop_id)])
     session.execute(_click_upsert(session.get_bind().dialect.name),
                     _row(shop_id, ("day", influencer_id, day, None, None, None), {**_zeros(), "clicks": 1}))
     moved = session.execute(_CLICK_ON_MONTH, {"b_shop": shop_id, "b_influencer": influencer_id,
@@ -610,7 +608,7 @@ def refresh_activity(session: Session, shop_id: int, cells: Iterable[Cell]) -> N
         return
     session.flush()
     ctx = shop_context(session, shop_id)
-    _lock(session, (_cell_key(shop_id, c) for c in cells), shared=[_shop_key(shop_id)])
+    lock(session, (_cell_key(shop_id, c) for c in cells), shared=[_shop_key(shop_id)])
     days: dict[int | None, set[date]] = defaultdict(set)
     for influencer_id, day in cells:
         days[influencer_id].add(day)
@@ -723,7 +721,7 @@ def reattribute_shop(session: Session, shop_id: int) -> None:
     for cache in ("creator_roi.shop_context", "creator_roi.shop_lookup"):  # settings or codes changed
         session.info.get(cache, {}).pop(shop_id, None)
     ctx = shop_context(session, shop_id)
-    _lock(session, [_shop_key(shop_id)])
+    lock(session, [_shop_key(shop_id)])
     orders = reattribute_orders(session, ctx)
     rows = rebuild_rollups(session, ctx)
     session.flush()

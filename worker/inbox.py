@@ -275,17 +275,19 @@ def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id:
         done: list[tuple[WebhookEvent, dict[str, Any]]] = []
         statuses: list[str] = []
         deferred_first = False
+        payloads: dict[int, dict[str, Any]] = {}
         try:
             if fast:
                 processing.collect_changes(session)
-                _prepare_orders(session, events, shops)
+                payloads = _prepare_orders(session, events, shops)
             for number, event in enumerate(events):
                 if event.topic in processing.COMPLIANCE_TOPICS:
                     # They may rewrite or delete inbox rows, orders and the shop itself.
                     processing.attribute_collected(session)
                     write_outcomes(session, done)
                     done = []
-                outcome, values = run_event(session, event, job_id, shops, isolated=not fast)
+                outcome, values = run_event(session, event, job_id, shops, isolated=not fast,
+                                            payload=payloads.get(event.id))
                 done.append((event, values))
                 if "status" in values:
                     statuses.append(values["status"])
@@ -304,14 +306,23 @@ def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id:
     return _Batch(statuses, deferred_first)
 
 
-def _prepare_orders(session: Session, events: list[WebhookEvent], shops: dict[Any, Shop | None]) -> None:
-    """Lock the orders the batch is about and read their refunds, a statement each."""
+def _prepare_orders(session: Session, events: list[WebhookEvent],
+                    shops: dict[Any, Shop | None]) -> dict[int, dict[str, Any]]:
+    """Lock the orders the batch is about and read their refunds, a statement each; the
+    bodies parsed on the way, by event id, for processing to use (an unreadable one is left
+    to fail there)."""
+    payloads: dict[int, dict[str, Any]] = {}
+    for event in events:
+        try:
+            payloads[event.id] = processing.parse_body(event.body)
+        except PayloadError:
+            pass
     shop = _shop_of(session, events[0], shops)
-    if shop is None:
-        return
-    ids = {order_id for event in events if event.shop_id in (None, shop.id)
-           for order_id in processing.batch_order_ids(event.topic, event.body)}
-    processing.prepare_orders(session, shop.id, ids)
+    if shop is not None:
+        ids = {order_id for event in events if event.shop_id in (None, shop.id) and event.id in payloads
+               for order_id in processing.batch_order_ids(event.topic, payloads[event.id])}
+        processing.prepare_orders(session, shop.id, ids)
+    return payloads
 
 
 def _schedule_helper(rt: Runtime, shop_domain: str, job_id: str) -> None:
@@ -370,7 +381,8 @@ def _shop_of(session: Session, event: WebhookEvent, shops: dict[Any, Shop | None
 
 
 def run_event(session: Session, event: WebhookEvent, job_id: str, shops: dict[Any, Shop | None], *,
-              isolated: bool = True) -> tuple[processing.Outcome | None, dict[str, Any]]:
+              isolated: bool = True, payload: dict[str, Any] | None = None
+              ) -> tuple[processing.Outcome | None, dict[str, Any]]:
     """Apply one event in the caller's transaction; returns the outcome and the inbox row's
     new values (written for the whole batch at once by `write_outcomes`).
 
@@ -380,10 +392,10 @@ def run_event(session: Session, event: WebhookEvent, job_id: str, shops: dict[An
     """
     try:
         if not isolated:
-            outcome = processing.process(session, event, _shop_of(session, event, shops))
+            outcome = processing.process(session, event, _shop_of(session, event, shops), payload)
         else:
             with session.begin_nested():
-                outcome = processing.process(session, event, _shop_of(session, event, shops))
+                outcome = processing.process(session, event, _shop_of(session, event, shops), payload)
     except Exception as exc:
         if not isolated or not session.is_active:
             raise  # the transaction itself is gone (connection lost): the batch stays pending

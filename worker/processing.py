@@ -13,7 +13,6 @@ order's state, and each refund counts once by its id.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -22,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, select, text
+from sqlalchemy import Connection, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from models import Customer, Order, Refund, Shop, WebhookEvent, utcnow
@@ -245,8 +244,7 @@ def _refunds_select(session: Session) -> Any:
 
 
 _BUILDERS = {"customer_insert": _customer_insert, "order_insert": _order_insert,
-             "refund_upsert": _refund_upsert, "refunds_select": _refunds_select,
-             "order_lock": lambda _: text("SELECT pg_advisory_xact_lock(:key)")}
+             "refund_upsert": _refund_upsert, "refunds_select": _refunds_select}
 # What a new order row holds for keys its payload did not carry.
 ORDER_DEFAULTS = {"name": None, "currency": None, "cancelled_at": None, "financial_status": None, "test": False,
                   "source_name": None, "landing_site": None, "codes": [], "note_attributes": [],
@@ -254,8 +252,7 @@ ORDER_DEFAULTS = {"name": None, "currency": None, "cancelled_at": None, "financi
 
 
 def _order_lock_key(shop_id: int, shopify_order_id: int) -> int:
-    digest = hashlib.blake2b(f"order:{shop_id}:{shopify_order_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return engine.lock_key("order", shop_id, shopify_order_id)
 
 
 def lock_order_key(session: Session, shop_id: int, shopify_order_id: int) -> None:
@@ -265,12 +262,10 @@ def lock_order_key(session: Session, shop_id: int, shopify_order_id: int) -> Non
     advisory lock on the (shop, order) pair, in the same place on every path (a batch
     prepared by `prepare_orders` already holds the locks of its orders).
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
     prepared = _prepared_orders(session, shop_id)
     if prepared is not None and shopify_order_id in prepared.refunds:
         return
-    session.execute(_prepared(session, "order_lock"), {"key": _order_lock_key(shop_id, shopify_order_id)})
+    engine.lock(session, [_order_lock_key(shop_id, shopify_order_id)])
 
 
 # Set by a drain for its batch: the batch's orders locked up front, their stored refunds
@@ -289,15 +284,9 @@ def _prepared_orders(session: Session, shop_id: int) -> PreparedOrders | None:
     return prepared if prepared is not None and prepared.shop_id == shop_id else None
 
 
-def batch_order_ids(topic: str, body: str) -> list[int]:
+def batch_order_ids(topic: str, payload: Mapping[str, Any]) -> list[int]:
     """The Shopify order an order or refund delivery is about ([] when it names none)."""
     if topic not in ORDER_TOPICS and topic != "refunds/create":
-        return []
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return []
-    if not isinstance(payload, dict):
         return []
     found = optional_id(payload.get("id" if topic in ORDER_TOPICS else "order_id"))
     return [] if found is None else [found]
@@ -309,9 +298,7 @@ def prepare_orders(session: Session, shop_id: int, shopify_order_ids: set[int]) 
     if not shopify_order_ids:
         return
     ids = sorted(shopify_order_ids)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k)"),
-                        {"keys": sorted(_order_lock_key(shop_id, i) for i in ids)})
+    engine.lock(session, (_order_lock_key(shop_id, i) for i in ids))
     refunds: dict[int, dict[int, Decimal]] = {i: {} for i in ids}
     table = Refund.__table__
     for at in range(0, len(ids), 1000):
@@ -486,18 +473,14 @@ def collect_changes(session: Session) -> None:
     session.info[DEFERRED_ORDERS] = {}
 
 
-def attribute_collected(session: Session) -> int:
-    """Attribute every order collected since `collect_changes` (and keep collecting); the
-    number of orders. Raises what the engine raises: the caller decides what fails."""
+def attribute_collected(session: Session) -> None:
+    """Attribute every order collected since `collect_changes` (and keep collecting).
+    Raises what the engine raises: the caller decides what fails."""
     deferred = session.info.get(DEFERRED_ORDERS) or {}
-    count = 0
     for shop_id in sorted(deferred):
-        ids = sorted(deferred[shop_id])
-        engine.orders_changed(session, shop_id, ids)
-        count += len(ids)
+        engine.orders_changed(session, shop_id, sorted(deferred[shop_id]))
     deferred.clear()
     engine.refresh_pending(session)  # now rather than at commit, so a failure is the caller's to handle
-    return count
 
 
 def stop_collecting(session: Session) -> None:
@@ -568,12 +551,15 @@ def handlers() -> dict[str, Handler]:
     return table
 
 
-def process(session: Session, event: WebhookEvent, shop: Shop | None) -> Outcome:
-    """Apply one inbox event in the caller's transaction; raises on failure."""
+def process(session: Session, event: WebhookEvent, shop: Shop | None,
+            payload: dict[str, Any] | None = None) -> Outcome:
+    """Apply one inbox event in the caller's transaction; raises on failure. `payload` is
+    the event's body already parsed, when the caller has it."""
     handler = handlers().get(event.topic)
     if handler is None:
         return Outcome(IGNORED, f"topic {event.topic} is not handled")
     if shop is None and event.topic not in COMPLIANCE_TOPICS:
         return Outcome(IGNORED, "the shop is no longer known")
-    payload = parse_body(event.body)
+    if payload is None:
+        payload = parse_body(event.body)
     return handler(session, shop, event, payload)  # type: ignore[arg-type]
