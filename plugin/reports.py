@@ -61,6 +61,7 @@ class Creator:
 
 TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
 _COST = TOTAL_FIELDS.index("cost")
+_ENGAGEMENTS = TOTAL_FIELDS.index("engagements")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Piece:
 
     @property
     def engagements(self) -> int:
-        return self.values[TOTAL_FIELDS.index("engagements")]
+        return self.values[_ENGAGEMENTS]
 
 
 def _add(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -102,8 +103,6 @@ _MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
 _AT = {name: i for i, name in enumerate(SUMMED)}
 _ENGAGED = tuple(_AT[name] for name in ("likes", "comments", "shares", "saves"))
 _FROM_SUMS = tuple(-1 if name == "engagements" else _AT[name] for name in TOTAL_FIELDS)  # -1: derived
-
-
 
 
 def _values(sums: Sequence[Any], creator: Creator | None) -> tuple[Any, ...]:
@@ -385,9 +384,9 @@ def _money_by(session: Session, model: Any, period: Any, where: Sequence[Any], s
 
 def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date,
                  campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
-    """The overview's revenue and cost chart: revenue, repeat revenue and cost (with commission)
-    per day of the partial months at the range's ends and per whole month between (dated its
-    last day), read like the ROI report: whole months from `rollup_months`, the days at the
+    """The overview's revenue and cost chart: revenue, repeat revenue, cost (with commission)
+    and orders per day of the partial months at the range's ends and per whole month between
+    (dated its last day), read like the ROI report: whole months from `rollup_months`, the days at the
     ends from `rollups`. Each point's figures are exact; whole months are not split into days."""
     months, days = _spans(date_from, date_to)
     commission = _has_commission(session, shop.id)
@@ -411,22 +410,7 @@ def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date
     periods.sort(key=lambda period: period[1])
     series = []
     for key, day in periods:
-        revenue, repeat, cost, _ = sums.get(key, (ZERO, ZERO, ZERO, 0))
-        series.append({"day": day, "revenue": to_cents(revenue), "repeat_revenue": to_cents(repeat),
-                       "cost": to_cents(cost)})
-    return series
-
-
-def timeseries(session: Session, shop: Shop, *, date_from: date, date_to: date,
-               campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
-    """One entry per day of the range: revenue, repeat revenue, cost (with commission), orders."""
-    days = _money_by(session, Rollup, Rollup.day, (
-        Rollup.shop_id == shop.id, Rollup.day >= date_from, Rollup.day <= date_to,
-        *_creator_filter(Rollup, shop.id, campaign_id, platform)), shop.id, _has_commission(session, shop.id))
-    series = []
-    for offset in range((date_to - date_from).days + 1):
-        day = date_from + timedelta(days=offset)
-        revenue, repeat, cost, orders = days.get(day, (ZERO, ZERO, ZERO, 0))
+        revenue, repeat, cost, orders = sums.get(key, (ZERO, ZERO, ZERO, 0))
         series.append({"day": day, "revenue": to_cents(revenue), "repeat_revenue": to_cents(repeat),
                        "cost": to_cents(cost), "orders": int(orders)})
     return series

@@ -217,7 +217,7 @@ def test_order_attribution_of_another_shop_is_404(story, api, other_api) -> None
 def test_dashboard_reads(app, runtime, story) -> None:
     with app.app_context(), runtime.db.session() as s:
         shop = s.get(Shop, story["shop_id"])
-        series = reports.timeseries(s, shop, date_from=date(2026, 9, 9), date_to=date(2026, 9, 16))
+        series = reports.money_series(s, shop, date_from=date(2026, 9, 9), date_to=date(2026, 9, 16))
         assert [d["day"] for d in series] == [date(2026, 9, 9) + timedelta(days=n) for n in range(8)]
         by_day = {d["day"]: d for d in series}
         assert (by_day[date(2026, 9, 10)]["revenue"], by_day[date(2026, 9, 10)]["orders"]) == (Decimal("130.00"), 2)
