@@ -1,9 +1,9 @@
 """POST /webhooks: verify, store in the inbox, schedule a drain, answer 200 fast.
 
 The HMAC is checked on the raw body by Shopify's `shopify_app.verify_webhook_req`
-(the old secret is accepted during a rotation) before anything is parsed. Processing happens in the worker (`worker.inbox`); this
-route only makes sure that a delivery which gets a 2xx is stored once and will be
-processed.
+(the old secret is accepted during a rotation) before anything is parsed.
+Processing happens in the worker (`worker.inbox`); this route only makes sure
+that a delivery which gets a 2xx is stored once and will be processed.
 """
 from __future__ import annotations
 
