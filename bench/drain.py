@@ -30,8 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench._common import ROOT, fresh_store
 
 SHOP = "bench-store.myshopify.com"
 FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "orders_create_code.json"
@@ -50,33 +49,18 @@ def _env(database_url: str, redis_url: str) -> dict[str, str]:
 
 
 def fresh_database(url: str) -> int:
-    from sqlalchemy import text
-
-    import models
     from models import DiscountCode, Influencer
-    from models.db import make_engine
-    from worker import installation
     from worker.runtime import Runtime
 
-    base, name = url.rsplit("/", 1)
-    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(url)
-    models.Base.metadata.create_all(engine)
-    engine.dispose()
+    shop_id = fresh_store(url, SHOP)
     rt = Runtime.from_env({"DATABASE_URL": url})
     with rt.db.session() as session:
-        shop = installation.install_with_access_token(rt, session, SHOP, "shpat_bench")
         for number in range(CREATORS):
-            creator = Influencer(shop_id=shop.id, name=f"Creator {number}", handle=f"creator{number}",
+            creator = Influencer(shop_id=shop_id, name=f"Creator {number}", handle=f"creator{number}",
                                  platform="instagram")
             session.add(creator)
             session.flush()
-            session.add(DiscountCode(shop_id=shop.id, influencer_id=creator.id, code=f"CREATOR{number}"))
-        shop_id = shop.id
+            session.add(DiscountCode(shop_id=shop_id, influencer_id=creator.id, code=f"CREATOR{number}"))
     rt.db.dispose()
     return shop_id
 

@@ -19,7 +19,6 @@ import hmac
 import http.client
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._common import ROOT, free_port, fresh_store
 SHOP = "bench-store.myshopify.com"
 SECRET = "creator-roi-bench-secret"
 FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "orders_create_code.json"
@@ -58,30 +57,6 @@ def bare_app() -> Any:
     return app
 
 
-def _fresh_database(url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    from sqlalchemy import text
-
-    import models
-    from models.db import make_engine
-    from worker import installation
-    from worker.runtime import Runtime
-
-    base, name = url.rsplit("/", 1)
-    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(url)
-    models.Base.metadata.create_all(engine)
-    engine.dispose()
-    rt = Runtime.from_env({"DATABASE_URL": url})
-    with rt.db.session() as session:
-        installation.install_with_access_token(rt, session, SHOP, "shpat_bench")
-    rt.db.dispose()
-
-
 def _env(database_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(APP_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url, SHOPIFY_API_KEY="bench",
@@ -89,15 +64,9 @@ def _env(database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     def __init__(self, target: str, env: dict[str, str]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.process = subprocess.Popen(
             [gunicorn, "--bind", f"127.0.0.1:{self.port}", *GUNICORN_FLAGS, target],
@@ -183,7 +152,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
 
-    _fresh_database(args.database_url)
+    fresh_store(args.database_url, SHOP)
     from redis import Redis
 
     Redis.from_url(args.redis_url).flushdb()

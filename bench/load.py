@@ -19,19 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import text
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._common import ROOT, create_database, percentile
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers  # noqa: E402
@@ -46,22 +43,16 @@ ROI_PATH = (f"/api/v1/roi?group_by=influencer&from={TODAY.tm_year - 1}-01-01"
             f"&to={TODAY.tm_year + 1}-12-31")
 
 
-def percentiles(values: list[float]) -> str:
-    if not values:
+def percentiles(seconds: list[float]) -> str:
+    if not seconds:
         return "n/a"
-    ordered = sorted(values)
-    pick = lambda p: ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]  # noqa: E731
-    return f"p50 {pick(50) * 1000:.1f} ms, p95 {pick(95) * 1000:.1f} ms, p99 {pick(99) * 1000:.1f} ms"
+    return ", ".join(f"p{p} {percentile(seconds, p) * 1000:.1f} ms" for p in (50, 95, 99))
 
 
 def fresh_database(url: str) -> str:
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    name = "creator_roi_load"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
+    url = url.rsplit("/", 1)[0] + "/creator_roi_load"
+    create_database(url, drop=True)
+    return url
 
 
 def set_up_store(procs: AppProcesses, database_url: str) -> list[tuple[str, str]]:

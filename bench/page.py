@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._common import ROOT, create_database, free_port, percentile, server_times
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -42,33 +42,10 @@ new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadR
 """
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 def build_app(database_url: str) -> Any:
-    sys.path.insert(0, str(ROOT))
     from plugin import create_app
 
     return create_app({"APP_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": None})
-
-
-def ensure_database(url: str) -> None:
-    """A PostgreSQL database of its own, created when missing."""
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    from sqlalchemy import text
-
-    from models.db import make_engine
-
-    base, name = url.rsplit("/", 1)
-    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def seed(app: Any, scale: int, reseed: bool) -> str:
@@ -99,21 +76,6 @@ def demo_token(app: Any, shop: str) -> str:
         return demo_session_token(shop)
 
 
-def server_times(app: Any, path: str, count: int, headers: dict[str, str] | None = None) -> list[float]:
-    client = app.test_client()
-    headers = {"Accept-Encoding": "gzip", **(headers or {})}
-    for _ in range(5):  # warm: imports, caches, connection pool
-        assert client.get(path, headers=headers).status_code == 200
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        resp = client.get(path, headers=headers)
-        resp.get_data()
-        times.append((time.perf_counter() - started) * 1000)
-        assert resp.status_code == 200, resp.status_code
-    return times
-
-
 def engine_times(app: Any, shop_domain: str, count: int) -> dict[str, list[float]]:
     """The two engine reads the overview makes, timed alone: where the page's time goes."""
     from plugin import reports
@@ -130,12 +92,6 @@ def engine_times(app: Any, shop_domain: str, count: int) -> dict[str, list[float
                 call(db, shop, date_from=date_from, date_to=date_to)
                 times[name].append((time.perf_counter() - started) * 1000)
     return times
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(database_url: str) -> tuple[subprocess.Popen, str]:
@@ -201,16 +157,17 @@ def main() -> None:
     args = parser.parse_args()
     database_url = args.database_url or f"postgresql://postgres@127.0.0.1:5432/creator_roi_bench_page_k{args.scale}"
 
-    sys.path.insert(0, str(ROOT))
-    ensure_database(database_url)
+    if database_url.startswith(("postgres://", "postgresql://")):
+        create_database(database_url)
     app = build_app(database_url)
     logging.getLogger().setLevel(logging.WARNING)  # one line per webhook while seeding is noise here
     shop = seed(app, args.scale, args.reseed)
     token = demo_token(app, shop)
     path = f"/app?shop={shop}&host=aG9zdA&id_token={token}"
 
-    page_ms = server_times(app, path, args.requests)
-    base_ms = server_times(app, "/api/v1/shop", args.requests, {"Authorization": f"Bearer {token}"})
+    gzip = {"Accept-Encoding": "gzip"}
+    page_ms = server_times(app, path, args.requests, gzip)
+    base_ms = server_times(app, "/api/v1/shop", args.requests, {**gzip, "Authorization": f"Bearer {token}"})
     gz = app.test_client().get(path, headers={"Accept-Encoding": "gzip"})
     raw = app.test_client().get(path)
     p95, base95 = percentile(page_ms, 95), percentile(base_ms, 95)

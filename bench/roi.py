@@ -33,36 +33,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench._common import ROOT, create_database, create_schema, percentile, server_times
 
 SHOP = "bench-roi-store.myshopify.com"
 EXTRA_COPIES = 3
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))]
-
-
-def ensure_database(url: str, fresh: bool) -> None:
-    from sqlalchemy import text
-
-    from models.db import make_engine
-
-    base, name = url.rsplit("/", 1)
-    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if fresh:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    import models
-
-    engine = make_engine(url)
-    models.Base.metadata.create_all(engine)
-    engine.dispose()
 
 
 def build_app(url: str) -> Any:
@@ -169,20 +143,6 @@ def session_headers(app: Any, shop: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def server_times(app: Any, path: str, count: int, headers: dict[str, str]) -> list[float]:
-    client = app.test_client()
-    for _ in range(5):
-        response = client.get(path, headers=headers)
-        assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        response = client.get(path, headers=headers)
-        response.get_data()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def report_range(app: Any, shop: str) -> tuple[str, str]:
     from sqlalchemy import func, select
 
@@ -260,7 +220,8 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="drop the benchmark database and seed again")
     args = parser.parse_args()
     url = args.database_url or f"postgresql://postgres@127.0.0.1:5432/creator_roi_bench_roi_k{args.scale}"
-    ensure_database(url, fresh=args.reseed)
+    create_database(url, drop=args.reseed)
+    create_schema(url)
     app = build_app(url)
 
     print("1. memory of `creator-roi demo` (peak RSS of all its processes)")
