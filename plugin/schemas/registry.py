@@ -53,6 +53,16 @@ def _name(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
+def _not_blank(value: str) -> None:
+    if value and not value.strip():  # an empty one already fails its length
+        raise ValidationError("must not be blank")
+
+
+def _given_name(max_length: int, **kwargs: Any) -> fields.String:
+    """A name that must say something: not empty, not only spaces."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
+
+
 class QuerySchema(Schema):
     """Query strings: other parameters (the session token as ?id_token=, a cache buster) pass by."""
 
@@ -64,7 +74,7 @@ class QuerySchema(Schema):
 
 
 class InfluencerInputSchema(Schema):
-    name = _name(200, required=True)
+    name = _given_name(200, required=True)
     handle = Handle(required=True)
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
     followers = non_negative_int()
@@ -75,11 +85,6 @@ class InfluencerInputSchema(Schema):
         places=4, as_string=True, allow_none=True, validate=validate.Range(min=Decimal(0), max=Decimal(1)),
         metadata={"description": "share of attributed net sales paid as commission (0.1 = 10 %)"},
     )
-
-    @validates("name")
-    def _name_not_blank(self, value: str, **_: Any) -> None:
-        if not value.strip():
-            raise ValidationError("must not be blank")
 
 
 class InfluencerUpdateSchema(InfluencerInputSchema):
@@ -117,9 +122,12 @@ class InfluencerListSchema(Schema):
     influencers = fields.List(fields.Nested(InfluencerSchema))
 
 
-class InfluencerQuerySchema(QuerySchema):
+class ArchivedQuerySchema(QuerySchema):
     archived = fields.String(load_default="false", validate=validate.OneOf(("false", "true", "all")),
                              metadata={"description": "false (default): active only; true: archived only; all"})
+
+
+class InfluencerQuerySchema(ArchivedQuerySchema):
     campaign_id = fields.Integer()
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
     sort = fields.String(load_default="name", validate=validate.OneOf(("name", "rising")),
@@ -127,22 +135,12 @@ class InfluencerQuerySchema(QuerySchema):
 
 
 class CampaignInputSchema(Schema):
-    name = _name(120, required=True)
-
-    @validates("name")
-    def _name_not_blank(self, value: str, **_: Any) -> None:
-        if not value.strip():
-            raise ValidationError("must not be blank")
+    name = _given_name(120, required=True)
 
 
 class CampaignUpdateSchema(Schema):
-    name = _name(120)
+    name = _given_name(120)
     archived = fields.Boolean(metadata={"description": "true archives the campaign, false restores it"})
-
-    @validates("name")
-    def _name_not_blank(self, value: str, **_: Any) -> None:
-        if not value.strip():
-            raise ValidationError("must not be blank")
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:
@@ -150,9 +148,8 @@ class CampaignUpdateSchema(Schema):
             raise ValidationError("give a name or archived", "_schema")
 
 
-class CampaignQuerySchema(Schema):
-    archived = fields.String(load_default="false", validate=validate.OneOf(("false", "true", "all")),
-                             metadata={"description": "false (default): active only; true: archived only; all"})
+class CampaignQuerySchema(ArchivedQuerySchema):
+    pass
 
 
 class CampaignSchema(Schema):
