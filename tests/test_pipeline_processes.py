@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from sqlalchemy import func, select, text
 from conftest import SHOP, fixture_delivery
 from models import Order, WebhookEvent
 from pipeline_helpers import CUSTOMER_JORDAN, ORDER_1001, ORDER_1002, fixture_text, install, with_ids
+from process_helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -146,15 +146,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(app_co
         assert set(session.scalars(select(WebhookEvent.attempts).distinct())) == {1}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn(app_config, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
