@@ -3,6 +3,7 @@ from models.attribution import Attribution
 from models.compliance import DataExport
 from models.cost import COST_CATEGORIES, Cost
 from models.db import Base, Database, utcnow
+from models.figures import FigureVersion
 from models.influencer import PLATFORMS, Campaign, FollowerSnapshot, Influencer
 from models.order import Customer, Order, Refund
 from models.post import CONTENT_TYPES, Post
@@ -13,7 +14,7 @@ from models.webhook import WebhookEvent
 
 __all__ = [
     "Attribution", "Base", "CONTENT_TYPES", "COST_CATEGORIES", "Campaign", "Click", "Cost",
-    "CreatorClv", "Customer", "Database", "DiscountCode", "FollowerSnapshot", "Influencer", "Order",
+    "CreatorClv", "Customer", "Database", "DiscountCode", "FigureVersion", "FollowerSnapshot", "Influencer", "Order",
     "PLATFORMS", "Post", "Refund", "ReferralLink", "Rollup", "RollupMonth", "Shop", "ShopSettings",
     "WebhookEvent", "utcnow",
 ]

@@ -41,6 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(cfg)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app.extensions["creator_roi"] = runtime_from_config(cfg)
+    from plugin.report_cache import ReportCache
+
+    app.extensions["creator_roi_reports"] = ReportCache(max_rows=cfg["REPORT_CACHE_ROWS"])
 
     if cfg["TRUSTED_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -38,7 +38,7 @@ from models import (
     ReferralLink,
     Shop,
 )
-from plugin import charts, display, reports
+from plugin import charts, display, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
 from worker.runtime import Runtime
@@ -332,7 +332,8 @@ def money_series_meanwhile(shop_id: int, filters: Filters) -> Callable[[bool], l
     Returns the call that gives it (`needed`: False when the page has no chart); the read is
     waited for either way, so none outlives its request. SQLite reads it when asked, if needed."""
     rt = runtime()
-    args = (rt, shop_id, filters.date_from, filters.date_to, filters.campaign_id, filters.platform)
+    args = (rt, report_cache.report_cache(), shop_id, filters.date_from, filters.date_to, filters.campaign_id,
+            filters.platform)
     if rt.db.is_sqlite:
         return lambda needed: read_money_series(*args) if needed else []
     global _side_reads
@@ -342,12 +343,12 @@ def money_series_meanwhile(shop_id: int, filters: Filters) -> Callable[[bool], l
     return lambda needed: future.result()
 
 
-def read_money_series(rt: Runtime, shop_id: int, date_from: date, date_to: date, campaign_id: int | None,
-                      platform: str | None) -> list[dict[str, Any]]:
+def read_money_series(rt: Runtime, cache: report_cache.ReportCache, shop_id: int, date_from: date, date_to: date,
+                      campaign_id: int | None, platform: str | None) -> list[dict[str, Any]]:
     with rt.db.session() as db:
         shop = db.get(Shop, shop_id)
-        return reports.money_series(db, shop, date_from=date_from, date_to=date_to,
-                                    campaign_id=campaign_id, platform=platform)
+        return report_cache.money_series(cache, db, shop, date_from=date_from, date_to=date_to,
+                                         campaign_id=campaign_id, platform=platform)
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -360,9 +361,9 @@ def overview() -> Any:
     campaigns = shop_campaigns()
     filters = read_filters(campaigns)
     series = money_series_meanwhile(shop.id, filters)
-    report = reports.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to,
-                                group_by=filters.group, campaign_id=filters.campaign_id,
-                                platform=filters.platform)
+    report = report_cache.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to,
+                                     group_by=filters.group, campaign_id=filters.campaign_id,
+                                     platform=filters.platform)
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     filters.page = min(filters.page, pages)
@@ -388,9 +389,9 @@ def overview() -> Any:
 def table_csv() -> Any:
     """Every row of the overview table (all pages), as the page's export button downloads it."""
     filters = read_filters(shop_campaigns())
-    report = reports.roi_report(session(), current_shop(), date_from=filters.date_from,
-                                date_to=filters.date_to, group_by=filters.group,
-                                campaign_id=filters.campaign_id, platform=filters.platform)
+    report = report_cache.roi_report(session(), current_shop(), date_from=filters.date_from,
+                                     date_to=filters.date_to, group_by=filters.group,
+                                     campaign_id=filters.campaign_id, platform=filters.platform)
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -417,7 +418,7 @@ def creator(influencer_id: int) -> Any:
     if influencer is None:
         return page("admin/not_found.html", title="Creator not found"), 404
     filters = read_filters([])
-    report = reports.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
+    report = report_cache.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
     figures = next((r for r in report["rows"] if str(r["key"]) == str(influencer.id)), {})
     codes = list(db.scalars(shop_select(DiscountCode).where(DiscountCode.influencer_id == influencer.id)
                             .order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc())))

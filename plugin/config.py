@@ -43,6 +43,8 @@ def load_config(env: dict[str, str] | None = None, overrides: dict[str, Any] | N
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "DEMO_SHOP": _env(env, "DEMO_SHOP", "creator-roi-demo.myshopify.com"),
         "BACKFILL_DAYS": int(_env(env, "BACKFILL_DAYS", 60)),
+        # Report rows each web process keeps (plugin.report_cache); 0 turns the cache off.
+        "REPORT_CACHE_ROWS": 10_000,
     }
     cfg.update(overrides)
     cfg["DEMO_LOGIN"] = cfg["APP_ENV"] == "development" and overrides.get("DEMO_LOGIN", True)

@@ -15,7 +15,7 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from models import Attribution, Influencer, Order
-from plugin import reports
+from plugin import report_cache, reports
 from plugin.api import bp, shop as shop_api
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
@@ -59,9 +59,9 @@ def _report() -> dict[str, Any]:
         date_from = date_from or min(default_from, date_to)
         # The range check once more, now that both ends are known.
         RoiQuerySchema().load({"from": date_from.isoformat(), "to": date_to.isoformat()})
-    return reports.roi_report(session(), shop, date_from=date_from, date_to=date_to,
-                              group_by=query["group_by"], campaign_id=query.get("campaign_id"),
-                              platform=query.get("platform"))
+    return report_cache.roi_report(session(), shop, date_from=date_from, date_to=date_to,
+                                   group_by=query["group_by"], campaign_id=query.get("campaign_id"),
+                                   platform=query.get("platform"))
 
 
 @bp.get("/roi")
