@@ -77,6 +77,13 @@ def test_migrations_have_one_head_and_match_the_models(database_url, tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 models.Base.metadata)
         tables = set(inspect(conn).get_table_names())
+    # The figure-version triggers come with the schema: a change moves the shop's version.
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO shops (domain, currency, timezone, installed_at) "
+                          "VALUES ('a.myshopify.com', 'USD', 'UTC', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO campaigns (shop_id, name, created_at) VALUES (1, 'x', CURRENT_TIMESTAMP)"))
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT version FROM figure_versions WHERE shop_id = 1")).scalar()
     engine.dispose()
     if not database_url.startswith("sqlite"):
         with admin.connect() as conn:
@@ -84,6 +91,7 @@ def test_migrations_have_one_head_and_match_the_models(database_url, tmp_path):
         admin.dispose()
     assert set(models.Base.metadata.tables) <= tables
     assert diff == []
+    assert version
 
 
 def test_cli_shop_add_installs_custom_app_store(runner, db_session):

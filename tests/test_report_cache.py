@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from conftest import OTHER_SHOP, SHOP, session_token
 from engine_helpers import deliver, make_creator, order_payload, shop_id_of
 from models import Campaign, FigureVersion, Rollup, Shop
-from models.db import make_engine
 from plugin import report_cache
 
 SEPT = "from=2026-09-01&to=2026-09-30"
@@ -156,34 +155,3 @@ def test_the_version_moves_once_per_transaction_per_shop_and_goes_with_the_shop(
     with runtime.db.session() as s:
         s.delete(s.get(Shop, shop_id))
     assert shop_id not in versions(runtime)
-
-
-def test_a_migrated_database_moves_versions_too(tmp_path, database_url) -> None:
-    """`make demo` and production migrate with Alembic rather than create the tables."""
-    import migrations
-
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-    else:
-        admin = make_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        name = database_url.rsplit("/", 1)[1] + "_versions"
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = database_url.rsplit("/", 1)[0] + "/" + name
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO shops (domain, currency, timezone, installed_at) "
-                              "VALUES ('a.myshopify.com', 'USD', 'UTC', CURRENT_TIMESTAMP)"))
-            conn.execute(text("INSERT INTO campaigns (shop_id, name, created_at) VALUES (1, 'x', CURRENT_TIMESTAMP)"))
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT version FROM figure_versions WHERE shop_id = 1")).scalar()
-        migrations.command.downgrade(migrations.alembic_config(url), "base")
-    finally:
-        engine.dispose()
-        if not database_url.startswith("sqlite"):
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
