@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, create_database, free_port, percentile, server_times
+from bench._common import ROOT, create_database, free_port, percentile, server_times, vacuum_analyze
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -167,6 +167,8 @@ def main() -> None:
     app = build_app(database_url)
     logging.getLogger().setLevel(logging.WARNING)  # one line per webhook while seeding is noise here
     shop = seed(app, args.scale, args.jobs, args.reseed)
+    if database_url.startswith(("postgres://", "postgresql://")):
+        vacuum_analyze(database_url)
     token = demo_token(app, shop)
     path = f"/app?shop={shop}&host=aG9zdA&id_token={token}"
 

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, create_database, create_schema, percentile, server_times
+from bench._common import ROOT, create_database, create_schema, percentile, server_times, vacuum_analyze
 
 SHOP = "bench-roi-store.myshopify.com"
 EXTRA_COPIES = 3
@@ -243,6 +243,7 @@ def main() -> None:
         add_copies(app, SHOP, args.scale, EXTRA_COPIES)
         creators, orders, firsts = counts(app, SHOP)
     print(f"   store: {creators:,} creators, {orders:,} orders ({firsts:,} first orders)")
+    vacuum_analyze(url)
 
     print(f"2. GET /api/v1/roi at {creators:,} creators, {orders:,} orders ({args.requests} requests each, ms)")
     headers = session_headers(app, SHOP)
