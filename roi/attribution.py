@@ -52,6 +52,9 @@ class OrderFacts:
     survey: tuple[str, ...]
     eligible: bool
     net: Decimal
+    # Shopify's order id: which came first of orders placed in the same second (our own row
+    # ids follow the delivery order, which Shopify does not keep).
+    sequence: int = 0
 
     def __post_init__(self) -> None:
         _require_aware(self.placed_at, "placed_at")
@@ -256,7 +259,7 @@ def attribute_order(
 
 
 def _chronological(orders: Sequence[OrderFacts]) -> list[OrderFacts]:
-    ordered = sorted(orders, key=lambda order: (order.placed_at, order.order_id))
+    ordered = sorted(orders, key=lambda order: (order.placed_at, order.sequence, order.order_id))
     ids = [order.order_id for order in ordered]
     if len(set(ids)) != len(ids):
         raise ValueError("an order appears twice in the history")
@@ -268,7 +271,7 @@ def attribute_customer_history(
 ) -> list[AttributionResult]:
     """Judge a customer's orders in time order, carrying the binding forward.
 
-    Results come back sorted by (placed_at, order_id) whatever the input
+    Results come back sorted by (placed_at, sequence, order_id) whatever the input
     order. Guest orders (no customer key) are judged alone; orders of
     different customers passed together are kept apart.
     """

@@ -124,6 +124,24 @@ def test_the_whole_story_gives_the_same_figures_in_any_delivery_order(runtime, s
 # --- rules and windows -----------------------------------------------------------------
 
 
+def test_orders_placed_in_the_same_second_go_by_shopify_order_id_whatever_the_delivery_order(
+        runtime, shop_id, anna) -> None:
+    """Shopify's order ids grow with creation; the order the deliveries come in says nothing."""
+    verdicts = []
+    for customer, delivered in ((801, ("coded", "plain")), (802, ("plain", "coded"))):
+        bodies = {
+            "plain": order_payload(placed_at=T0, customer_id=customer, order_id=7_100_000_000_000 + customer * 10),
+            "coded": order_payload(placed_at=T0, customer_id=customer, codes=("ANNA15",),
+                                   order_id=7_100_000_000_000 + customer * 10 + 5),
+        }
+        for name in delivered:
+            assert deliver(runtime, SHOP, "orders/create", bodies[name]) == "processed"
+        found = {name: attribution_of(runtime, shop_id, body["id"]) for name, body in bodies.items()}
+        verdicts.append({name: (a.influencer_id, a.kind, a.rule) for name, a in found.items()})
+    # The plain order has the lower id: it came first, before the code bound the customer.
+    assert verdicts[0] == verdicts[1] == {"plain": (None, None, None), "coded": (anna, "first", "code")}
+
+
 def test_click_window_edges(runtime, shop_id, anna) -> None:
     placed = T0
     make_click(runtime, shop_id, "anna-lee", "EDGE-IN", placed - timedelta(days=30))

@@ -196,6 +196,7 @@ def order_facts(order: Order) -> OrderFacts:
         survey=survey_answers({"note_attributes": order.note_attributes or []}),
         eligible=is_countable(order),
         net=order.net_sales or ZERO,
+        sequence=order.shopify_id,
     )
 
 
