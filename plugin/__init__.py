@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from plugin.config import load_config
@@ -25,6 +26,14 @@ def runtime_from_config(cfg: dict[str, Any]) -> Runtime:
         ),
         token_encryption_key=cfg["TOKEN_ENCRYPTION_KEY"],
     )
+
+
+class NoCookieSession(SecureCookieSessionInterface):
+    """No cookie session: the embedded app authenticates every request with a session token,
+    so Flask's session is never read or written (nor its signer built on every request)."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None
 
 
 class DatabaseId(IntegerConverter):
@@ -55,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.errors import register_error_handlers
 
     app.url_map.converters["int"] = DatabaseId
+    app.session_interface = NoCookieSession()
     app.teardown_appcontext(database.close_session)
     register_error_handlers(app)
     _register_blueprints(app)
