@@ -130,15 +130,47 @@ def _spans(date_from: date, date_to: date) -> tuple[tuple[date, date] | None, li
     return (first, month_of(last_end - timedelta(days=1))), [(a, b) for a, b in ends if a <= b]
 
 
+def _month_parts(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Day spans cut at month ends."""
+    parts = []
+    for a, b in spans:
+        while a <= b:
+            end = min(b, next_month(a) - timedelta(days=1))
+            parts.append((a, end))
+            a = end + timedelta(days=1)
+    return parts
+
+
+def _read_whole(session: Session, shop_id: int,
+                days: list[tuple[date, date]]) -> tuple[list[date], list[tuple[date, date]]]:
+    """Of the partial months at the range's ends, those whose other days hold no figure at all
+    (the range starts at the shop's first figures, or ends after its last): their month row
+    is exactly the days asked for, so it is read instead of the days. (first days of those
+    months, day spans still read day by day)"""
+    months, spans = [], []
+    for a, b in _month_parts(days):
+        first, last = month_of(a), next_month(a) - timedelta(days=1)
+        outside = [(x, y) for x, y in ((first, a - timedelta(days=1)), (b + timedelta(days=1), last)) if x <= y]
+        if not outside or not session.scalar(select(exists().where(
+                Rollup.shop_id == shop_id, or_(*(Rollup.day.between(x, y) for x, y in outside))))):
+            months.append(first)
+        else:
+            spans.append((a, b))
+    return months, spans
+
+
 def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_from: date,
             date_to: date, dimensions: Iterable[str]) -> list[Piece]:
     """Rollups of the range summed per creator and the given dimensions (`platform`,
     `campaign_id`, `content_type`): whole months from `rollup_months`, the days at the
-    ends from `rollups`; one query, a row per creator and dimension value."""
+    ends from `rollups` (unless their month holds nothing else); one query, a row per
+    creator and dimension value."""
     dimensions = list(dimensions)
     months, days = _spans(date_from, date_to)
+    edge_months, days = _read_whole(session, shop_id, days)
+    month_spans = ([months] if months else []) + [(m, m) for m in edge_months]
     parts = []
-    for model, column, spans in ((RollupMonth, RollupMonth.month, [months] if months else []), (Rollup, Rollup.day, days)):
+    for model, column, spans in ((RollupMonth, RollupMonth.month, month_spans), (Rollup, Rollup.day, days)):
         if spans:
             parts.append(select(model.influencer_id, *(getattr(model, name) for name in (*dimensions, *SUMMED)))
                          .where(model.shop_id == shop_id, or_(*(column.between(a, b) for a, b in spans))))

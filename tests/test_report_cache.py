@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from conftest import OTHER_SHOP, SHOP, session_token
 from engine_helpers import deliver, make_creator, order_payload, shop_id_of
-from models import Campaign, FigureVersion, Rollup, Shop
+from models import Campaign, FigureVersion, Rollup, RollupMonth, Shop
 from plugin import report_cache
 
 SEPT = "from=2026-09-01&to=2026-09-30"
@@ -93,8 +93,9 @@ def test_every_change_to_the_figures_shows_on_the_next_read(api, app, runtime, a
 
     # A write from outside the app (a console, a script): the database moves the version itself.
     with runtime.db.session() as s:
-        s.execute(update(Rollup).where(Rollup.shop_id == shop_id, Rollup.influencer_id == anna,
-                                       Rollup.kind == "day").values(revenue=Rollup.revenue + 1))
+        for model in (Rollup, RollupMonth):  # a day row and its month row, as the engine keeps them
+            s.execute(update(model).where(model.shop_id == shop_id, model.influencer_id == anna,
+                                          model.kind == "day").values(revenue=model.revenue + 1))
     assert row_of(report(api), anna)["revenue"] == "126.00"
 
 
@@ -126,8 +127,9 @@ def test_figures_written_in_the_reading_transaction_are_not_kept(app, runtime, a
             before = report_cache.roi_report(s, shop, date_from=date(2026, 9, 1), date_to=date(2026, 9, 30))
         s = runtime.db.sessionmaker()
         try:
-            s.execute(update(Rollup).where(Rollup.shop_id == shop_id, Rollup.kind == "day")
-                      .values(revenue=Rollup.revenue + 500))
+            for model in (Rollup, RollupMonth):
+                s.execute(update(model).where(model.shop_id == shop_id, model.kind == "day")
+                          .values(revenue=model.revenue + 500))
             shop = s.get(Shop, shop_id)
             inside = report_cache.roi_report(s, shop, date_from=date(2026, 9, 1), date_to=date(2026, 9, 30))
             assert inside["totals"]["revenue"] == Decimal("600.00")

@@ -253,6 +253,8 @@ def test_the_fast_encoding_is_the_documented_schema(app, runtime, story) -> None
 @pytest.mark.parametrize("first, last", [
     ("2026-08-01", "2026-09-30"), ("2026-08-15", "2026-09-12"), ("2026-08-31", "2026-09-01"),
     ("2026-09-10", "2026-09-10"), ("2026-07-20", "2026-12-31"), ("2026-09-01", "2026-09-14"),
+    # Ends whose months hold nothing else (read from the month rows) and a span across a month end.
+    ("2026-08-02", "2026-09-20"), ("2026-08-20", "2026-10-15"), ("2026-08-25", "2026-09-03"),
 ])
 def test_whole_months_and_the_days_around_them_add_up_to_the_days(api, runtime, story, first, last) -> None:
     from engine_helpers import rollup_cells

@@ -445,8 +445,9 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
+def next_month(day: date) -> date:
+    """The first day of the month after the one `day` is in."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _runs(values: Iterable[date], following: Callable[[date], date]) -> list[tuple[date, date]]:
