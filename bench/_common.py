@@ -1,4 +1,4 @@
-"""What the benchmarks share: a PostgreSQL database of their own, a store installed in it,
+"""What the benchmarks share: the app, a PostgreSQL database of their own, a store installed in it,
 in-process request timings and their percentiles, a free port."""
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def create_schema(url: str) -> None:
     engine = make_engine(url)
     models.Base.metadata.create_all(engine)
     engine.dispose()
+
+
+def build_app(url: str, cache: bool = True) -> Any:
+    """The app as `make demo` configures it, without Redis (jobs run inline), logging warnings
+    only (a line per webhook is noise here); `cache=False`: without the report cache, so every
+    request computes its figures."""
+    import logging
+
+    from plugin import create_app
+
+    config = {"APP_ENV": "development", "DATABASE_URL": url, "REDIS_URL": None}
+    app = create_app(config if cache else {**config, "REPORT_CACHE_ROWS": 0})
+    logging.getLogger().setLevel(logging.WARNING)
+    return app
 
 
 def vacuum_analyze(url: str) -> None:

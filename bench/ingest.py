@@ -229,8 +229,8 @@ def main() -> None:
                     best[name] = figures
 
     # As many connections as gunicorn has threads: the most inserts /webhooks runs at once.
-    threads = int(GUNICORN_FLAGS[GUNICORN_FLAGS.index("--workers") + 1]) * int(
-        GUNICORN_FLAGS[GUNICORN_FLAGS.index("--threads") + 1]) if "--threads" in GUNICORN_FLAGS else 8
+    flags = dict(zip(GUNICORN_FLAGS[::2], GUNICORN_FLAGS[1::2]))
+    threads = int(flags.get("--workers", 1)) * int(flags.get("--threads", 1))
     inserts = max((bare_inserts(args.database_url, args.requests, threads) for _ in range(args.rounds)),
                   key=lambda f: f["rate"])
 

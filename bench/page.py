@@ -21,7 +21,6 @@ Targets: /app p95 < 150 ms, first page < 100 KB, LCP < 1.0 s locally, CLS < 0.05
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import socket
 import statistics
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, create_database, free_port, percentile, server_times, vacuum_analyze
+from bench._common import ROOT, build_app, create_database, free_port, percentile, server_times, vacuum_analyze
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -42,14 +41,6 @@ new PerformanceObserver(list => { for (const e of list.getEntries()) window.__lc
 new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; })
   .observe({type: 'layout-shift', buffered: true});
 """
-
-
-def build_app(database_url: str, cache: bool = True) -> Any:
-    """The app; `cache=False`: without the report cache, so every request computes its figures."""
-    from plugin import create_app
-
-    config = {"APP_ENV": "development", "DATABASE_URL": database_url, "REDIS_URL": None}
-    return create_app(config if cache else {**config, "REPORT_CACHE_ROWS": 0})
 
 
 def seed(app: Any, scale: int, jobs: int, reseed: bool) -> str:
@@ -165,7 +156,6 @@ def main() -> None:
     if database_url.startswith(("postgres://", "postgresql://")):
         create_database(database_url)
     app = build_app(database_url)
-    logging.getLogger().setLevel(logging.WARNING)  # one line per webhook while seeding is noise here
     shop = seed(app, args.scale, args.jobs, args.reseed)
     if database_url.startswith(("postgres://", "postgresql://")):
         vacuum_analyze(database_url)

@@ -22,7 +22,6 @@ Every figure is printed beside a baseline measured in the same run:
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import statistics
 import subprocess
@@ -35,20 +34,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, create_database, create_schema, percentile, server_times, vacuum_analyze
+from bench._common import ROOT, build_app, create_database, create_schema, percentile, server_times, vacuum_analyze
 
 SHOP = "bench-roi-store.myshopify.com"
 EXTRA_COPIES = 3
-
-
-def build_app(url: str, cache: bool = True) -> Any:
-    """The app; `cache=False`: without the report cache, so every request computes its figures."""
-    from plugin import create_app
-
-    config = {"APP_ENV": "development", "DATABASE_URL": url, "REDIS_URL": None}
-    app = create_app(config if cache else {**config, "REPORT_CACHE_ROWS": 0})
-    logging.getLogger().setLevel(logging.WARNING)
-    return app
 
 
 def tree_rss(pid: int) -> int:

@@ -65,27 +65,33 @@ END
 """
 
 
+_SQLITE_OPS = ("INSERT", "UPDATE", "DELETE")
+
+
+def _drop_trigger_statements(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS figures_changed ON {table}" for table in WATCHED]
+    return [f"DROP TRIGGER IF EXISTS figures_changed_{table}_{op.lower()}" for table in WATCHED for op in _SQLITE_OPS]
+
+
 def trigger_statements(dialect: str) -> list[str]:
     """The DDL that makes the database move the versions, for `dialect`."""
     if dialect == "postgresql":
         # Dropped first: a constraint trigger has no CREATE OR REPLACE, and create_all runs again.
-        return ["CREATE SEQUENCE IF NOT EXISTS figure_version_seq", _PG_FUNCTION.strip()] + [
-            statement for table in WATCHED for statement in (
-                f"DROP TRIGGER IF EXISTS figures_changed ON {table}",
-                f"CREATE CONSTRAINT TRIGGER figures_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION figures_changed()")]
+        return ["CREATE SEQUENCE IF NOT EXISTS figure_version_seq", _PG_FUNCTION.strip(),
+                *_drop_trigger_statements(dialect)] + [
+            f"CREATE CONSTRAINT TRIGGER figures_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION figures_changed()" for table in WATCHED]
     if dialect == "sqlite":
         return [_SQLITE_TRIGGER.format(table=table, op=op.lower(), OP=op, row="OLD" if op == "DELETE" else "NEW").strip()
-                for table in WATCHED for op in ("INSERT", "UPDATE", "DELETE")]
+                for table in WATCHED for op in _SQLITE_OPS]
     raise ValueError(f"no figure-version triggers for {dialect}")
 
 
 def drop_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS figures_changed ON {table}" for table in WATCHED] + [
-            "DROP FUNCTION IF EXISTS figures_changed()", "DROP SEQUENCE IF EXISTS figure_version_seq"]
-    return [f"DROP TRIGGER IF EXISTS figures_changed_{table}_{op}"
-            for table in WATCHED for op in ("insert", "update", "delete")]
+    extra = (["DROP FUNCTION IF EXISTS figures_changed()", "DROP SEQUENCE IF EXISTS figure_version_seq"]
+             if dialect == "postgresql" else [])
+    return _drop_trigger_statements(dialect) + extra
 
 
 def create_triggers(connection: Any) -> None:

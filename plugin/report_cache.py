@@ -82,10 +82,6 @@ class ReportCache:
                 self._entries[key] = _Entry(value, size)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def report_cache() -> ReportCache:
     """The web process's cache (made with the app)."""
