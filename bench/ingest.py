@@ -166,7 +166,7 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        sql = str(_insert_statement(conn).compile(dialect=conn.dialect))
+        sql = str(_insert_statement(conn, check_json=True).compile(dialect=conn.dialect))
     engine.dispose()
     body = FIXTURE.read_text()
     per_thread = max(1, count // threads)

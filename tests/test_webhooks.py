@@ -170,6 +170,56 @@ def test_ten_concurrent_copies_of_one_delivery_make_one_event_and_one_order(app,
     assert order(db_session, ORDER_1001).net_sales == Decimal("95.91")
 
 
+def test_json_that_python_reads_and_postgresql_would_not_is_stored(client, shop_id, db_session):
+    # PostgreSQL's json type refuses NaN; the worker's parser reads it, so the delivery is kept.
+    response = deliver(client, "products/update", b'{"id": 632910392, "price": NaN}')
+
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "stored"
+    assert [e.topic for e in events(db_session)] == ["products/update"]
+
+
+def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained(app, runtime, shop_id, db_session,
+                                                                                monkeypatch):
+    if not runtime.redis_url:
+        pytest.skip("needs Redis: without it every delivery is drained inline")
+    from worker import inbox
+    from worker.queue import rq_queue
+    from worker.runtime import bind
+
+    # Wide windows, so the test does not depend on this machine's speed.
+    monkeypatch.setattr(inbox, "DRAIN_SEEN_WINDOW", 3.0)
+    monkeypatch.setattr(inbox, "DRAIN_MIN_LIFE", 6.0)
+    client = app.test_client()
+    assert deliver_fixture(client, "orders_create_code.json").get_json()["status"] == "stored"
+    assert rq_queue(runtime).count == 1
+    rq_queue(runtime).empty()  # this test runs the drain itself
+    drained: dict = {}
+
+    def drain() -> None:
+        with bind(runtime):
+            drained.update(inbox.drain_inbox(SHOP))
+
+    drainer = threading.Thread(target=drain)
+    drainer.start()
+    deadline = time.monotonic() + 2.5
+    while [e.status for e in events(db_session)] != ["processed"] and time.monotonic() < deadline:
+        db_session.rollback()
+        time.sleep(0.02)
+    assert [e.status for e in events(db_session)] == ["processed"]
+    # The drain has cleared its key and found nothing more; this process saw the key held a
+    # moment ago, so it takes the drain as waiting and asks Redis nothing.
+    second = deliver_fixture(client, "orders_create_link.json")
+    assert second.get_json()["status"] == "stored"
+    assert rq_queue(runtime).count == 0
+    assert not runtime.redis().exists(inbox.drain_key(SHOP))
+
+    drainer.join(timeout=30)
+    db_session.rollback()
+    assert [e.status for e in events(db_session)] == ["processed", "processed"]
+    assert drained["processed"] == 2
+
+
 def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropped(client, runtime, db_session,
                                                                                   caplog):
     caplog.set_level(logging.INFO, logger="creator_roi.webhooks")
