@@ -162,11 +162,11 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
     import psycopg
 
     from models.db import make_engine, utcnow
-    from plugin.webhooks import _insert_statement
+    from plugin.inbox_store import insert_statement
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        sql = str(_insert_statement(conn, check_json=True).compile(dialect=conn.dialect))
+        sql = str(insert_statement(conn, check_json=True).compile(dialect=conn.dialect))
     engine.dispose()
     body = FIXTURE.read_text()
     per_thread = max(1, count // threads)

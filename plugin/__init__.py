@@ -53,6 +53,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.report_cache import ReportCache
 
     app.extensions["creator_roi_reports"] = ReportCache(max_rows=cfg["REPORT_CACHE_ROWS"])
+    from plugin.inbox_store import InboxWriter
+
+    app.extensions["creator_roi_inbox"] = InboxWriter(app.extensions["creator_roi"].db.engine)
 
     if cfg["TRUSTED_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

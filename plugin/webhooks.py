@@ -11,19 +11,16 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, request
-from sqlalchemy import JSON, Boolean, String, Text, and_, bindparam, cast, func, literal_column, or_, select
-from sqlalchemy.exc import DBAPIError
+from flask import Blueprint, Response, current_app, request
 
-from models import Shop, WebhookEvent, utcnow
-from models.db import UTCDateTime
-from models.webhook import PENDING
+from models import utcnow
 from plugin.auth import shopify_app
 from plugin.database import runtime
 from plugin.errors import error_response
+from plugin.inbox_store import JSON_REFUSED, Delivery
 from roi.money import parse_shopify_time
 from worker import backfill, inbox
-from worker.processing import COMPLIANCE_TOPICS, dialect_insert
+from worker.processing import COMPLIANCE_TOPICS
 from worker.shopify_admin import is_valid_shop_domain
 
 log = logging.getLogger("creator_roi.webhooks")
@@ -90,18 +87,25 @@ def receive() -> Response:
     # database checks that it is a JSON object as it stores it (its json input function takes
     # a few microseconds where json.loads takes ~80), and Python reads it only when no row
     # was kept, to tell a duplicate from a body that is not a JSON object.
-    checked = runtime().db.engine.dialect.name != "postgresql" or any(key in text for key in BODY_SHOP_KEYS)
+    writer = current_app.extensions["creator_roi_inbox"]
+    checked = writer.engine.dialect.name != "postgresql" or any(key in text for key in BODY_SHOP_KEYS)
     if checked:
         refused = _refuse_body(text, shop_domain, topic, webhook_id)
         if refused is not None:
             return refused
-    stored, shop_state = _store(shop_domain, topic, webhook_id, text, headers, check_json=not checked)
+    delivery = Delivery(
+        shop_domain=shop_domain, webhook_id=webhook_id, topic=topic, body=text,
+        api_version=headers["X-Shopify-API-Version"] or None,
+        triggered_at=_triggered_at(headers["X-Shopify-Triggered-At"]),
+        event_id=headers["X-Shopify-Event-Id"] or None, received_at=utcnow(), any_shop=topic in COMPLIANCE_TOPICS,
+    )
+    stored, shop_state = writer.store(delivery, check_json=not checked)
     if stored is None and not checked:
         refused = _refuse_body(text, shop_domain, topic, webhook_id)
         if refused is not None:
             return refused
         if shop_state == JSON_REFUSED:  # JSON that PostgreSQL refuses and Python (the worker) reads
-            stored, shop_state = _store(shop_domain, topic, webhook_id, text, headers, check_json=False)
+            stored, shop_state = writer.store(delivery, check_json=False)
     if stored is None and shop_state != "installed":
         log.info("event=webhook_dropped reason=%s shop=%s topic=%s webhook_id=%s", shop_state, shop_domain, topic,
                  webhook_id)
@@ -138,113 +142,6 @@ def _refuse_body(text: str, shop_domain: str, topic: str, webhook_id: str) -> Re
                         "webhook_id=%s", shop_domain, topic, webhook_id)
             return error_response({"shop": ["the body names another shop than X-Shopify-Shop-Domain"]}, 401)
     return None
-
-
-_INSTALLED = and_(Shop.access_token_enc.is_not(None), Shop.uninstalled_at.is_(None))
-_inserts: dict[Any, Any] = {}
-# What _store answers for a body PostgreSQL would not take as a JSON object.
-JSON_REFUSED = "json_refused"
-
-
-def _insert_statement(conn: Any, *, check_json: bool = False) -> Any:
-    """INSERT ... SELECT: the delivery, kept when its shop is installed (or for any shop,
-    for compliance topics) and, with `check_json` (PostgreSQL), when its body is a JSON
-    object; built once per database kind, its values bound per request."""
-    key = (conn.dialect.name, check_json)
-    if key not in _inserts:
-        body = bindparam("body", type_=Text)
-        values = {
-            "shop_domain": bindparam("shop_domain", type_=String), "shop_id": Shop.id,
-            "webhook_id": bindparam("webhook_id", type_=String), "topic": bindparam("topic", type_=String),
-            "api_version": bindparam("api_version", type_=String),
-            "triggered_at": bindparam("triggered_at", type_=UTCDateTime()),
-            "event_id": bindparam("event_id", type_=String), "body": body,
-            "status": literal_column(f"'{PENDING}'"), "attempts": literal_column("0"),
-            "received_at": bindparam("received_at", type_=UTCDateTime()),
-        }
-        kept = or_(bindparam("any_shop", type_=Boolean), _INSTALLED)
-        if check_json:
-            kept = and_(kept, func.json_typeof(cast(body, JSON)) == literal_column("'object'"))
-        source = (
-            select(*[value.label(column) for column, value in values.items()])
-            .select_from(select(literal_column("1").label("one")).subquery("delivery"))
-            .outerjoin(Shop, Shop.domain == bindparam("shop_domain", type_=String))
-            .where(kept)
-        )
-        _inserts[key] = (
-            dialect_insert(conn, WebhookEvent).from_select(list(values), source)
-            .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
-            .returning(WebhookEvent.id)
-        )
-    return _inserts[key]
-
-
-def _store(shop_domain: str, topic: str, webhook_id: str, body: str, headers: dict[str, str], *,
-           check_json: bool) -> tuple[int | None, str]:
-    """Insert the delivery in one autocommitted statement: (row id or None, shop state).
-
-    The shop check and the insert are one INSERT ... SELECT, so a delivery costs a single
-    round trip and is committed when the statement returns. None means a duplicate, or a
-    shop that is unknown or uninstalled (only compliance topics are kept for those), or with
-    `check_json` a body that is not a JSON object (JSON_REFUSED when PostgreSQL could not
-    read it as JSON at all).
-    """
-    params = {
-        "shop_domain": shop_domain, "webhook_id": webhook_id, "topic": topic, "body": body,
-        "api_version": headers["X-Shopify-API-Version"] or None,
-        "triggered_at": _triggered_at(headers["X-Shopify-Triggered-At"]),
-        "event_id": headers["X-Shopify-Event-Id"] or None,
-        "received_at": utcnow(), "any_shop": topic in COMPLIANCE_TOPICS,
-    }
-    with runtime().db.engine.connect() as conn:
-        try:
-            stored = _insert(conn, params, check_json=check_json)
-        except DBAPIError as exc:
-            if check_json and getattr(exc.orig, "sqlstate", None) in _JSON_INPUT_ERRORS:
-                return None, JSON_REFUSED
-            raise
-        if stored is not None:
-            return stored, "installed"
-        shop = conn.execute(select(Shop.id, _INSTALLED.label("installed")).where(Shop.domain == shop_domain)).first()
-    if shop is None:
-        return None, "installed" if topic in COMPLIANCE_TOPICS else "unknown_shop"
-    return None, "installed" if shop.installed or topic in COMPLIANCE_TOPICS else "uninstalled"
-
-
-# invalid_text_representation, untranslatable_character, character_not_in_repertoire
-_JSON_INPUT_ERRORS = {"22P02", "22P05", "22021"}
-
-
-def _insert(conn: Any, params: dict[str, Any], *, check_json: bool = False) -> int | None:
-    """Run the insert in autocommit: the new row's id (committed), or None.
-
-    On PostgreSQL it runs on psycopg's own connection: SQLAlchemy's execution and its switch
-    to AUTOCOMMIT cost about 300 us of CPU per delivery, more than the statement itself.
-    Errors are still raised as SQLAlchemy's (a disconnect invalidates the connection).
-    """
-    if conn.dialect.name != "postgresql":
-        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(_insert_statement(conn), params).scalar()
-    key = ("postgresql:sql", check_json)
-    if key not in _inserts:
-        _inserts[key] = str(_insert_statement(conn, check_json=check_json).compile(dialect=conn.dialect))
-    sql = _inserts[key]
-    dbapi_conn = conn.connection.dbapi_connection
-    driver = conn.connection.driver_connection
-    driver.autocommit = True
-    try:
-        with driver.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    except conn.dialect.loaded_dbapi.Error as exc:
-        disconnected = conn.dialect.is_disconnect(exc, dbapi_conn, None)
-        if disconnected:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True,
-                                  connection_invalidated=disconnected, dialect=conn.dialect) from exc
-    finally:
-        if not driver.closed:
-            driver.autocommit = False
-    return row[0] if row else None
 
 
 def _triggered_at(value: str) -> Any:

@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -218,6 +219,73 @@ def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained
     db_session.rollback()
     assert [e.status for e in events(db_session)] == ["processed", "processed"]
     assert drained["processed"] == 2
+
+
+def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
+    """Post the deliveries from threads, all arriving while this process has an insert in
+    flight, so that they share one statement (PostgreSQL): their answers, in order."""
+    writer = app.extensions["creator_roi_inbox"]
+    answers: dict[int, Any] = {}
+
+    def post(number: int, args: tuple) -> None:  # type: ignore[type-arg]
+        response = deliver(app.test_client(), *args[:3], webhook_id=args[3])
+        answers[number] = (response.status_code, (response.get_json() or {}).get("status"))
+
+    threads = [threading.Thread(target=post, args=(n, args)) for n, args in enumerate(deliveries)]
+    with writer._turn:  # the statement in flight
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while len(writer._waiting) < len(deliveries) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(writer._waiting) == len(deliveries)
+    for thread in threads:
+        thread.join(timeout=30)
+    return [answers[n] for n in range(len(deliveries))]
+
+
+def test_deliveries_arriving_together_share_one_statement(app, runtime, shop_id, db_session, monkeypatch):
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("deliveries share a statement on PostgreSQL only")
+    from plugin.inbox_store import InboxWriter
+
+    groups: list[int] = []
+    insert_group = InboxWriter._insert_group
+
+    def counted(self, deliveries):  # type: ignore[no-untyped-def]
+        groups.append(len(deliveries))
+        return insert_group(self, deliveries)
+
+    monkeypatch.setattr(InboxWriter, "_insert_group", counted)
+    body = fixture_text("orders_create_code.json")
+    deliveries = [("orders/create", body, SHOP, f"together-{n}") for n in range(6)]
+    deliveries.append(("orders/create", body, SHOP, "together-2"))  # Shopify sent one twice
+
+    answers = deliver_together(app, deliveries)
+
+    assert groups == [7]
+    # Either copy of the twice-sent delivery may be the one stored.
+    assert answers[:2] + answers[3:6] == [(200, "stored")] * 5
+    assert sorted([answers[2], answers[6]]) == [(200, "duplicate"), (200, "stored")]
+    assert sorted(e.webhook_id for e in events(db_session)) == [f"together-{n}" for n in range(6)]
+
+
+def test_a_delivery_that_cannot_share_a_statement_decides_only_its_own_answer(app, runtime, shop_id, db_session):
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("deliveries share a statement on PostgreSQL only")
+    body = fixture_text("orders_create_code.json")
+    deliveries = [
+        ("orders/create", body, SHOP, "good-1"),
+        ("orders/create", "[1, 2, 3]", SHOP, "array"),  # not a JSON object: 400
+        ("products/update", '{"id": 632910392, "price": NaN}', SHOP, "nan"),  # PostgreSQL's json refuses NaN
+        ("orders/create", body, OTHER_SHOP, "unknown-shop"),
+        ("orders/create", body, SHOP, "good-2"),
+    ]
+
+    answers = deliver_together(app, deliveries)
+
+    assert answers == [(200, "stored"), (400, None), (200, "stored"), (200, "dropped"), (200, "stored")]
+    assert sorted(e.webhook_id for e in events(db_session)) == ["good-1", "good-2", "nan"]
 
 
 def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropped(client, runtime, db_session,
