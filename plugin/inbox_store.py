@@ -10,17 +10,19 @@ of its deliveries is stored alone, so one delivery never decides another's answe
 """
 from __future__ import annotations
 
+import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, Text, and_, bindparam, cast, func, literal_column, or_, select
+from sqlalchemy import JSON, event, Boolean, String, Text, and_, bindparam, cast, func, literal_column, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from models import Shop, WebhookEvent
-from models.db import UTCDateTime
+from models.db import PING_AFTER_IDLE_SECONDS, UTCDateTime
 from models.webhook import PENDING
 from worker.processing import dialect_insert
 
@@ -82,23 +84,33 @@ def insert_statement(conn: Any, *, check_json: bool = False) -> Any:
     return _statements[key]
 
 
-# The group insert: the same as insert_statement(check_json=True), for many deliveries at
-# once, their columns bound as arrays and zipped back into rows by unnest.
-_GROUP_INSERT = f"""
+# The group insert: insert_statement(check_json=True) for several deliveries at once, a row
+# of VALUES each (scalar parameters, sent as they are: arrays of bodies would be escaped
+# and parsed again element by element). Built once per group size.
+_COLUMNS = {"shop_domain": "varchar", "webhook_id": "varchar", "topic": "varchar", "api_version": "varchar",
+            "triggered_at": "timestamptz", "event_id": "varchar", "body": "text", "received_at": "timestamptz",
+            "any_shop": "boolean"}
+GROUP_MAX = 16
+
+
+def group_insert_sql(size: int) -> str:
+    if ("group", size) not in _statements:
+        rows = ",\n       ".join(
+            "(" + ", ".join(f"%({column}_{n})s::{kind}" for column, kind in _COLUMNS.items()) + ")"
+            for n in range(size))
+        _statements[("group", size)] = f"""
 INSERT INTO webhook_events (shop_domain, shop_id, webhook_id, topic, api_version, triggered_at, event_id,
                             body, status, attempts, received_at)
 SELECT d.shop_domain, shops.id, d.webhook_id, d.topic, d.api_version, d.triggered_at, d.event_id,
        d.body, '{PENDING}', 0, d.received_at
-FROM unnest(%(shop_domain)s::varchar[], %(webhook_id)s::varchar[], %(topic)s::varchar[],
-            %(api_version)s::varchar[], %(triggered_at)s::timestamptz[], %(event_id)s::varchar[],
-            %(body)s::text[], %(received_at)s::timestamptz[], %(any_shop)s::boolean[])
-     AS d(shop_domain, webhook_id, topic, api_version, triggered_at, event_id, body, received_at, any_shop)
+FROM (VALUES {rows}) AS d({", ".join(_COLUMNS)})
 LEFT OUTER JOIN shops ON shops.domain = d.shop_domain
 WHERE (d.any_shop OR shops.access_token_enc IS NOT NULL AND shops.uninstalled_at IS NULL)
   AND json_typeof(CAST(d.body AS json)) = 'object'
 ON CONFLICT (shop_domain, webhook_id) DO NOTHING
 RETURNING id, shop_domain, webhook_id
 """
+    return _statements[("group", size)]
 
 
 def _autocommitted(conn: Any, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -155,7 +167,14 @@ class InboxWriter:
         self.engine = engine
         self._grouped = engine.dialect.name == "postgresql"
         self._mutex = threading.Lock()  # guards _waiting
-        self._turn = threading.Lock()  # one shared statement in flight per process
+        self._turn = threading.Lock()  # one statement of the writer's in flight per process
+        # The writer's own autocommit connection, used under _turn only: no pool checkout or
+        # switch to autocommit per statement.
+        self._own: Any = None
+        self._own_pid = 0
+        self._own_used = 0.0
+        if self._grouped:
+            event.listen(engine, "engine_disposed", lambda _engine: self._drop_own())
         self._waiting: list[_Waiting] = []
 
     def store(self, delivery: Delivery, *, check_json: bool) -> tuple[int | None, str]:
@@ -165,18 +184,21 @@ class InboxWriter:
         topics are kept for those), or with `check_json` a body that is not a JSON object
         (JSON_REFUSED when PostgreSQL could not read it as JSON at all).
         """
-        outcome = self._with_others(delivery) if self._grouped and check_json else _ALONE
-        if outcome is _ALONE:
-            try:
-                with self.engine.connect() as conn:
-                    outcome = insert_one(conn, vars(delivery), check_json=check_json)
-            except DBAPIError as exc:
-                if check_json and getattr(exc.orig, "sqlstate", None) in _JSON_INPUT_ERRORS:
-                    return None, JSON_REFUSED
-                raise
+        try:
+            outcome = self._with_others(delivery) if self._grouped and check_json else _ALONE
+            if outcome is _ALONE:
+                outcome = self._insert_alone(delivery, check_json=check_json)
+        except DBAPIError as exc:
+            if check_json and getattr(exc.orig, "sqlstate", None) in _JSON_INPUT_ERRORS:
+                return None, JSON_REFUSED
+            raise
         if outcome is not None:
             return outcome, "installed"
         return None, self.shop_state(delivery)
+
+    def _insert_alone(self, delivery: Delivery, *, check_json: bool) -> int | None:
+        with self.engine.connect() as conn:
+            return insert_one(conn, vars(delivery), check_json=check_json)
 
     def shop_state(self, delivery: Delivery) -> str:
         """Why a delivery kept no row, as far as its shop goes ("installed": a duplicate)."""
@@ -189,22 +211,25 @@ class InboxWriter:
         return "unknown_shop" if shop is None else "uninstalled"
 
     def _with_others(self, delivery: Delivery) -> Any:
-        """The row id (or None) from one statement shared with the deliveries waiting now,
-        or _ALONE: there were none, or the shared statement failed."""
+        """The row id (or None) from the statement that stores the delivery with those waiting
+        when its turn comes (alone if none are), or _ALONE: the shared statement failed."""
         mine = _Waiting(delivery)
         with self._mutex:
             self._waiting.append(mine)
-        with self._turn:
-            if not mine.done:
+        while not mine.done:
+            with self._turn:
+                if mine.done:
+                    break
                 with self._mutex:
-                    group, self._waiting = self._waiting, []
+                    group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
                 try:
-                    if len(group) > 1:
-                        outcomes = self._insert_group([waiting.delivery for waiting in group])
-                        for waiting, outcome in zip(group, outcomes):
-                            waiting.outcome = outcome
-                except Exception:  # each goes in alone, and meets the error (if any) itself
-                    for waiting in group:
+                    outcomes = self._insert_group([waiting.delivery for waiting in group])
+                    for waiting, outcome in zip(group, outcomes):
+                        waiting.outcome = outcome
+                except Exception:
+                    if group == [mine]:  # no one else's: its errors are its own
+                        raise
+                    for waiting in group:  # each goes in alone, and meets the error (if any) itself
                         waiting.outcome = _ALONE
                 finally:
                     for waiting in group:
@@ -218,10 +243,9 @@ class InboxWriter:
         unique: dict[tuple[str, str], Delivery] = {}
         for key, delivery in zip(keys, deliveries):
             unique.setdefault(key, delivery)
-        columns = {name: [getattr(delivery, name) for delivery in unique.values()]
-                   for name in Delivery.__dataclass_fields__}
-        with self.engine.connect() as conn:
-            rows = _autocommitted(conn, _GROUP_INSERT, columns)
+        params = {f"{column}_{n}": value for n, delivery in enumerate(unique.values())
+                  for column, value in vars(delivery).items()}
+        rows = self._on_own_connection(group_insert_sql(len(unique)), params)
         stored = {(shop_domain, webhook_id): row_id for row_id, shop_domain, webhook_id in rows}
         seen: set[tuple[str, str]] = set()
         outcomes: list[int | None] = []
@@ -229,3 +253,41 @@ class InboxWriter:
             outcomes.append(None if key in seen else stored.get(key))
             seen.add(key)
         return outcomes
+
+    def _on_own_connection(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """Run a statement on the writer's own connection (under _turn): its rows, committed."""
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        conn = self._own
+        if conn is not None and time.monotonic() - self._own_used >= PING_AFTER_IDLE_SECONDS:
+            try:  # idle a while: the server, a restart or a proxy may have closed it
+                conn.execute("SELECT 1")
+            except dbapi_error:
+                self._drop_own()
+                conn = None
+        if conn is None:
+            pooled = self.engine.raw_connection()
+            conn = pooled.driver_connection
+            pooled.detach()  # the writer's for good: closed, not returned, when dropped
+            self._own, self._own_pid = conn, os.getpid()
+            conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+        except dbapi_error as exc:
+            broken = conn.closed or conn.broken
+            if broken:
+                self._drop_own()
+            raise DBAPIError.instance(sql, None, exc, dbapi_error, hide_parameters=True,
+                                      connection_invalidated=broken, dialect=self.engine.dialect) from exc
+        self._own_used = time.monotonic()
+        return rows
+
+    def _drop_own(self) -> None:
+        conn, self._own = self._own, None
+        # A forked child forgets the parent's connection: closing it would end the parent's too.
+        if conn is not None and self._own_pid == os.getpid():
+            try:
+                conn.close()
+            except Exception:  # closing a dead connection
+                pass
