@@ -322,12 +322,17 @@ def test_compliance_topics_are_kept_even_for_an_unknown_shop(client, db_session,
     assert [(e.topic, e.status) for e in events(db_session)] == [("shop/redact", "processed")]
 
 
-def test_a_body_naming_another_shop_is_refused(client, shop_id, db_session, caplog):
+@pytest.mark.parametrize("key", ["myshopify_domain", "shop_domain"])
+@pytest.mark.parametrize("escaped", [False, True])
+def test_a_body_naming_another_shop_is_refused(client, shop_id, db_session, caplog, key, escaped):
     caplog.set_level(logging.WARNING, logger="creator_roi.webhooks")
     body = json.loads(fixture_text("app_uninstalled.json"))
-    body["myshopify_domain"] = OTHER_SHOP
+    body[key] = OTHER_SHOP
+    text = json.dumps(body)
+    if escaped:  # the same JSON, its key's underscore written as an escape
+        text = text.replace(f'"{key}"', '"' + key.replace("_", "\\u005f") + '"')
 
-    response = deliver(client, "app/uninstalled", body)
+    response = deliver(client, "app/uninstalled", text)
 
     assert response.status_code == 401
     assert count(db_session, WebhookEvent) == 0
