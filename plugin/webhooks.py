@@ -2,8 +2,9 @@
 
 The HMAC is checked on the raw body by Shopify's `shopify_app.verify_webhook_req`
 (the old secret is accepted during a rotation) before anything is parsed.
-Processing happens in the worker (`worker.inbox`); this route only makes sure
-that a delivery which gets a 2xx is stored once and will be processed.
+The row goes in through `plugin.inbox_store` (one statement, shared by deliveries that
+arrive together); processing happens in the worker (`worker.inbox`). This route only
+makes sure that a delivery which gets a 2xx is stored once and will be processed.
 """
 from __future__ import annotations
 
