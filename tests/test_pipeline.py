@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -499,3 +500,27 @@ def test_processing_logs_are_key_value_lines_without_personal_data(client, shop_
     assert all(f"shop={SHOP}" in line and "topic=" in line and "webhook_id=" in line and "job_id=" in line
                for line in processed)
     assert not [line for line in lines if "@example.com" in line or "shpat_" in line]
+
+
+def test_a_worker_stops_at_once_when_its_pubsub_thread_is_between_waits(runtime):
+    """A worker's shutdown (a burst's end, a deploy's SIGTERM) does not wait out the 60 s its
+    pubsub thread may have just begun to wait for a channel it no longer has."""
+    if not runtime.redis_url:
+        pytest.skip("needs Redis (TEST_REDIS_URL)")
+    from redis import Redis
+
+    from plugin.cli_pipeline import worker_class
+    from worker.queue import rq_queue
+
+    worker = worker_class()([rq_queue(runtime)], connection=Redis.from_url(runtime.redis_url))
+    worker.subscribe()
+    time.sleep(0.3)  # subscribed: the thread waits for a command
+    worker.pubsub.unsubscribe()  # the thread wakes on the reply ...
+    time.sleep(0.5)  # ... and, with no channel left, begins a wait of up to 60 s
+    stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+    started = time.monotonic()
+    stopping.start()
+    stopping.join(timeout=20)
+
+    assert not stopping.is_alive()
+    assert time.monotonic() - started < 5
