@@ -2,8 +2,9 @@
 
 A delivery is one autocommitted INSERT ... SELECT: the shop check and the insert in a single
 round trip. On PostgreSQL, deliveries that reach one web process at the same moment share
-one statement (group insert): while one statement is in flight, the deliveries that arrive
-wait for it and then go in together. Under a burst this saves most of each statement's cost
+one statement (group insert): while the process's statements are in flight (two at most,
+each on a connection of the writer's own), the deliveries that arrive wait for a turn and
+then go in together. Under a burst this saves most of each statement's cost
 (the executor, the commit and its WAL flush, a pool checkout, the driver's Python); a lone
 delivery still goes in alone, at once. Should a shared statement fail for any reason, each
 of its deliveries is stored alone, so one delivery never decides another's answer.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -157,7 +158,28 @@ _ALONE = object()  # the delivery is to be stored on its own
 class _Waiting:
     delivery: Delivery
     outcome: Any = _ALONE
-    done: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+# Statements in flight per process: a second lets a group go in while another waits for its
+# commit, so the threads that would wait for a turn serve requests instead.
+LANES = 2
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One of the writer's own autocommit connections."""
+    conn: Any
+    pid: int
+    used: float = 0.0
+
+    def close(self) -> None:
+        # A forked child forgets the parent's connection: closing it would end the parent's too.
+        if self.pid == os.getpid():
+            try:
+                self.conn.close()
+            except Exception:  # closing a dead connection
+                pass
 
 
 class InboxWriter:
@@ -167,14 +189,12 @@ class InboxWriter:
         self.engine = engine
         self._grouped = engine.dialect.name == "postgresql"
         self._mutex = threading.Lock()  # guards _waiting
-        self._turn = threading.Lock()  # one statement of the writer's in flight per process
-        # The writer's own autocommit connection, used under _turn only: no pool checkout or
-        # switch to autocommit per statement.
-        self._own: Any = None
-        self._own_pid = 0
-        self._own_used = 0.0
+        # At most LANES statements of the writer's in flight per process, each on one of its
+        # own autocommit connections (no pool checkout or switch to autocommit per statement).
+        self._turn = threading.BoundedSemaphore(LANES)
+        self._lanes: list[_Lane] = []  # the idle ones; guarded by _mutex
         if self._grouped:
-            event.listen(engine, "engine_disposed", lambda _engine: self._drop_own())
+            event.listen(engine, "engine_disposed", lambda _engine: self._drop_lanes())
         self._waiting: list[_Waiting] = []
 
     def store(self, delivery: Delivery, *, check_json: bool) -> tuple[int | None, str]:
@@ -216,25 +236,31 @@ class InboxWriter:
         mine = _Waiting(delivery)
         with self._mutex:
             self._waiting.append(mine)
-        while not mine.done:
+        while not mine.done.is_set():
             with self._turn:
-                if mine.done:
+                if mine.done.is_set():
                     break
                 with self._mutex:
                     group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
-                try:
-                    outcomes = self._insert_group([waiting.delivery for waiting in group])
-                    for waiting, outcome in zip(group, outcomes):
-                        waiting.outcome = outcome
-                except Exception:
-                    if group == [mine]:  # no one else's: its errors are its own
-                        raise
-                    for waiting in group:  # each goes in alone, and meets the error (if any) itself
-                        waiting.outcome = _ALONE
-                finally:
-                    for waiting in group:
-                        waiting.done = True
+                if group:
+                    self._store_group(group, mine)
+            if not group:  # taken by a statement in flight in another lane
+                mine.done.wait()
         return mine.outcome
+
+    def _store_group(self, group: list[_Waiting], mine: _Waiting) -> None:
+        try:
+            outcomes = self._insert_group([waiting.delivery for waiting in group])
+            for waiting, outcome in zip(group, outcomes):
+                waiting.outcome = outcome
+        except Exception:
+            if group == [mine]:  # no one else's: its errors are its own
+                raise
+            for waiting in group:  # each goes in alone, and meets the error (if any) itself
+                waiting.outcome = _ALONE
+        finally:
+            for waiting in group:
+                waiting.done.set()
 
     def _insert_group(self, deliveries: list[Delivery]) -> list[int | None]:
         """One statement for all: each delivery's row id, or None (a second copy of a delivery
@@ -255,39 +281,44 @@ class InboxWriter:
         return outcomes
 
     def _on_own_connection(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        """Run a statement on the writer's own connection (under _turn): its rows, committed."""
+        """Run a statement on one of the writer's own connections (under _turn): its rows,
+        committed."""
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        conn = self._own
-        if conn is not None and time.monotonic() - self._own_used >= PING_AFTER_IDLE_SECONDS:
+        with self._mutex:
+            lane = self._lanes.pop() if self._lanes else None
+        if lane is not None and time.monotonic() - lane.used >= PING_AFTER_IDLE_SECONDS:
             try:  # idle a while: the server, a restart or a proxy may have closed it
-                conn.execute("SELECT 1")
+                lane.conn.execute("SELECT 1")
             except dbapi_error:
-                self._drop_own()
-                conn = None
-        if conn is None:
+                lane.close()
+                lane = None
+        if lane is None:
             pooled = self.engine.raw_connection()
-            conn = pooled.driver_connection
+            lane = _Lane(pooled.driver_connection, os.getpid())
             pooled.detach()  # the writer's for good: closed, not returned, when dropped
-            self._own, self._own_pid = conn, os.getpid()
-            conn.autocommit = True
+            lane.conn.autocommit = True
         try:
-            with conn.cursor() as cursor:
+            with lane.conn.cursor() as cursor:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
         except dbapi_error as exc:
-            broken = conn.closed or conn.broken
+            broken = lane.conn.closed or lane.conn.broken
             if broken:
-                self._drop_own()
+                lane.close()
+            else:
+                self._idle(lane)
             raise DBAPIError.instance(sql, None, exc, dbapi_error, hide_parameters=True,
                                       connection_invalidated=broken, dialect=self.engine.dialect) from exc
-        self._own_used = time.monotonic()
+        lane.used = time.monotonic()
+        self._idle(lane)
         return rows
 
-    def _drop_own(self) -> None:
-        conn, self._own = self._own, None
-        # A forked child forgets the parent's connection: closing it would end the parent's too.
-        if conn is not None and self._own_pid == os.getpid():
-            try:
-                conn.close()
-            except Exception:  # closing a dead connection
-                pass
+    def _idle(self, lane: _Lane) -> None:
+        with self._mutex:
+            self._lanes.append(lane)
+
+    def _drop_lanes(self) -> None:
+        with self._mutex:
+            lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            lane.close()

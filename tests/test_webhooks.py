@@ -232,13 +232,20 @@ def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
         answers[number] = (response.status_code, (response.get_json() or {}).get("status"))
 
     threads = [threading.Thread(target=post, args=(n, args)) for n, args in enumerate(deliveries)]
-    with writer._turn:  # the statement in flight
+    from plugin.inbox_store import LANES
+
+    for _ in range(LANES):  # the statements in flight
+        writer._turn.acquire()
+    try:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
         while len(writer._waiting) < len(deliveries) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(writer._waiting) == len(deliveries)
+    finally:
+        for _ in range(LANES):
+            writer._turn.release()
     for thread in threads:
         thread.join(timeout=30)
     return [answers[n] for n in range(len(deliveries))]
