@@ -269,7 +269,9 @@ class InboxWriter:
         unique: dict[tuple[str, str], Delivery] = {}
         for key, delivery in zip(keys, deliveries):
             unique.setdefault(key, delivery)
-        params = {f"{column}_{n}": value for n, delivery in enumerate(unique.values())
+        # Rows in key order: two statements in flight that hold the same deliveries (Shopify
+        # retrying) then wait on each other in one order, and never deadlock.
+        params = {f"{column}_{n}": value for n, (_, delivery) in enumerate(sorted(unique.items()))
                   for column, value in vars(delivery).items()}
         rows = self._on_own_connection(group_insert_sql(len(unique)), params)
         stored = {(shop_domain, webhook_id): row_id for row_id, shop_domain, webhook_id in rows}
