@@ -164,13 +164,10 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
     autocommit), from `threads` psycopg connections, with no web server and no HMAC."""
     import psycopg
 
-    from models.db import make_engine, utcnow
-    from plugin.inbox_store import insert_statement
+    from models.db import utcnow
+    from plugin.inbox_store import Delivery, group_insert_sql, row_params
 
-    engine = make_engine(database_url)
-    with engine.connect() as conn:
-        sql = str(insert_statement(conn, check_json=True).compile(dialect=conn.dialect))
-    engine.dispose()
+    sql = group_insert_sql(1)
     body = FIXTURE.read_text()
     per_thread = max(1, count // threads)
     url = database_url.replace("postgresql+psycopg://", "postgresql://")
@@ -178,10 +175,10 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
     def run(thread: int) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             for number in range(per_thread):
-                conn.execute(sql, {
-                    "shop_domain": SHOP, "webhook_id": f"bare-insert-{time.time_ns()}-{thread}-{number}",
-                    "topic": "orders/create", "body": body, "api_version": "2026-10", "triggered_at": None,
-                    "event_id": None, "received_at": utcnow(), "any_shop": False}).fetchone()
+                conn.execute(sql, row_params([Delivery(
+                    shop_domain=SHOP, webhook_id=f"bare-insert-{time.time_ns()}-{thread}-{number}",
+                    topic="orders/create", body=body, api_version="2026-10", triggered_at=None,
+                    event_id=None, received_at=utcnow(), any_shop=False)])).fetchone()
 
     workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     started, busy = time.perf_counter(), cpu_busy()

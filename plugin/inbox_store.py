@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, event, Boolean, String, Text, and_, bindparam, cast, func, literal_column, or_, select
+from sqlalchemy import Boolean, String, Text, and_, bindparam, event, literal_column, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -52,66 +52,75 @@ class Delivery:
 _statements: dict[Any, Any] = {}
 
 
-def insert_statement(conn: Any, *, check_json: bool = False) -> Any:
-    """INSERT ... SELECT: the delivery, kept when its shop is installed (or for any shop,
-    for compliance topics) and, with `check_json` (PostgreSQL), when its body is a JSON
-    object; built once per database kind, its values bound per delivery."""
-    key = (conn.dialect.name, check_json)
-    if key not in _statements:
-        body = bindparam("body", type_=Text)
+def insert_statement(conn: Any) -> Any:
+    """INSERT ... SELECT (SQLite): the delivery, kept when its shop is installed (or for any
+    shop, for compliance topics); built once, its values bound per delivery. PostgreSQL
+    runs group_insert_sql."""
+    if "sqlalchemy" not in _statements:
         values = {
             "shop_domain": bindparam("shop_domain", type_=String), "shop_id": Shop.id,
             "webhook_id": bindparam("webhook_id", type_=String), "topic": bindparam("topic", type_=String),
             "api_version": bindparam("api_version", type_=String),
             "triggered_at": bindparam("triggered_at", type_=UTCDateTime()),
-            "event_id": bindparam("event_id", type_=String), "body": body,
+            "event_id": bindparam("event_id", type_=String), "body": bindparam("body", type_=Text),
             "status": literal_column(f"'{PENDING}'"), "attempts": literal_column("0"),
             "received_at": bindparam("received_at", type_=UTCDateTime()),
         }
-        kept = or_(bindparam("any_shop", type_=Boolean), _INSTALLED)
-        if check_json:
-            kept = and_(kept, func.json_typeof(cast(body, JSON)) == literal_column("'object'"))
         source = (
             select(*[value.label(column) for column, value in values.items()])
             .select_from(select(literal_column("1").label("one")).subquery("delivery"))
             .outerjoin(Shop, Shop.domain == bindparam("shop_domain", type_=String))
-            .where(kept)
+            .where(or_(bindparam("any_shop", type_=Boolean), _INSTALLED))
         )
-        _statements[key] = (
+        _statements["sqlalchemy"] = (
             dialect_insert(conn, WebhookEvent).from_select(list(values), source)
             .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
             .returning(WebhookEvent.id)
         )
-    return _statements[key]
+    return _statements["sqlalchemy"]
 
 
-# The group insert: insert_statement(check_json=True) for several deliveries at once, a row
-# of VALUES each (scalar parameters, sent as they are: arrays of bodies would be escaped
-# and parsed again element by element). Built once per group size.
+# PostgreSQL's insert, for one delivery or several at once: a row of VALUES each (scalar
+# parameters, sent as they are: arrays of bodies would be escaped and parsed again element
+# by element), kept when its shop is installed (or for any shop, for compliance topics) and,
+# with `check_json`, when its body is a JSON object. Built once per size; bind row_params.
 _COLUMNS = {"shop_domain": "varchar", "webhook_id": "varchar", "topic": "varchar", "api_version": "varchar",
             "triggered_at": "timestamptz", "event_id": "varchar", "body": "text", "received_at": "timestamptz",
             "any_shop": "boolean"}
 GROUP_MAX = 16
 
 
-def group_insert_sql(size: int) -> str:
-    if ("group", size) not in _statements:
+def group_insert_sql(size: int, *, check_json: bool = True) -> str:
+    key = ("group", size, check_json)
+    if key not in _statements:
         rows = ",\n       ".join(
             "(" + ", ".join(f"%({column}_{n})s::{kind}" for column, kind in _COLUMNS.items()) + ")"
             for n in range(size))
-        _statements[("group", size)] = f"""
+        json_object = "\n  AND json_typeof(CAST(d.body AS json)) = 'object'" if check_json else ""
+        _statements[key] = f"""
 INSERT INTO webhook_events (shop_domain, shop_id, webhook_id, topic, api_version, triggered_at, event_id,
                             body, status, attempts, received_at)
 SELECT d.shop_domain, shops.id, d.webhook_id, d.topic, d.api_version, d.triggered_at, d.event_id,
        d.body, '{PENDING}', 0, d.received_at
 FROM (VALUES {rows}) AS d({", ".join(_COLUMNS)})
 LEFT OUTER JOIN shops ON shops.domain = d.shop_domain
-WHERE (d.any_shop OR shops.access_token_enc IS NOT NULL AND shops.uninstalled_at IS NULL)
-  AND json_typeof(CAST(d.body AS json)) = 'object'
+WHERE (d.any_shop OR shops.access_token_enc IS NOT NULL AND shops.uninstalled_at IS NULL){json_object}
 ON CONFLICT (shop_domain, webhook_id) DO NOTHING
 RETURNING id, shop_domain, webhook_id
 """
-    return _statements[("group", size)]
+    return _statements[key]
+
+
+def row_params(deliveries: list[Delivery]) -> dict[str, Any]:
+    """The parameters of group_insert_sql(len(deliveries)), one row per delivery in order."""
+    return {f"{column}_{n}": value for n, delivery in enumerate(deliveries)
+            for column, value in vars(delivery).items()}
+
+
+def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) -> DBAPIError:
+    """A driver error as SQLAlchemy raises it, without the parameters (webhook bodies)."""
+    return DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+                               connection_invalidated=invalidated, dialect=dialect)
 
 
 def _autocommitted(conn: Any, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -132,22 +141,18 @@ def _autocommitted(conn: Any, sql: str, params: dict[str, Any]) -> list[Any]:
         disconnected = conn.dialect.is_disconnect(exc, dbapi_conn, None)
         if disconnected:
             conn.invalidate(exc)
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True,
-                                  connection_invalidated=disconnected, dialect=conn.dialect) from exc
+        raise _statement_error(sql, exc, conn.dialect, disconnected) from exc
     finally:
         if not driver.closed:
             driver.autocommit = False
 
 
-def insert_one(conn: Any, params: dict[str, Any], *, check_json: bool = False) -> int | None:
+def insert_one(conn: Any, delivery: Delivery, *, check_json: bool = False) -> int | None:
     """Insert one delivery in autocommit: the new row's id (committed), or None."""
     if conn.dialect.name != "postgresql":
         statement = insert_statement(conn)
-        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(statement, params).scalar()
-    key = ("postgresql:sql", check_json)
-    if key not in _statements:
-        _statements[key] = str(insert_statement(conn, check_json=check_json).compile(dialect=conn.dialect))
-    rows = _autocommitted(conn, _statements[key], params)
+        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(statement, vars(delivery)).scalar()
+    rows = _autocommitted(conn, group_insert_sql(1, check_json=check_json), row_params([delivery]))
     return rows[0][0] if rows else None
 
 
@@ -218,7 +223,7 @@ class InboxWriter:
 
     def _insert_alone(self, delivery: Delivery, *, check_json: bool) -> int | None:
         with self.engine.connect() as conn:
-            return insert_one(conn, vars(delivery), check_json=check_json)
+            return insert_one(conn, delivery, check_json=check_json)
 
     def shop_state(self, delivery: Delivery) -> str:
         """Why a delivery kept no row, as far as its shop goes ("installed": a duplicate)."""
@@ -271,9 +276,8 @@ class InboxWriter:
             unique.setdefault(key, delivery)
         # Rows in key order: two statements in flight that hold the same deliveries (Shopify
         # retrying) then wait on each other in one order, and never deadlock.
-        params = {f"{column}_{n}": value for n, (_, delivery) in enumerate(sorted(unique.items()))
-                  for column, value in vars(delivery).items()}
-        rows = self._on_own_connection(group_insert_sql(len(unique)), params)
+        rows = self._on_own_connection(group_insert_sql(len(unique)),
+                                       row_params([unique[key] for key in sorted(unique)]))
         stored = {(shop_domain, webhook_id): row_id for row_id, shop_domain, webhook_id in rows}
         seen: set[tuple[str, str]] = set()
         outcomes: list[int | None] = []
@@ -309,8 +313,7 @@ class InboxWriter:
                 lane.close()
             else:
                 self._idle(lane)
-            raise DBAPIError.instance(sql, None, exc, dbapi_error, hide_parameters=True,
-                                      connection_invalidated=broken, dialect=self.engine.dialect) from exc
+            raise _statement_error(sql, exc, self.engine.dialect, broken) from exc
         lane.used = time.monotonic()
         self._idle(lane)
         return rows
