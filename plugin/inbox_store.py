@@ -176,6 +176,7 @@ class _Lane:
     """One of the writer's own autocommit connections."""
     conn: Any
     pid: int
+    generation: int  # the writer's, when the lane was opened (see _drop_lanes)
     used: float = 0.0
 
     def close(self) -> None:
@@ -198,6 +199,7 @@ class InboxWriter:
         # own autocommit connections (no pool checkout or switch to autocommit per statement).
         self._turn = threading.BoundedSemaphore(LANES)
         self._lanes: list[_Lane] = []  # the idle ones; guarded by _mutex
+        self._generation = 0  # moved when the engine is disposed; guarded by _mutex
         if self._grouped:
             event.listen(engine, "engine_disposed", lambda _engine: self._drop_lanes())
         self._waiting: list[_Waiting] = []
@@ -299,8 +301,10 @@ class InboxWriter:
                 lane.close()
                 lane = None
         if lane is None:
+            with self._mutex:  # read first: a dispose from here on makes this lane stale
+                generation = self._generation
             pooled = self.engine.raw_connection()
-            lane = _Lane(pooled.driver_connection, os.getpid())
+            lane = _Lane(pooled.driver_connection, os.getpid(), generation)
             pooled.detach()  # the writer's for good: closed, not returned, when dropped
             lane.conn.autocommit = True
         try:
@@ -320,10 +324,15 @@ class InboxWriter:
 
     def _idle(self, lane: _Lane) -> None:
         with self._mutex:
-            self._lanes.append(lane)
+            current = lane.generation == self._generation
+            if current:
+                self._lanes.append(lane)
+        if not current:  # opened before the engine was disposed: closed as the idle ones were
+            lane.close()
 
     def _drop_lanes(self) -> None:
         with self._mutex:
+            self._generation += 1
             lanes, self._lanes = self._lanes, []
         for lane in lanes:
             lane.close()

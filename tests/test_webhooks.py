@@ -52,6 +52,19 @@ def test_a_delivery_is_stored_with_its_headers_and_processed(client, runtime, sh
     assert order(db_session, ORDER_1001).net_sales == Decimal("95.91")
 
 
+def test_a_body_is_stored_intact_and_compressed_with_lz4_on_postgresql(client, runtime, shop_id, db_session):
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("column compression is PostgreSQL's")
+    from sqlalchemy import text
+
+    body, headers = fixture_delivery("orders_create_code.json")
+
+    assert client.post("/webhooks", data=body, headers=headers).status_code == 200
+    stored, method = db_session.execute(text("SELECT body, pg_column_compression(body) FROM webhook_events")).one()
+    assert stored.encode() == body
+    assert method == "lz4"
+
+
 def test_a_wrong_hmac_is_refused_and_nothing_is_stored(client, shop_id, db_session):
     body, headers = fixture_delivery("orders_create_code.json")
     forged = dict(headers, **{"X-Shopify-Hmac-Sha256": webhook_headers("orders/create", body, secret="guess")[
@@ -275,6 +288,38 @@ def test_deliveries_arriving_together_share_one_statement(app, runtime, shop_id,
     assert answers[:2] + answers[3:6] == [(200, "stored")] * 5
     assert sorted([answers[2], answers[6]]) == [(200, "duplicate"), (200, "stored")]
     assert sorted(e.webhook_id for e in events(db_session)) == [f"together-{n}" for n in range(6)]
+
+
+def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_statement(
+        app, runtime, shop_id, db_session, monkeypatch):
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("the writer keeps its own connections on PostgreSQL only")
+    import psycopg
+
+    writer = app.extensions["creator_roi_inbox"]
+    body = fixture_text("orders_create_code.json")
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="before").status_code == 200
+    in_flight = []
+    cursor = psycopg.Connection.cursor
+
+    def disposing_meanwhile(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # The engine is disposed (a fork, a test, a benchmark) as the writer's statement runs.
+        if not in_flight:
+            in_flight.append(conn)
+            runtime.db.engine.dispose()
+        return cursor(conn, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "cursor", disposing_meanwhile)
+    answer = deliver(app.test_client(), "orders/create", body, webhook_id="during-dispose").get_json()
+    monkeypatch.undo()
+
+    assert answer["status"] == "stored"
+    (conn,) = in_flight
+    assert conn.closed  # not left open until the process exits
+    assert writer._lanes == []
+    # The next delivery opens a connection of the new pool.
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
+    assert sorted(e.webhook_id for e in events(db_session)) == ["after", "before", "during-dispose"]
 
 
 def test_a_delivery_that_cannot_share_a_statement_decides_only_its_own_answer(app, runtime, shop_id, db_session):
