@@ -36,6 +36,12 @@ _LOG_BOUND = 30.0
 # the data's own scale) is a limit the data cannot pin down, not an estimate;
 # the closed-form forecasts also lose every digit there (hyp2f1 with b ~ 1e13).
 _IDENTIFIED_LOG = 15.0
+# Where a BG/NBD whose a and b both ran off is put (see _same_dropout): a Beta(a, b) of this
+# a + b is one dropout chance for every customer to within a percentage point, and a log-
+# likelihood this close to the optimum's is one the data cannot tell from it (a likelihood-
+# ratio statistic of 1, far below the 3.84 of a 5% test).
+_SAME_DROPOUT_SUM = 1e4
+_RIDGE_TOLERANCE = 0.5
 _CENT = Decimal("0.01")
 
 
@@ -134,6 +140,8 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdParams:
         return float(value) if np.isfinite(value) else 1e300
 
     log_params = _minimize(objective, np.zeros(4))
+    if np.any(np.abs(log_params[2:]) > _IDENTIFIED_LOG):
+        log_params = _same_dropout(objective, log_params)
     if np.any(np.abs(log_params) > _IDENTIFIED_LOG):
         raise FitError("the data do not identify the BG/NBD (a parameter ran off to a limit)")
     r, alpha_s, a, b = (float(value) for value in np.exp(log_params))
@@ -142,6 +150,29 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdParams:
     if not np.isfinite(log_likelihood):
         raise FitError("BG/NBD log-likelihood is not finite at the optimum")
     return BgNbdParams(r, alpha, a, b, log_likelihood)
+
+
+def _same_dropout(objective: Callable[[FloatArray], float], log_params: FloatArray) -> FloatArray:
+    """The BG/NBD's a and b ran off together: the data say every customer drops out after a
+    purchase with one chance, p = a / (a + b), and cannot tell how much that chance varies
+    from customer to customer (the likelihood is flat as a + b grows, p held). Such an
+    optimum is the point of that ridge where a + b = _SAME_DROPOUT_SUM, with r and alpha
+    fitted again there, provided its log-likelihood is within _RIDGE_TOLERANCE of the
+    optimum's: forecasts keep their digits there and the data cannot tell it from the limit.
+    Anything else (a or b alone running off) is returned unchanged, to be refused."""
+    log_a, log_b = (float(value) for value in log_params[2:])
+    if min(log_a, log_b) <= np.log(_SAME_DROPOUT_SUM):
+        return log_params
+    p = 1.0 / (1.0 + np.exp(log_b - log_a))
+    fixed = np.log([p * _SAME_DROPOUT_SUM, (1.0 - p) * _SAME_DROPOUT_SUM])
+
+    def on_ridge(log_rate: FloatArray) -> float:
+        return objective(np.concatenate([log_rate, fixed]))
+
+    log_rate = _minimize(on_ridge, np.asarray(log_params[:2], dtype=np.float64))
+    if on_ridge(log_rate) - objective(log_params) > _RIDGE_TOLERANCE:
+        return log_params
+    return np.concatenate([log_rate, fixed])
 
 
 def _minimize(objective: Callable[[FloatArray], float], start: FloatArray) -> FloatArray:

@@ -261,11 +261,14 @@ def test_predicted_clv_declines_data_that_do_not_identify_the_model() -> None:
     assert predicted_clv(just_joined + fast_repeaters) is None
 
 
-def simulate(rng: np.random.Generator, n: int, weeks: float) -> list[CustomerHistory]:
-    """Customers from a BG/NBD (r=0.5, alpha=5, a=1.5, b=3) and Gamma-Gamma (4, 3, 20)."""
+def simulate(rng: np.random.Generator, n: int, weeks: float,
+             same_dropout: float | None = None) -> list[CustomerHistory]:
+    """Customers from a BG/NBD (r=0.5, alpha=5, a=1.5, b=3) and Gamma-Gamma (4, 3, 20);
+    with `same_dropout`, every customer drops out after a purchase with that chance."""
     histories = []
     for _ in range(n):
-        rate, dropout = rng.gamma(0.5, 1 / 5), rng.beta(1.5, 3)
+        rate = rng.gamma(0.5, 1 / 5)
+        dropout = rng.beta(1.5, 3) if same_dropout is None else same_dropout
         x, t_x, now = 0, 0.0, 0.0
         while True:
             now += rng.exponential(1 / rate)
@@ -294,3 +297,22 @@ def test_fit_recovers_the_parameters_that_generated_the_data() -> None:
     assert (spend.p, spend.q, spend.v) == pytest.approx((4, 3, 20), rel=0.3)
     values = predicted_clv(histories)
     assert values is not None and all(value >= 0 for value in values)
+
+
+def test_one_dropout_chance_for_everyone_is_fitted_not_declined() -> None:
+    # Every customer drops out after a purchase with the same chance: the BG/NBD's a and b
+    # run off together (a Beta of no spread), a limit the data identify through a / (a + b).
+    histories = simulate(np.random.default_rng(2005), 4000, weeks=52, same_dropout=0.3)
+
+    fitted = fit_bgnbd([h.x for h in histories], [h.t_x for h in histories], [h.T for h in histories])
+
+    assert fitted.a + fitted.b == pytest.approx(1e4)  # the point of the ridge it is put at
+    assert fitted.a / (fitted.a + fitted.b) == pytest.approx(0.3, rel=0.05)
+    assert (fitted.r, fitted.alpha) == pytest.approx((0.5, 5), rel=0.1)
+    # Its forecasts are the limit's: a hundred times the a + b changes them by a hair.
+    further = BgNbdParams(fitted.r, fitted.alpha, fitted.a * 100, fitted.b * 100, 0.0)
+    for weeks in (4.345, 52, 104):
+        assert expected_purchases_unconditional(fitted, weeks) == pytest.approx(
+            expected_purchases_unconditional(further, weeks), rel=1e-3)
+    values = predicted_clv(histories)
+    assert values is not None and all(value >= 0 for value in values) and sum(values) > 0
