@@ -17,7 +17,9 @@ A third baseline is the inbox INSERT alone, one row per statement (autocommit, a
 connections as gunicorn has threads, no web server). Each run also reads the machine's busy
 CPU time, so every line carries CPU ms per request (load generator, server, PostgreSQL and
 Redis together): what the bare endpoint plus one such INSERT per delivery would reach on
-the same cores is printed beside what /webhooks spends beyond them.
+the same cores is printed beside what /webhooks spends beyond them. The machine's context
+switches per request are counted too: a delivery's commit is a blocking round trip, and
+each switch it causes costs CPU the bare endpoint never spends.
 """
 from __future__ import annotations
 
@@ -151,6 +153,15 @@ def load(pool: Any, port: int, prefix: str, requests: int, concurrency: int, pro
             "sent": len(latencies)}
 
 
+def context_switches() -> int:
+    """Context switches the whole machine has made (every process and thread)."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("ctxt "):
+                return int(line.split()[1])
+    return 0
+
+
 def cpu_busy() -> float:
     """Seconds of CPU the whole machine has spent busy (all processes: load, server, database)."""
     with open("/proc/stat") as f:
@@ -181,13 +192,15 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
                     event_id=None, received_at=utcnow(), any_shop=False)])).fetchone()
 
     workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
-    started, busy = time.perf_counter(), cpu_busy()
+    started, busy, switches = time.perf_counter(), cpu_busy(), context_switches()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     elapsed, busy = time.perf_counter() - started, cpu_busy() - busy
-    return {"rate": per_thread * threads / elapsed, "cpu_ms": busy * 1000 / (per_thread * threads)}
+    count = per_thread * threads
+    return {"rate": count / elapsed, "cpu_ms": busy * 1000 / count,
+            "switches": (context_switches() - switches) / count}
 
 
 def main() -> None:
@@ -220,10 +233,11 @@ def main() -> None:
                 try:
                     warm = load(pool, server.port, f"warm-{round_number}-{name}", 200, args.concurrency,
                                 args.processes)
-                    busy = cpu_busy()
+                    busy, switches = cpu_busy(), context_switches()
                     figures = load(pool, server.port, f"r{round_number}-{name}", args.requests, args.concurrency,
                                    args.processes)
                     figures["cpu_ms"] = (cpu_busy() - busy) * 1000 / figures["sent"]
+                    figures["switches"] = (context_switches() - switches) / figures["sent"]
                 finally:
                     server.stop()
                 if name == "webhooks":
@@ -253,11 +267,13 @@ def main() -> None:
     ratio = statistics.median(ratios)
     print(f"ingest: POST /webhooks under gunicorn {' '.join(GUNICORN_FLAGS)}, {args.concurrency} concurrent "
           f"keep-alive clients, 13 KB orders/create bodies, PostgreSQL + Redis, medians of {args.rounds} rounds")
-    print(f"  {'endpoint':<38}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}")
+    print(f"  {'endpoint':<38}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'switches/req':>14}")
     for name, label in (("bare", "bare Flask, HMAC check only"), ("webhooks", "/webhooks (verify, store, schedule)")):
         f = typical[name]
-        print(f"  {label:<38}{f['rate']:>9.0f}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['cpu_ms']:>12.2f}")
-    print(f"  {f'the inbox INSERT alone, {threads} conns':<38}{inserts['rate']:>9.0f}{'':>18}{inserts['cpu_ms']:>12.2f}")
+        print(f"  {label:<38}{f['rate']:>9.0f}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['cpu_ms']:>12.2f}"
+              f"{f['switches']:>14.1f}")
+    print(f"  {f'the inbox INSERT alone, {threads} conns':<38}{inserts['rate']:>9.0f}{'':>18}{inserts['cpu_ms']:>12.2f}"
+          f"{inserts['switches']:>14.1f}")
     print(f"  ratio /webhooks : bare = {ratio:.2f}x, median of the rounds' paired ratios "
           f"({', '.join(f'{r:.2f}' for r in ratios)})  (target >= 0.5x)")
     # CPU ms per request is the whole machine's (load generator, gunicorn, PostgreSQL, Redis):
