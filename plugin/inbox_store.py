@@ -123,39 +123,6 @@ def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) 
                                connection_invalidated=invalidated, dialect=dialect)
 
 
-def _autocommitted(conn: Any, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Run one statement in autocommit on psycopg's own connection: its rows, committed.
-
-    SQLAlchemy's execution and its switch to AUTOCOMMIT cost about 300 us of CPU per
-    delivery, more than the statement itself. Errors are still raised as SQLAlchemy's
-    (a disconnect invalidates the connection).
-    """
-    dbapi_conn = conn.connection.dbapi_connection
-    driver = conn.connection.driver_connection
-    driver.autocommit = True
-    try:
-        with driver.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    except conn.dialect.loaded_dbapi.Error as exc:
-        disconnected = conn.dialect.is_disconnect(exc, dbapi_conn, None)
-        if disconnected:
-            conn.invalidate(exc)
-        raise _statement_error(sql, exc, conn.dialect, disconnected) from exc
-    finally:
-        if not driver.closed:
-            driver.autocommit = False
-
-
-def insert_one(conn: Any, delivery: Delivery, *, check_json: bool = False) -> int | None:
-    """Insert one delivery in autocommit: the new row's id (committed), or None."""
-    if conn.dialect.name != "postgresql":
-        statement = insert_statement(conn)
-        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(statement, vars(delivery)).scalar()
-    rows = _autocommitted(conn, group_insert_sql(1, check_json=check_json), row_params([delivery]))
-    return rows[0][0] if rows else None
-
-
 _ALONE = object()  # the delivery is to be stored on its own
 
 
@@ -194,9 +161,10 @@ class InboxWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._grouped = engine.dialect.name == "postgresql"
-        self._mutex = threading.Lock()  # guards _waiting
-        # At most LANES statements of the writer's in flight per process, each on one of its
-        # own autocommit connections (no pool checkout or switch to autocommit per statement).
+        self._mutex = threading.Lock()  # guards _waiting, _lanes and _generation
+        # At most LANES statements of the writer's in flight per process (shared or a delivery's
+        # alone), each on one of its own autocommit connections (no pool checkout or switch to
+        # autocommit per statement).
         self._turn = threading.BoundedSemaphore(LANES)
         self._lanes: list[_Lane] = []  # the idle ones; guarded by _mutex
         self._generation = 0  # moved when the engine is disposed; guarded by _mutex
@@ -224,8 +192,14 @@ class InboxWriter:
         return None, self.shop_state(delivery)
 
     def _insert_alone(self, delivery: Delivery, *, check_json: bool) -> int | None:
-        with self.engine.connect() as conn:
-            return insert_one(conn, delivery, check_json=check_json)
+        """Insert one delivery in autocommit: the new row's id (committed), or None."""
+        if not self._grouped:  # SQLite
+            with self.engine.connect() as conn:
+                return conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    insert_statement(conn), vars(delivery)).scalar()
+        with self._turn:
+            rows = self._on_own_connection(group_insert_sql(1, check_json=check_json), row_params([delivery]))
+        return rows[0][0] if rows else None
 
     def shop_state(self, delivery: Delivery) -> str:
         """Why a delivery kept no row, as far as its shop goes ("installed": a duplicate)."""
@@ -294,6 +268,7 @@ class InboxWriter:
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         with self._mutex:
             lane = self._lanes.pop() if self._lanes else None
+            generation = self._generation  # read first: a dispose from here on makes a new lane stale
         if lane is not None and time.monotonic() - lane.used >= PING_AFTER_IDLE_SECONDS:
             try:  # idle a while: the server, a restart or a proxy may have closed it
                 lane.conn.execute("SELECT 1")
@@ -301,8 +276,6 @@ class InboxWriter:
                 lane.close()
                 lane = None
         if lane is None:
-            with self._mutex:  # read first: a dispose from here on makes this lane stale
-                generation = self._generation
             pooled = self.engine.raw_connection()
             lane = _Lane(pooled.driver_connection, os.getpid(), generation)
             pooled.detach()  # the writer's for good: closed, not returned, when dropped
