@@ -24,7 +24,7 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, gammaln, hyp2f1, log_expit
 
 ArrayLike: TypeAlias = npt.ArrayLike
 FloatArray: TypeAlias = npt.NDArray[np.float64]
@@ -36,12 +36,21 @@ _LOG_BOUND = 30.0
 # the data's own scale) is a limit the data cannot pin down, not an estimate;
 # the closed-form forecasts also lose every digit there (hyp2f1 with b ~ 1e13).
 _IDENTIFIED_LOG = 15.0
-# Where a BG/NBD whose a and b both ran off is put (see _same_dropout): a Beta(a, b) of this
-# a + b is one dropout chance for every customer to within a percentage point, and a log-
-# likelihood this close to the optimum's is one the data cannot tell from it (a likelihood-
-# ratio statistic of 1, far below the 3.84 of a 5% test).
+# The BG/NBD is fitted with a + b at most this; a fit that pushes against it is put at this
+# ridge point (see _same_dropout). A Beta(a, b) of this a + b is one dropout chance for every
+# customer to within a percentage point, and a log-likelihood within _RIDGE_TOLERANCE of the
+# limit's is one the data cannot tell from it (a likelihood-ratio statistic of 1, far below
+# the 3.84 of a 5% test).
 _SAME_DROPOUT_SUM = 1e4
 _RIDGE_TOLERANCE = 0.5
+# A fit below the ridge point is an optimum of its own only when it beats the ridge point by
+# more than this: less is the optimizer's precision on a slope too gentle to follow (each fit
+# is exact to about 1e-8), and a difference no data set could show (a likelihood ratio of 1.0001).
+_OWN_OPTIMUM = 1e-4
+# When a and b run off together, p = a / (a + b) at the ridge point is the limit's p to within
+# this in log-odds (measured: 1e-4 to 2e-4 for a few thousand customers); when only one runs off,
+# the limit's p is 0 or 1 and its log-odds grow without bound.
+_STABLE_LOG_ODDS = 0.05
 _CENT = Decimal("0.01")
 
 
@@ -115,6 +124,20 @@ def _bgnbd_log_likelihoods(
     return np.asarray(log_a1 + log_a2 + np.logaddexp(log_a3, log_a4), dtype=np.float64)
 
 
+def _same_dropout_log_likelihoods(
+    r: float, alpha: float, dropout_logit: float,
+    x: FloatArray, t_x: FloatArray, T: FloatArray,
+) -> FloatArray:
+    """Eq. 6 in the limit a, b → ∞ with a / (a + b) = p held: every customer drops out after a
+    purchase with the one chance p. B(a, b + x) / B(a, b) becomes (1 − p)^x and a / (b + x − 1)
+    becomes p / (1 − p); p is given by its log-odds so that p and 1 − p both keep their digits."""
+    log_p, log_stay = log_expit(dropout_logit), log_expit(-dropout_logit)
+    log_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    log_a3 = -(r + x) * np.log(alpha + T)
+    log_a4 = np.where(x > 0, log_p - log_stay - (r + x) * np.log(alpha + t_x), -np.inf)
+    return np.asarray(log_a1 + x * log_stay + np.logaddexp(log_a3, log_a4), dtype=np.float64)
+
+
 def bgnbd_log_likelihood(
     params_tuple: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
 ) -> float:
@@ -124,68 +147,163 @@ def bgnbd_log_likelihood(
     return float(np.sum(_bgnbd_log_likelihoods(r, alpha, a, b, xs, txs, Ts)))
 
 
-def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdParams:
-    """Maximum-likelihood BG/NBD parameters for the given customers."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A BG/NBD fitted on rescaled time, its Beta(a, b) given by a + b (`total`) and the log-odds
+    of its mean p = a / (a + b), so that a and b both keep their digits when one is tiny."""
+
+    r: float
+    alpha: float
+    dropout_logit: float
+    total: float
+    log_likelihood: float
+
+    @property
+    def log_a(self) -> float:
+        return float(np.log(self.total) + log_expit(self.dropout_logit))
+
+    @property
+    def log_b(self) -> float:
+        return float(np.log(self.total) + log_expit(-self.dropout_logit))
+
+
+Customers: TypeAlias = tuple[FloatArray, FloatArray, FloatArray]
+
+
+def fit_bgnbd(
+    x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
+    *, start: tuple[float, float, float, float] | None = None,
+) -> BgNbdParams:
+    """Maximum-likelihood BG/NBD parameters for the given customers.
+
+    The answer is a property of the data: the best fit with a + b at most
+    _SAME_DROPOUT_SUM, and when that best fit is the ridge point itself (a and b pushed up
+    together, see _same_dropout) the ridge point fitted from fixed starting values. `start`
+    is (r, alpha, a, b), alpha in the unit of T, where the optimizer begins; any start gives
+    the same answer to the optimizer's precision (1, 1, 1, 1 on rescaled time by default).
+    """
     xs, txs, Ts = _arrays(x, t_x, T)
     _check_rfm(xs, txs, Ts)
     # Time is rescaled to [0, 1] while fitting so that all four parameters
     # start near 1 whatever the unit; only alpha carries the time unit.
     scale = float(np.max(Ts)) or 1.0
-    txs_s, Ts_s = txs / scale, Ts / scale
-
-    def objective(log_params: FloatArray) -> float:
-        r, alpha, a, b = np.exp(log_params)
-        with np.errstate(all="ignore"):  # a non-finite value is handled just below
-            value = -np.sum(_bgnbd_log_likelihoods(r, alpha, a, b, xs, txs_s, Ts_s))
-        return float(value) if np.isfinite(value) else 1e300
-
-    log_params = _minimize(objective, np.zeros(4))
-    if np.any(np.abs(log_params[2:]) > _IDENTIFIED_LOG):
-        log_params = _same_dropout(objective, log_params)
-    if np.any(np.abs(log_params) > _IDENTIFIED_LOG):
+    customers = (xs, txs / scale, Ts / scale)
+    below = _fit_below_ridge(customers, _starting_point(start, scale))
+    ridge = _fit_ridge_point(customers)
+    # On the ridge nothing below the ridge point fits better than it does. Where the optimizer
+    # stopped on the way up cannot say which case this is (it stops wherever the slope gets
+    # too gentle to follow); the two fits' log-likelihoods can.
+    if below.log_likelihood > ridge.log_likelihood + _OWN_OPTIMUM:
+        best = below
+    else:
+        best = _same_dropout(customers, ridge)
+    logs = (np.log(best.r), np.log(best.alpha), best.log_a, best.log_b)
+    if max(abs(value) for value in logs) > _IDENTIFIED_LOG:
         raise FitError("the data do not identify the BG/NBD (a parameter ran off to a limit)")
-    r, alpha_s, a, b = (float(value) for value in np.exp(log_params))
-    alpha = alpha_s * scale
+    r, alpha, a, b = best.r, best.alpha * scale, float(np.exp(best.log_a)), float(np.exp(best.log_b))
     log_likelihood = bgnbd_log_likelihood((r, alpha, a, b), xs, txs, Ts)
     if not np.isfinite(log_likelihood):
         raise FitError("BG/NBD log-likelihood is not finite at the optimum")
     return BgNbdParams(r, alpha, a, b, log_likelihood)
 
 
-def _same_dropout(objective: Callable[[FloatArray], float], log_params: FloatArray) -> FloatArray:
-    """The BG/NBD's a and b ran off together: the data say every customer drops out after a
-    purchase with one chance, p = a / (a + b), and cannot tell how much that chance varies
-    from customer to customer (the likelihood is flat as a + b grows, p held). Such an
-    optimum is the point of that ridge where a + b = _SAME_DROPOUT_SUM, with r and alpha
-    fitted again there, provided its log-likelihood is within _RIDGE_TOLERANCE of the
-    optimum's: forecasts keep their digits there and the data cannot tell it from the limit.
-    Anything else (a or b alone running off) is returned unchanged, to be refused."""
-    log_a, log_b = (float(value) for value in log_params[2:])
-    if min(log_a, log_b) <= np.log(_SAME_DROPOUT_SUM):
-        return log_params
-    p = 1.0 / (1.0 + np.exp(log_b - log_a))
-    fixed = np.log([p * _SAME_DROPOUT_SUM, (1.0 - p) * _SAME_DROPOUT_SUM])
-
-    def on_ridge(log_rate: FloatArray) -> float:
-        return objective(np.concatenate([log_rate, fixed]))
-
-    log_rate = _minimize(on_ridge, np.asarray(log_params[:2], dtype=np.float64))
-    if on_ridge(log_rate) - objective(log_params) > _RIDGE_TOLERANCE:
-        return log_params
-    return np.concatenate([log_rate, fixed])
+def _starting_point(start: tuple[float, float, float, float] | None, scale: float) -> FloatArray:
+    """(log r, log alpha, log-odds of p, log(a + b)) on rescaled time, inside the fitting box."""
+    r, alpha, a, b = start if start is not None else (1.0, scale, 1.0, 1.0)
+    if min(r, alpha, a, b) <= 0:
+        raise ValueError("starting values must be positive")
+    point = np.log([r, alpha / scale, a / b, min(a + b, _SAME_DROPOUT_SUM)])
+    return np.clip(point, -_LOG_BOUND, _LOG_BOUND)
 
 
-def _minimize(objective: Callable[[FloatArray], float], start: FloatArray) -> FloatArray:
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
-    result = minimize(objective, start, method="L-BFGS-B", bounds=bounds,
+def _fit_below_ridge(customers: Customers, start: FloatArray) -> _Candidate:
+    """The best fit with a + b at most _SAME_DROPOUT_SUM. On (log r, log alpha, log-odds of p,
+    log(a + b)) the same-dropout ridge is one coordinate, bounded at the ridge point."""
+
+    def objective(point: FloatArray) -> float:
+        return _negated_bgnbd(point, customers)
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 3 + [(-_LOG_BOUND, float(np.log(_SAME_DROPOUT_SUM)))]
+    point = _minimize(objective, start, bounds)
+    r, alpha, total = (float(value) for value in np.exp(point[[0, 1, 3]]))
+    return _Candidate(r, alpha, float(point[2]), total, -objective(point))
+
+
+def _fit_ridge_point(customers: Customers) -> _Candidate:
+    """The best fit with a + b = _SAME_DROPOUT_SUM (r, alpha and p free), from fixed starting
+    values: a well-posed fit of three parameters that owes nothing to where the first fit began."""
+    log_total = float(np.log(_SAME_DROPOUT_SUM))
+
+    def objective(point: FloatArray) -> float:
+        return _negated_bgnbd(np.append(point, log_total), customers)
+
+    point = _minimize(objective, np.zeros(3))
+    r, alpha = (float(value) for value in np.exp(point[:2]))
+    return _Candidate(r, alpha, float(point[2]), _SAME_DROPOUT_SUM, -objective(point))
+
+
+def _negated_bgnbd(point: FloatArray, customers: Customers) -> float:
+    """−log-likelihood at (log r, log alpha, log-odds of p, log(a + b))."""
+    log_a = point[3] + log_expit(point[2])
+    log_b = point[3] + log_expit(-point[2])
+    r, alpha, a, b = np.exp([point[0], point[1], log_a, log_b])
+    return _negated(_bgnbd_log_likelihoods(r, alpha, a, b, *customers))
+
+
+def _same_dropout(customers: Customers, ridge: _Candidate) -> _Candidate:
+    """The data push a and b up together: they say every customer drops out after a purchase
+    with one chance, p = a / (a + b), and cannot tell how much that chance varies from
+    customer to customer (the likelihood flattens as a + b grows, p held). The fit is then the
+    ridge point, where forecasts keep their digits, provided it is that limit's: p there is the
+    limit's p to _STABLE_LOG_ODDS, and its log-likelihood is within _RIDGE_TOLERANCE of the
+    limit's. When a or b alone runs off, p runs to 0 or 1 in the limit and the fit is refused."""
+
+    def objective(point: FloatArray) -> float:
+        r, alpha = (float(value) for value in np.exp(point[:2]))
+        return _negated(_same_dropout_log_likelihoods(r, alpha, float(point[2]), *customers))
+
+    point = _minimize(objective, np.zeros(3))
+    limit_log_likelihood = -objective(point)
+    if abs(point[2] - ridge.dropout_logit) > _STABLE_LOG_ODDS:
+        raise FitError("the data do not identify the BG/NBD (a or b alone ran off to a limit)")
+    if limit_log_likelihood - ridge.log_likelihood > _RIDGE_TOLERANCE:
+        raise FitError("the data tell the BG/NBD's same-dropout limit from its ridge point")
+    return ridge
+
+
+def _negated(log_likelihoods: FloatArray) -> float:
+    """What the optimizer minimises; a non-finite sum becomes a wall it turns back from."""
+    with np.errstate(all="ignore"):
+        value = -np.sum(log_likelihoods)
+    return float(value) if np.isfinite(value) else 1e300
+
+
+def _minimize(
+    objective: Callable[[FloatArray], float], start: FloatArray,
+    bounds: Sequence[tuple[float, float]] | None = None,
+) -> FloatArray:
+    box = list(bounds) if bounds is not None else [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+    result = minimize(objective, start, method="L-BFGS-B", bounds=box,
                       options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000})
-    # A second pass from the first optimum polishes a flat valley that
-    # L-BFGS-B sometimes stops in early.
-    result = minimize(objective, result.x, method="Nelder-Mead",
-                      options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    # A second pass from the first optimum polishes a flat valley that L-BFGS-B sometimes
+    # stops in early. It wanders where the data pin nothing down (a rate and a scale running
+    # off together), hence the cap: five times the 100 to 200 steps a well-posed fit takes.
+    result = minimize(objective, result.x, method="Nelder-Mead", bounds=box,
+                      options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 1000,
+                               "initial_simplex": _simplex_inside(result.x, box)})
     if not np.all(np.isfinite(result.x)) or result.fun >= 1e300:
         raise FitError("the optimizer found no finite optimum")
-    return np.clip(np.asarray(result.x, dtype=np.float64), -_LOG_BOUND, _LOG_BOUND)
+    low, high = np.asarray(box, dtype=np.float64).T
+    return np.clip(np.asarray(result.x, dtype=np.float64), low, high)
+
+
+def _simplex_inside(start: FloatArray, box: Sequence[tuple[float, float]]) -> FloatArray:
+    """Nelder-Mead's usual first simplex (5% of each coordinate, 0.00025 from zero), with a
+    step that would leave the box taken the other way: a step cut at the bound flattens the
+    simplex, which then never converges (an optimum on the bound is the ridge point's)."""
+    steps = np.where(start != 0, 0.05 * np.abs(start), 0.00025)
+    steps = np.where(start + steps > np.asarray(box, dtype=np.float64)[:, 1], -steps, steps)
+    return np.vstack([start, start + np.diag(steps)])
 
 
 def _alive_odds(p: BgNbdParams, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
@@ -274,9 +392,7 @@ def fit_gamma_gamma(x: ArrayLike, m: ArrayLike) -> GammaGammaParams:
 
     def objective(log_params: FloatArray) -> float:
         p, q, v = np.exp(log_params)
-        with np.errstate(all="ignore"):  # a non-finite value is handled just below
-            value = -np.sum(_gamma_gamma_log_likelihoods(p, q, v, xs, ms / scale))
-        return float(value) if np.isfinite(value) else 1e300
+        return _negated(_gamma_gamma_log_likelihoods(p, q, v, xs, ms / scale))
 
     p, q, v_s = (float(value) for value in np.exp(_minimize(objective, np.zeros(3))))
     v = v_s * scale

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from roi.clv import (
     BgNbdParams,
     CustomerHistory,
+    FitError,
     GammaGammaParams,
     bgnbd_log_likelihood,
     customer_lifetime_value,
@@ -156,6 +157,8 @@ def test_bgnbd_refuses_impossible_histories() -> None:
         fit_bgnbd([1, 2], [5.0, 9.0], [4.0, 10.0])  # last purchase after the end
     with pytest.raises(ValueError):
         fit_bgnbd([1, 2], [1.0], [4.0, 10.0])
+    with pytest.raises(ValueError):
+        fit_bgnbd(X, T_X, T, start=(0.2, 4.0, 0.0, 2.0))  # a Beta(0, b) is no distribution
 
 
 # --- Gamma-Gamma ---------------------------------------------------------------
@@ -299,12 +302,26 @@ def test_fit_recovers_the_parameters_that_generated_the_data() -> None:
     assert values is not None and all(value >= 0 for value in values)
 
 
-def test_one_dropout_chance_for_everyone_is_fitted_not_declined() -> None:
-    # Every customer drops out after a purchase with the same chance: the BG/NBD's a and b
-    # run off together (a Beta of no spread), a limit the data identify through a / (a + b).
-    histories = simulate(np.random.default_rng(2005), 4000, weeks=52, same_dropout=0.3)
+def columns(histories: list[CustomerHistory]) -> tuple[list[float], list[float], list[float]]:
+    return [h.x for h in histories], [h.t_x for h in histories], [h.T for h in histories]
 
-    fitted = fit_bgnbd([h.x for h in histories], [h.t_x for h in histories], [h.T for h in histories])
+
+@pytest.fixture(scope="module")
+def one_dropout_chance() -> list[CustomerHistory]:
+    """Every customer drops out after a purchase with the same chance, 0.3: the BG/NBD's a and
+    b run off together (a Beta of no spread), a limit the data identify through a / (a + b)."""
+    return simulate(np.random.default_rng(2005), 4000, weeks=52, same_dropout=0.3)
+
+
+@pytest.fixture(scope="module")
+def on_the_ridge(one_dropout_chance: list[CustomerHistory]) -> BgNbdParams:
+    return fit_bgnbd(*columns(one_dropout_chance))
+
+
+def test_one_dropout_chance_for_everyone_is_fitted_not_declined(
+    one_dropout_chance: list[CustomerHistory], on_the_ridge: BgNbdParams
+) -> None:
+    histories, fitted = one_dropout_chance, on_the_ridge
 
     assert fitted.a + fitted.b == pytest.approx(1e4)  # the point of the ridge it is put at
     assert fitted.a / (fitted.a + fitted.b) == pytest.approx(0.3, rel=0.05)
@@ -316,3 +333,34 @@ def test_one_dropout_chance_for_everyone_is_fitted_not_declined() -> None:
             expected_purchases_unconditional(further, weeks), rel=1e-3)
     values = predicted_clv(histories)
     assert values is not None and all(value >= 0 for value in values) and sum(values) > 0
+
+
+# Below the optimum, beyond it and, for the ridge, past the ridge point (a + b = 2,000,000).
+STARTS = [(0.1, 1.0, 0.5, 5.0), (3.0, 50.0, 20.0, 2.0), (1.0, 1.0, 1e6, 1e6)]
+
+
+@pytest.mark.parametrize("start", STARTS)
+def test_the_same_customers_get_the_same_fit_from_any_start(
+    bgnbd: BgNbdParams, one_dropout_chance: list[CustomerHistory], on_the_ridge: BgNbdParams,
+    start: tuple[float, float, float, float],
+) -> None:
+    # An optimizer stops on the ridge wherever its slope gets too gentle to follow (left to
+    # itself, a + b anywhere from hundreds of thousands to millions); the fit is a property
+    # of the data, not of where the optimizer began.
+    ridge = fit_bgnbd(*columns(one_dropout_chance), start=start)
+    assert ridge.a + ridge.b == pytest.approx(1e4)
+    assert (ridge.r, ridge.alpha, ridge.a, ridge.b) == pytest.approx(
+        (on_the_ridge.r, on_the_ridge.alpha, on_the_ridge.a, on_the_ridge.b), rel=1e-6)
+    # An optimum of its own (CDNOW's, a + b = 3.2) is found from each start too.
+    cdnow = fit_bgnbd(X, T_X, T, start=start)
+    assert (cdnow.r, cdnow.alpha, cdnow.a, cdnow.b) == pytest.approx(
+        (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b), rel=1e-6)
+
+
+def test_nobody_ever_dropping_out_is_declined() -> None:
+    # b runs off alone (a / (a + b) goes to 0 with a + b): nothing in the data says when a
+    # customer stops buying, so there is no lifetime to predict.
+    histories = simulate(np.random.default_rng(1), 500, weeks=52, same_dropout=0.0)
+    with pytest.raises(FitError, match="alone"):
+        fit_bgnbd(*columns(histories))
+    assert predicted_clv(histories) is None
