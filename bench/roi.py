@@ -110,7 +110,8 @@ def counts(app: Any, shop: str) -> tuple[int, int, int]:
 
 def add_copies(app: Any, shop: str, first_copy: int, how_many: int) -> None:
     """More copies of the case study in the same store, through the same path as the demo."""
-    from worker import demo, installation
+    from demo import plan as demo
+    from worker import installation
 
     rt = app.extensions["creator_roi"]
     with rt.db.session() as db:
@@ -153,7 +154,8 @@ def report_range(app: Any, shop: str) -> tuple[str, str]:
 def drain_rate(app: Any, shop: str, noop_engine: bool) -> tuple[int, int, float]:
     """(deliveries, orders, seconds) of one copy's deliveries drained by the worker, in process."""
     from models import WebhookEvent
-    from worker import demo, engine, inbox, installation
+    from demo import plan as demo
+    from worker import engine, inbox, installation
     from worker.runtime import bind
 
     rt = app.extensions["creator_roi"]

@@ -58,7 +58,7 @@ def _prepare_shop(rt: Runtime, domain: str, reset: bool) -> bool:
 
 def _summary(rt: Runtime, domain: str, end: Any) -> dict[str, Any]:
     from plugin import reports
-    from worker.demo import PERIOD_DAYS
+    from demo.plan import PERIOD_DAYS
 
     with rt.db.session() as session:
         shop = session.scalar(select(Shop).where(Shop.domain == domain))
@@ -76,7 +76,7 @@ def _summary(rt: Runtime, domain: str, end: Any) -> dict[str, Any]:
 @with_appcontext
 def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None:
     """Seed the reference case study through the webhook pipeline."""
-    from worker import demo
+    from demo import plan as demo
     from worker.shopify_admin import is_valid_shop_domain
 
     domain = (domain or current_app.config["DEMO_SHOP"]).strip().lower()

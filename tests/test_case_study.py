@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from conftest import SHOP, webhook_headers
 from engine_helpers import shop_id_of
 from models import Order, Shop
-from worker import demo, engine
+from demo import plan as demo
+from worker import engine
 
 # The history ends yesterday, as the demo's does: predicted CLV is fitted as of today.
 END = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
