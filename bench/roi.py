@@ -110,14 +110,14 @@ def counts(app: Any, shop: str) -> tuple[int, int, int]:
 
 def add_copies(app: Any, shop: str, first_copy: int, how_many: int) -> None:
     """More copies of the case study in the same store, through the same path as the demo."""
-    from demo import plan as demo
+    from demo.seed import CopySeeder
     from worker import installation
 
     rt = app.extensions["creator_roi"]
     with rt.db.session() as db:
         found = installation.find_shop(db, shop)
-        seeder = demo.CopySeeder(rt, shop, found.id, 2026, date.today() - timedelta(days=1),
-                                 found.timezone, found.currency)
+        seeder = CopySeeder(rt, shop, found.id, 2026, date.today() - timedelta(days=1),
+                            found.timezone, found.currency)
     for copy in range(first_copy, first_copy + how_many):
         seeder(copy)
 
@@ -153,8 +153,8 @@ def report_range(app: Any, shop: str) -> tuple[str, str]:
 
 def drain_rate(app: Any, shop: str, noop_engine: bool) -> tuple[int, int, float]:
     """(deliveries, orders, seconds) of one copy's deliveries drained by the worker, in process."""
+    from demo import seed as demo
     from models import WebhookEvent
-    from demo import plan as demo
     from worker import engine, inbox, installation
     from worker.runtime import bind
 

@@ -1,4 +1,4 @@
-"""The reference case study as a demo store, seeded through the webhook pipeline.
+"""One copy of the reference case study, planned: what a demo store stores and is sent.
 
 One copy is DESIGN.md's check: 15 creators, $22,500 cost, 2.8M impressions,
 4.7% engagement rate, 38,400 clicks, 1,560 first orders, $156,000 revenue,
@@ -12,34 +12,24 @@ order) and, around the counted ones, what a real store also gets: codes of no
 creator, forged and stale click ids, test orders, cancelled and fully refunded
 orders, an order whose money fields come in an unknown shape, and customers
 who keep buying after the repeat window (what predicted CLV is fitted on).
-They go into the webhook inbox and through the pipeline's drain, as Shopify's
-deliveries do. Clicks, costs and posts are stored as the redirect and the
-registry store them.
+Clicks, costs and posts are rows as the redirect and the registry store them.
 
-`scale` K seeds K copies (creators, codes and links get a suffix); everything
-is drawn from a random generator seeded by (seed, shop, copy), so a run is
-reproducible, and memory stays that of one copy.
+A plan is pure: everything is drawn from a random generator seeded by (seed,
+shop, copy) and dated back from the day the history ends, which the caller
+gives, so the same arguments give the same plan on any day. `demo.seed` stores
+it; nothing here touches a database or reads the clock.
 """
 from __future__ import annotations
 
 import json
-import logging
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
-
-from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, WebhookEvent, utcnow
-from models.webhook import FAILED
-
-log = logging.getLogger("creator_roi.demo")
 
 CENT = Decimal("0.01")
 EUR_RATE = Decimal("1.085")  # shop (USD) per presentment unit, as the fixtures convert
@@ -47,7 +37,6 @@ TAX_RATE = Decimal("0.08")
 HOURLY_RATE = Decimal("50.00")
 CAMPAIGN_DAYS = 90
 PERIOD_DAYS = 360
-DELIVERY_CHUNK = 1000
 # After the repeat window: purchases a week ~ Gamma(shape, scale), dropout ~ Beta(a, b).
 LATER_RATE = (0.5, 0.025)
 LATER_DROPOUT = (1.2, 3.0)
@@ -176,11 +165,22 @@ class Delivery:
     webhook_id: str
 
 
+def plan_copy(copy: int, *, seed: int, domain: str, end: date, timezone: str, currency: str,
+              free_slug: Callable[[str], str]) -> CopyPlan:
+    """Copy `copy` of the case study for the store `domain`, its history the PERIOD_DAYS days
+    up to `end` (a day in the store's `timezone`). `free_slug` turns a link slug into one no
+    other store holds (it is asked, not a database)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(end - timedelta(days=PERIOD_DAYS), time(0), tzinfo=zone)
+    rng = random.Random(f"{seed}:{domain}:{copy}")
+    return CopyPlan(copy, rng, start, zone, currency, free_slug)
+
+
 class CopyPlan:
     """Everything one copy stores: creators, clicks, costs, posts and the deliveries."""
 
     def __init__(self, copy: int, rng: random.Random, start: datetime, zone: ZoneInfo,
-                 currency: str, slug_taken: Any) -> None:
+                 currency: str, free_slug: Callable[[str], str]) -> None:
         self.copy, self.rng, self.start, self.zone, self.currency = copy, rng, start, zone, currency
         self.presentment = "EUR" if currency != "EUR" else "GBP"
         suffix = "" if copy == 0 else str(copy + 1)
@@ -189,7 +189,7 @@ class CopyPlan:
             slug = spec.handle.replace(".", "-") + (f"-{suffix}" if suffix else "")
             self.creators.append(PlannedCreator(
                 spec, spec.name + (f" {suffix}" if suffix else ""), spec.handle + suffix,
-                spec.code + (f"-{suffix}" if suffix else ""), slug_taken(slug)))
+                spec.code + (f"-{suffix}" if suffix else ""), free_slug(slug)))
         self.ids = iter(range(1, 10_000_000))
         self.clicks: list[dict[str, Any]] = []
         self.costs: list[dict[str, Any]] = []
@@ -238,7 +238,7 @@ class CopyPlan:
     def _plan_costs(self) -> None:
         for creator in self.creators:
             total = Decimal(creator.spec.cost)
-            hours = (total * Decimal("0.15") / HOURLY_RATE).quantize(Decimal("1"))
+            hours = (total * Decimal("0.15") / HOURLY_RATE).quantize(Decimal(1))
             parts = {"product": (total * Decimal("0.2")).quantize(CENT),
                      "management_time": hours * HOURLY_RATE}
             if creator.spec.platform in ("instagram", "tiktok"):
@@ -411,7 +411,7 @@ class CopyPlan:
             self._deliver(created, "orders/create", self._order_body(order, refunded=False, at=order.placed_at))
             if order.refund is None:
                 continue
-            refund_id, refunded, when = order.refund
+            _, _, when = order.refund
             topic = "orders/cancelled" if order.cancelled_at else "orders/updated"
             update_at = when + timedelta(seconds=self.rng.uniform(20, 90))
             if self.rng.random() < 0.15:  # Shopify does not promise delivery order
@@ -507,179 +507,3 @@ class CopyPlan:
             body["subtotal_price_set"] = {"amount": f"{subtotal:.2f}", "currency": self.currency}
             del body["subtotal_price"]
         return body
-
-
-# --- writing a copy -----------------------------------------------------------------------
-
-
-def ensure_campaigns(session: Session, shop_id: int) -> dict[str, int]:
-    """The roster's campaigns (shared by every copy), created when missing; name → id."""
-    campaigns = dict(session.execute(select(Campaign.name, Campaign.id).where(Campaign.shop_id == shop_id)).all())
-    for name in sorted({c.campaign for c in ROSTER} - set(campaigns)):
-        campaign = Campaign(shop_id=shop_id, name=name)
-        session.add(campaign)
-        session.flush()
-        campaigns[name] = campaign.id
-    return campaigns
-
-
-def write_registry(session: Session, shop_id: int, plan: CopyPlan) -> set[tuple[int | None, date]]:
-    """Creators, codes, links, clicks, costs and posts of one copy; the touched cells."""
-    campaigns = ensure_campaigns(session, shop_id)
-    ids: dict[str, int] = {}
-    links: dict[str, tuple[int, int]] = {}
-    for creator in plan.creators:
-        influencer = Influencer(shop_id=shop_id, name=creator.name, handle=creator.handle,
-                                platform=creator.spec.platform, followers=creator.spec.followers,
-                                campaign_id=campaigns[creator.spec.campaign])
-        session.add(influencer)
-        session.flush()
-        code = DiscountCode(shop_id=shop_id, influencer_id=influencer.id, code=creator.code,
-                            percent_off=Decimal("15.00"))
-        session.add(code)
-        session.flush()
-        link = ReferralLink(shop_id=shop_id, influencer_id=influencer.id, slug=creator.slug,
-                            destination="/products/serum", discount_code_id=code.id)
-        session.add(link)
-        session.flush()
-        ids[creator.handle] = influencer.id
-        links[creator.slug] = (link.id, influencer.id)
-    ctx_zone = plan.zone
-    cells: set[tuple[int | None, date]] = set()
-    rows = []
-    for click in plan.clicks:
-        link_id, influencer_id = links[click["slug"]]
-        rows.append({"shop_id": shop_id, "link_id": link_id, "influencer_id": influencer_id,
-                     **{k: v for k, v in click.items() if k != "slug"}})
-        cells.add((influencer_id, click["clicked_at"].astimezone(ctx_zone).date()))
-    for at in range(0, len(rows), 5000):
-        session.execute(Click.__table__.insert(), rows[at:at + 5000])
-    for cost in plan.costs:
-        influencer_id = ids.get(cost["handle"]) if cost["handle"] else None
-        session.add(Cost(shop_id=shop_id, influencer_id=influencer_id,
-                         **{k: v for k, v in cost.items() if k != "handle"}))
-        cells.add((influencer_id, cost["incurred_on"]))
-    for post in plan.posts:
-        influencer_id = ids[post["handle"]]
-        session.add(Post(shop_id=shop_id, influencer_id=influencer_id, **{k: v for k, v in post.items() if k != "handle"}))
-        cells.add((influencer_id, post["posted_at"].astimezone(ctx_zone).date()))
-    session.flush()
-    return cells
-
-
-def inbox_rows(domain: str, shop_id: int, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
-    return [{"shop_domain": domain, "shop_id": shop_id, "webhook_id": d.webhook_id, "topic": d.topic,
-             "api_version": "2026-10", "triggered_at": d.at, "body": d.body, "status": "pending", "attempts": 0}
-            for d in deliveries]
-
-
-@dataclass
-class DemoResult:
-    shop_id: int
-    copies: int
-    deliveries: int
-    failed: int
-    end: date
-
-
-@dataclass(frozen=True)
-class CopySeeder:
-    """Seeds one copy: registry rows, then its deliveries through the inbox, chunk by chunk.
-
-    Picklable, so copies can be seeded by several processes at once on PostgreSQL (drains
-    claim events with SKIP LOCKED and the engine's locks keep the rollups exact).
-    """
-
-    runtime: Any
-    domain: str
-    shop_id: int
-    seed: int
-    end: date
-    timezone: str
-    currency: str
-
-    def plan(self, copy: int) -> CopyPlan:
-        zone = ZoneInfo(self.timezone)
-        start = datetime.combine(self.end - timedelta(days=PERIOD_DAYS), time(0), tzinfo=zone)
-        rng = random.Random(f"{self.seed}:{self.domain}:{copy}")
-        return CopyPlan(copy, rng, start, zone, self.currency, self._free_slug)
-
-    def _free_slug(self, slug: str) -> str:
-        """Slugs are unique across stores: one another store took gets this store's mark
-        (never digits alone, which copies use)."""
-        candidates = [slug, f"{slug}-shop{self.shop_id}"] + [f"{slug}-shop{self.shop_id}-{n}" for n in range(2, 100)]
-        with self.runtime.db.session() as session:
-            taken = set(session.scalars(select(ReferralLink.slug).where(ReferralLink.slug.in_(candidates))))
-        return next(c for c in candidates if c not in taken)
-
-    def __call__(self, copy: int) -> int:
-        from worker import engine, inbox
-        from worker.runtime import bind
-
-        db = self.runtime.db
-        plan = self.plan(copy)
-        with db.session() as writer:
-            cells = write_registry(writer, self.shop_id, plan)
-            engine.refresh_activity(writer, self.shop_id, cells)
-        for at in range(0, len(plan.deliveries), DELIVERY_CHUNK):
-            chunk = plan.deliveries[at:at + DELIVERY_CHUNK]
-            with db.session() as writer:
-                writer.execute(WebhookEvent.__table__.insert(), inbox_rows(self.domain, self.shop_id, chunk))
-            with bind(self.runtime):
-                inbox.drain_inbox(self.domain)
-        self._retry_now()
-        log.info("event=demo_copy_seeded shop=%s copy=%s deliveries=%s", self.domain, copy, len(plan.deliveries))
-        return len(plan.deliveries)
-
-    def _retry_now(self, rounds: int = 3) -> None:
-        """What the sweeper does later, now: events that failed for a passing reason (two
-        drains deadlocking on a customer's rows) are due again and drained."""
-        from worker import inbox
-        from worker.runtime import bind
-
-        for _ in range(rounds):
-            with self.runtime.db.session() as session:
-                due = session.execute(update(WebhookEvent).where(
-                    WebhookEvent.shop_id == self.shop_id, WebhookEvent.status == FAILED,
-                    WebhookEvent.next_attempt_at.is_not(None)).values(next_attempt_at=utcnow())).rowcount
-            if not due:
-                return
-            log.info("event=demo_retry shop=%s events=%s", self.domain, due)
-            with bind(self.runtime):
-                inbox.drain_inbox(self.domain)
-
-
-def seed(rt: Any, domain: str, *, scale: int = 1, seed: int = 2026, end: date | None = None,
-         jobs: int = 1) -> DemoResult:
-    """Seed the installed shop `domain` with `scale` copies of the case study, through the inbox.
-
-    `jobs` > 1 seeds copies in that many processes (PostgreSQL only; SQLite has one writer).
-    """
-    from concurrent.futures import ProcessPoolExecutor
-    from dataclasses import replace
-    from multiprocessing import get_context
-
-    from models import Shop
-    from worker import engine, lifetime_value
-
-    db = rt.db
-    with db.session() as session:
-        shop = session.scalar(select(Shop).where(Shop.domain == domain))
-        ensure_campaigns(session, shop.id)  # before copies run side by side
-        shop_id, timezone, currency = shop.id, shop.timezone or "UTC", shop.currency
-    end = end or (datetime.now(engine.shop_zone(timezone)).date() - timedelta(days=1))
-    # Drains run in this process (or its helpers) whatever the queue: the demo waits for its figures.
-    seeder = CopySeeder(replace(rt, redis_url=None), domain, shop_id, seed, end,
-                        str(engine.shop_zone(timezone)), currency)
-    if jobs > 1 and not db.is_sqlite:
-        portable = replace(seeder, runtime=replace(seeder.runtime, _db=None, _redis=None))
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            delivered = sum(pool.map(portable, range(scale)))
-    else:
-        delivered = sum(seeder(copy) for copy in range(scale))
-    with db.session() as session:
-        failed = session.scalar(select(func.count()).select_from(WebhookEvent).where(
-            WebhookEvent.shop_id == shop_id, WebhookEvent.status == FAILED)) or 0
-        lifetime_value.refresh_clv(session, shop_id, today=end)
-    log.info("event=demo_seeded shop=%s copies=%s deliveries=%s failed=%s", domain, scale, delivered, failed)
-    return DemoResult(shop_id, scale, delivered, failed, end)

@@ -1,7 +1,7 @@
 """`creator-roi demo` and `creator-roi reattribute`: seeding the case study, rebuilding figures."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
@@ -56,13 +56,22 @@ def _prepare_shop(rt: Runtime, domain: str, reset: bool) -> bool:
     return True
 
 
-def _summary(rt: Runtime, domain: str, end: Any) -> dict[str, Any]:
+def _yesterday(rt: Runtime, domain: str) -> date:
+    """The day the demo's history ends: yesterday in the store's time zone, so that its figures
+    reach up to today. The one place the demo's dates come from the clock."""
+    from worker.engine import shop_zone
+
+    with rt.db.session() as session:
+        timezone = session.scalar(select(Shop.timezone).where(Shop.domain == domain))
+    return datetime.now(shop_zone(timezone)).date() - timedelta(days=1)
+
+
+def _summary(rt: Runtime, domain: str, start: date, end: date) -> dict[str, Any]:
     from plugin import reports
-    from demo.plan import PERIOD_DAYS
 
     with rt.db.session() as session:
         shop = session.scalar(select(Shop).where(Shop.domain == domain))
-        report = reports.roi_report(session, shop, date_from=end - timedelta(days=PERIOD_DAYS), date_to=end)
+        report = reports.roi_report(session, shop, date_from=start, date_to=end)
         return {"creators": len([r for r in report["rows"] if r["key"] is not None]), **report["totals"]}
 
 
@@ -76,7 +85,8 @@ def _summary(rt: Runtime, domain: str, end: Any) -> dict[str, Any]:
 @with_appcontext
 def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None:
     """Seed the reference case study through the webhook pipeline."""
-    from demo import plan as demo
+    from demo.plan import PERIOD_DAYS
+    from demo.seed import seed_store
     from worker.shopify_admin import is_valid_shop_domain
 
     domain = (domain or current_app.config["DEMO_SHOP"]).strip().lower()
@@ -86,12 +96,15 @@ def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None
     if not _prepare_shop(rt, domain, reset):
         click.echo(f"{domain} already holds data: nothing seeded (--reset seeds a demo store again)")
         return
+    end = _yesterday(rt, domain)
+    start = end - timedelta(days=PERIOD_DAYS)
     with bind(rt):
-        result = demo.seed(rt, domain, scale=scale, jobs=jobs)
+        result = seed_store(rt, domain, end=end, scale=scale, jobs=jobs)
     if result.failed:
         raise click.ClickException(f"{result.failed} deliveries failed: see `creator-roi events`")
-    figures = _summary(rt, domain, result.end)
-    click.echo(f"seeded {domain}: {scale} cop{'y' if scale == 1 else 'ies'}, {result.deliveries} webhook deliveries")
+    figures = _summary(rt, domain, start, end)
+    click.echo(f"seeded {domain}: {scale} cop{'y' if scale == 1 else 'ies'}, {result.deliveries} webhook deliveries, "
+               f"{start} to {end}")
     click.echo(
         f"{figures['creators']} creators, cost {figures['cost']}, {figures['impressions']} impressions, "
         f"engagement rate {figures['engagement_rate']}, {figures['clicks']} clicks, {figures['orders']} first orders, "

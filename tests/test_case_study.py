@@ -5,21 +5,24 @@ processed by the worker, and read back from GET /api/v1/roi as a merchant would.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from conftest import SHOP, webhook_headers
+from conftest import SHOP, Api, webhook_headers
+from demo.plan import NOISE, PERIOD_DAYS, check_roster
+from demo.seed import CopySeeder, write_registry
 from engine_helpers import shop_id_of
 from models import Order, Shop
-from demo import plan as demo
-from worker import engine
+from worker import engine, lifetime_value
 
-# The history ends yesterday, as the demo's does: predicted CLV is fitted as of today.
-END = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
+# The day the case study's history ends, fixed: the same orders, clicks and customers whatever
+# the day the tests run (test_the_demo_on_todays_date_seeds_and_shows_figures runs today's).
+END = date(2026, 11, 30)
 
 
 @pytest.fixture
@@ -28,15 +31,15 @@ def plan(api, runtime):  # type: ignore[no-untyped-def]
     shop_id = shop_id_of(runtime, SHOP)
     with runtime.db.session() as s:
         shop = s.get(Shop, shop_id)
-        seeder = demo.CopySeeder(runtime, SHOP, shop_id, 2026, END, shop.timezone, shop.currency)
+        seeder = CopySeeder(runtime, SHOP, shop_id, 2026, END, shop.timezone, shop.currency)
     plan = seeder.plan(0)
     with runtime.db.session() as s:
-        engine.refresh_activity(s, shop_id, demo.write_registry(s, shop_id, plan))
+        engine.refresh_activity(s, shop_id, write_registry(s, shop_id, plan))
     return plan
 
 
 def test_the_deliveries_are_what_shopify_sends(plan) -> None:
-    demo.check_roster()
+    check_roster()
     orders = [json.loads(d.body) for d in plan.deliveries if d.topic == "orders/create"]
     assert sum(o["presentment_currency"] == "EUR" for o in orders) > len(orders) // 5
     assert all(Decimal(o["total_tax"]) > 0 for o in orders if "subtotal_price" in o)
@@ -59,7 +62,7 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
     run_jobs()
     assert api.get("/api/v1/sync").get_json()["failed"] == 0
 
-    start = END - timedelta(days=demo.PERIOD_DAYS)
+    start = END - timedelta(days=PERIOD_DAYS)
     report = api.get(f"/api/v1/roi?from={start}&to={END}").get_json()
     t = report["totals"]
     assert report["currency"] == "USD"
@@ -84,8 +87,8 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
         flagged = s.scalar(select(func.count()).select_from(Order).where(
             Order.shop_id == shop_id, Order.flagged.is_not(None)))
         tests = s.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id, Order.test.is_(True)))
-    assert stored == len(plan.orders) > 1560 + 624 + sum(demo.NOISE.values())
-    assert (flagged, tests) == (demo.NOISE["unreadable"], demo.NOISE["test"])
+    assert stored == len(plan.orders) > 1560 + 624 + sum(NOISE.values())
+    assert (flagged, tests) == (NOISE["unreadable"], NOISE["test"])
 
     # Every view adds up to the same totals.
     for group in ("platform", "campaign", "content_type"):
@@ -101,9 +104,11 @@ def test_predicted_clv_per_creator_once_there_is_repeat_data(client, api, runtim
         client.post("/webhooks", data=body, headers=webhook_headers(delivery.topic, body, SHOP,
                                                                      webhook_id=delivery.webhook_id))
     run_jobs()
-    start = END - timedelta(days=demo.PERIOD_DAYS)
-    api.get(f"/api/v1/roi?from={start}&to={END}")
-    run_jobs()  # with a queue, the first read scheduled the fit
+    # Fitted as of the history's last day, as the demo seeds it (a refit on a later read would
+    # count the weeks up to the day the tests run).
+    with runtime.db.session() as s:
+        assert lifetime_value.refresh_clv(s, shop_id_of(runtime, SHOP), today=END) == 15
+    start = END - timedelta(days=PERIOD_DAYS)
     rows = [r for r in api.get(f"/api/v1/roi?from={start}&to={END}").get_json()["rows"] if r["key"] is not None]
     top = max(rows, key=lambda r: r["new_customers"])
     assert Decimal(top["clv_predicted"]) > 0
@@ -112,19 +117,27 @@ def test_predicted_clv_per_creator_once_there_is_repeat_data(client, api, runtim
         (Decimal(top["revenue"]) + Decimal(top["repeat_revenue"])) / top["new_customers"]).quantize(Decimal("0.01"))
 
 
-def test_demo_command_seeds_the_case_study_once(runner, runtime) -> None:
+def test_the_demo_on_todays_date_seeds_and_shows_figures(runner, client, runtime) -> None:
     domain = "cli-demo.myshopify.com"
     result = runner.invoke(args=["demo", "--shop", domain])
     assert result.exit_code == 0, result.output
+    # Its history ends yesterday in the store's time zone: figures reach up to today.
+    start, end = (date.fromisoformat(day) for day in re.search(
+        r"webhook deliveries, (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", result.output).groups())
+    yesterday = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
+    assert end in (yesterday - timedelta(days=1), yesterday)  # a run across midnight
     assert "15 creators, cost 22500.00, 2800000 impressions, engagement rate 0.047, 38400 clicks, " \
            "1560 first orders, revenue 156000.00" in result.output
     assert "ctr 0.0137, conversion rate 0.0406, cac 14.42, roas 6.9333, roi 5.9333, roi with repeats 7.32" \
         in result.output
+    rows = Api(client, domain).get(f"/api/v1/roi?from={start}&to={end}").get_json()["rows"]
+    top = max((r for r in rows if r["key"] is not None), key=lambda r: r["new_customers"])
+    assert Decimal(top["clv_predicted"]) > 0
     again = runner.invoke(args=["demo", "--shop", domain])
     assert again.exit_code == 0 and "already holds data" in again.output
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Order).where(
-            Order.shop_id == shop_id_of(runtime, domain))) > 1560 + 624 + sum(demo.NOISE.values())
+            Order.shop_id == shop_id_of(runtime, domain))) > 1560 + 624 + sum(NOISE.values())
 
 
 def test_demo_reset_refuses_a_store_it_did_not_install(runner, api, runtime) -> None:
