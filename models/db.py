@@ -20,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -75,6 +76,13 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def dialect_insert(dialect_name: str, table: Any) -> Any:
+    """INSERT with the ON CONFLICT clauses of the database at hand: PostgreSQL's, else SQLite's
+    (the two databases the app runs on). The one place that chooses between them."""
+    module = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(table)
 
 
 def default_database_url() -> str:

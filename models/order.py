@@ -5,7 +5,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (BigInteger, Boolean, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_,
+                        false, func)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.db import Base, BigId, utcnow
@@ -61,6 +63,22 @@ class Order(Base):
     flagged: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @hybrid_property
+    def is_countable(self) -> bool:
+        """Whether the order can be a conversion and count revenue at all: read as usual (a
+        subtotal, not flagged), not cancelled, voided or a test, and net sales above zero.
+        Also a SQL condition (`select(...).where(Order.is_countable)`), written below."""
+        return (self.subtotal is not None and not self.flagged and self.cancelled_at is None
+                and self.financial_status != "voided" and not self.test and (self.net_sales or 0) > 0)
+
+    @is_countable.inplace.expression
+    @classmethod
+    def _is_countable_in_sql(cls) -> ColumnElement[bool]:
+        # NULL-safe, as the Python above reads None: no flag, no status, not a test.
+        return and_(cls.subtotal.is_not(None), func.coalesce(cls.flagged, "") == "", cls.cancelled_at.is_(None),
+                    func.coalesce(cls.financial_status, "") != "voided", func.coalesce(cls.test, false()) == false(),
+                    cls.net_sales > 0)
 
 
 class Refund(Base):

@@ -1,9 +1,10 @@
 """The installed store, its encrypted tokens and its settings."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,6 +39,19 @@ class Shop(Base):
     @property
     def is_installed(self) -> bool:
         return self.uninstalled_at is None and self.access_token_enc is not None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone, which its days (rollups, report ranges) follow; UTC when
+        the name is missing or unknown to this machine, rather than an error on every page."""
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def local_day(self, moment: datetime) -> date:
+        """The shop-local calendar day of an instant."""
+        return moment.astimezone(self.zone).date()
 
 
 class ShopSettings(Base):

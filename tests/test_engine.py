@@ -224,6 +224,21 @@ def test_test_voided_and_unreadable_orders_never_count(runtime, shop_id, anna) -
     assert rollup_cells(runtime, shop_id) == {}
 
 
+@pytest.mark.parametrize("changes", [
+    {}, {"cancelled_at": T0}, {"financial_status": "voided"}, {"financial_status": None}, {"test": True},
+    {"net_sales": Decimal("0.00")}, {"subtotal": None}, {"flagged": "no subtotal in the order payload"},
+    {"flagged": ""},
+])
+def test_which_orders_count_is_one_rule_in_python_and_in_sql(runtime, shop_id, changes) -> None:
+    with runtime.db.session() as s:
+        order = Order(**{"shop_id": shop_id, "shopify_id": 1, "placed_at": T0, "subtotal": Decimal("70.00"),
+                         "net_sales": Decimal("70.00"), "financial_status": "paid", "test": False, **changes})
+        s.add(order)
+        s.flush()
+        in_sql = s.scalar(select(Order.id).where(Order.id == order.id, Order.is_countable)) is not None
+        assert in_sql is order.is_countable is (changes in ({}, {"financial_status": None}, {"flagged": ""}))
+
+
 def test_repeat_window_edges_and_rebinding(runtime, shop_id, anna) -> None:
     ben = make_creator(runtime, shop_id, "ben", codes=("BEN10",))
     first = order_payload(placed_at=T0, codes=("ANNA15",), customer_id=42)
