@@ -1,4 +1,8 @@
-"""Configuration from the environment (DESIGN.md's variables), one class per APP_ENV."""
+"""Configuration from the environment (DESIGN.md's variables): one dict, `load_config`.
+
+APP_ENV picks the defaults: development and test fill in development keys and
+secrets; production refuses to start without its own.
+"""
 from __future__ import annotations
 
 import os
