@@ -15,7 +15,7 @@ Every figure is printed beside a baseline measured in the same run:
    off (every request computes: what the first read after a change of figures costs).
    The other groupings and the CSV export are timed the same way.
 3. attribution throughput: one copy's 2,754 deliveries (2,543 orders) drained by the worker
-   (`worker.inbox.drain_inbox`, in process), orders/s; baselines: the same deliveries drained
+   (`worker.jobs.drain_inbox`, in process), orders/s; baselines: the same deliveries drained
    with the engine's entry point swapped for a no-op (the pipeline's own cost), and the
    engine's rebuild (`reattribute_shop`) of the same orders.
 """
@@ -155,7 +155,7 @@ def drain_rate(app: Any, shop: str, noop_engine: bool) -> tuple[int, int, float]
     """(deliveries, orders, seconds) of one copy's deliveries drained by the worker, in process."""
     from demo import seed as demo
     from models import WebhookEvent
-    from worker import engine, inbox, installation
+    from worker import engine, installation, jobs
     from worker.runtime import bind
 
     rt = app.extensions["creator_roi"]
@@ -182,7 +182,7 @@ def drain_rate(app: Any, shop: str, noop_engine: bool) -> tuple[int, int, float]
     try:
         started = time.perf_counter()
         with bind(rt):
-            inbox.drain_inbox(shop)
+            jobs.drain_inbox(shop)
         seconds = time.perf_counter() - started
     finally:
         engine.orders_changed = real  # type: ignore[assignment]

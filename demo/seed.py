@@ -27,7 +27,7 @@ from demo.plan import ROSTER, CopyPlan, Delivery, plan_copy
 from models import (Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop, WebhookEvent,
                     utcnow)
 from models.webhook import FAILED
-from worker import engine, inbox, lifetime_value
+from worker import engine, jobs, lifetime_value
 from worker.runtime import bind
 
 log = logging.getLogger("creator_roi.demo")
@@ -144,7 +144,7 @@ class CopySeeder:
             with db.session() as writer:
                 writer.execute(WebhookEvent.__table__.insert(), inbox_rows(self.domain, self.shop_id, chunk))
             with bind(self.runtime):
-                inbox.drain_inbox(self.domain)
+                jobs.drain_inbox(self.domain)
         self._retry_now()
         log.info("event=demo_copy_seeded shop=%s copy=%s deliveries=%s", self.domain, copy, len(plan.deliveries))
         return len(plan.deliveries)
@@ -161,7 +161,7 @@ class CopySeeder:
                 return
             log.info("event=demo_retry shop=%s events=%s", self.domain, due)
             with bind(self.runtime):
-                inbox.drain_inbox(self.domain)
+                jobs.drain_inbox(self.domain)
 
 
 def seed_store(rt: Any, domain: str, *, end: date, scale: int = 1, seed: int = 2026,
@@ -176,10 +176,9 @@ def seed_store(rt: Any, domain: str, *, end: date, scale: int = 1, seed: int = 2
     with db.session() as session:
         shop = session.scalar(select(Shop).where(Shop.domain == domain))
         ensure_campaigns(session, shop.id)  # before copies run side by side
-        shop_id, timezone, currency = shop.id, shop.timezone, shop.currency
+        shop_id, zone, currency = shop.id, shop.zone, shop.currency
     # Drains run in this process (or its helpers) whatever the queue: the demo waits for its figures.
-    seeder = CopySeeder(replace(rt, redis_url=None), domain, shop_id, seed, end,
-                        str(engine.shop_zone(timezone)), currency)
+    seeder = CopySeeder(replace(rt, redis_url=None), domain, shop_id, seed, end, str(zone), currency)
     if jobs > 1 and not db.is_sqlite:
         portable = replace(seeder, runtime=replace(seeder.runtime, _db=None, _redis=None))
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:

@@ -76,29 +76,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_commands(app: Flask) -> None:
-    """The `creator-roi` commands also on `app.cli`, so `flask` and test runners see them."""
-    from plugin.cli import cli
+    """The `creator-roi` commands, on `app.cli`: the console script (plugin.cli) and
+    `flask` both find them there."""
+    from plugin import cli, cli_engine, cli_pipeline
 
-    for name, command in cli.commands.items():
-        if name not in app.cli.commands and name not in ("run", "shell", "routes"):
-            app.cli.add_command(command, name)
+    for command in (cli.db, cli.shop, cli_pipeline.worker_command, cli_pipeline.sweep_command,
+                    cli_pipeline.events_command, cli_pipeline.backfill_command, cli_engine.demo_command,
+                    cli_engine.reattribute_command):
+        app.cli.add_command(command)
 
 
 def _register_blueprints(app: Flask) -> None:
-    import importlib
-
-    from plugin import auth, health
+    from plugin import admin, auth, health, links, webhooks
     from plugin.api import bp as api_bp
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(api_bp)
-    # Blueprints other parts add as they land; each module exposes `bp`.
-    for name in ("plugin.webhooks", "plugin.links", "plugin.admin"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.register_blueprint(module.bp)
+    for blueprint in (health.bp, auth.bp, api_bp, webhooks.bp, links.bp, admin.bp):
+        app.register_blueprint(blueprint)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import jwt
 import segno
@@ -120,7 +120,7 @@ def _money(value: Any) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    zone = shop_zone() if getattr(g, "shop", None) is not None else ZoneInfo("UTC")
+    zone = current_shop().zone if getattr(g, "shop", None) is not None else ZoneInfo("UTC")
     return {"app_url": app_url, "display": display, "raw": display.raw,
             "when": lambda value: display.when(value, zone),
             "platforms": [(p, display.label(p)) for p in PLATFORMS],
@@ -133,14 +133,6 @@ def pairs(items: Any, value: str, text: str) -> list[tuple[Any, Any]]:
     """(value, label) options for a select, from objects or dicts."""
     get = (lambda item, key: item[key]) if items and isinstance(items[0], dict) else getattr
     return [(get(item, value), get(item, text)) for item in items]
-
-
-def shop_zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(current_shop().timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):  # an unknown zone name: UTC rather than a 500
-        return ZoneInfo("UTC")
-
 
 
 _asset_versions: dict[str, str] = {}

@@ -17,7 +17,7 @@ from shopify_app import ShopifyApp
 from models import Shop
 from plugin.database import runtime, session
 from plugin.errors import ApiError, error_response
-from worker import installation, shopify_admin
+from worker import installation, jobs, shopify_admin
 
 log = logging.getLogger("creator_roi.auth")
 bp = Blueprint("auth", __name__)
@@ -77,7 +77,10 @@ def _load_or_install(domain: str, token: str) -> Shop:
         db.rollback()
         log.warning("event=install_failed shop=%s status=%s", domain, exc.status)
         raise ApiError({"shopify": ["could not install: Shopify did not answer the token exchange"]}, 502)
-    installation.run_after_install(rt, shop.id)
+    try:  # installed and committed: import the order history; a failure never undoes the install
+        jobs.schedule_backfill(rt, shop.id)
+    except Exception:
+        log.exception("event=backfill_not_scheduled shop=%s", domain)
     return shop
 
 

@@ -1,7 +1,9 @@
-"""The `creator-roi` command: a Flask CLI group (DESIGN.md's operations contract)."""
-from __future__ import annotations
+"""The `creator-roi` command: a Flask CLI group (DESIGN.md's operations contract).
 
-import importlib
+The group holds no command of its own: it builds the app, whose factory registers
+every command on `app.cli` (`plugin._register_commands`), and finds them there.
+"""
+from __future__ import annotations
 
 import click
 from flask import current_app
@@ -18,7 +20,7 @@ cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
                  help="Creator ROI: creator attribution and ROI for Shopify stores.")
 
 
-@cli.group()
+@click.group()
 def db() -> None:
     """Database schema."""
 
@@ -33,7 +35,7 @@ def db_upgrade() -> None:
     click.echo("database is at the newest schema")
 
 
-@cli.group()
+@click.group()
 def shop() -> None:
     """Installed stores."""
 
@@ -56,15 +58,6 @@ def shop_add(domain: str, token: str, currency: str) -> None:
     with rt.db.session() as session:
         installation.install_with_access_token(rt, session, domain, token, currency)
     click.echo(f"installed {domain.lower()} ({currency.upper()})")
-
-
-# Commands of the other parts (pipeline, engine) register themselves on `cli`.
-for _name in ("plugin.cli_pipeline", "plugin.cli_engine"):
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _name:
-            raise
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, exists, select
 
 from models import Influencer, Order, Shop, WebhookEvent
-from plugin.cli import cli
 from worker.runtime import Runtime, bind
 
 # Not a credential: a demo store never calls Shopify. It also marks a store the demo may erase.
@@ -59,11 +58,9 @@ def _prepare_shop(rt: Runtime, domain: str, reset: bool) -> bool:
 def _yesterday(rt: Runtime, domain: str) -> date:
     """The day the demo's history ends: yesterday in the store's time zone, so that its figures
     reach up to today. The one place the demo's dates come from the clock."""
-    from worker.engine import shop_zone
-
     with rt.db.session() as session:
-        timezone = session.scalar(select(Shop.timezone).where(Shop.domain == domain))
-    return datetime.now(shop_zone(timezone)).date() - timedelta(days=1)
+        zone = session.scalar(select(Shop).where(Shop.domain == domain)).zone
+    return datetime.now(zone).date() - timedelta(days=1)
 
 
 def _summary(rt: Runtime, domain: str, start: date, end: date) -> dict[str, Any]:
@@ -75,7 +72,7 @@ def _summary(rt: Runtime, domain: str, start: date, end: date) -> dict[str, Any]
         return {"creators": len([r for r in report["rows"] if r["key"] is not None]), **report["totals"]}
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--shop", "domain", default=None, help="the demo store [default: DEMO_SHOP]")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 1000),
               help="copies of the case study (1: 15 creators and 1,560 first orders; 64: about 100k orders)")
@@ -115,12 +112,12 @@ def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None
         f"roas {figures['roas']}, roi {figures['roi']}, roi with repeats {figures['roi_with_repeat']}")
 
 
-@cli.command("reattribute")
+@click.command("reattribute")
 @click.argument("domain")
 @with_appcontext
 def reattribute_command(domain: str) -> None:
     """Rebuild DOMAIN's attributions and rollups from its stored orders (after a settings or code change)."""
-    from worker import engine
+    from worker import jobs
 
     rt = _runtime()
     with rt.db.session() as session:
@@ -128,5 +125,5 @@ def reattribute_command(domain: str) -> None:
     if shop_id is None:
         raise click.BadParameter(f"no installed store {domain!r}", param_hint="DOMAIN")
     with bind(rt):
-        engine.reattribute_job(shop_id)
+        jobs.reattribute_job(shop_id)
     click.echo(f"re-attributed {domain.strip().lower()}")

@@ -8,7 +8,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from plugin.cli import cli
 from worker.runtime import Runtime, bind
 
 DEFAULT_SWEEP_INTERVAL = 60
@@ -26,7 +25,7 @@ def worker_class() -> type:
     """
     from rq import Worker
 
-    from worker import inbox
+    from worker import jobs
 
     class PipelineWorker(Worker):
         runtime: Runtime | None = None
@@ -51,23 +50,23 @@ def worker_class() -> type:
             super().run_maintenance_tasks()
             if self.runtime is not None and self.sweep_interval:
                 try:
-                    inbox.schedule_sweep(self.runtime, self.sweep_interval, delay=0)
+                    jobs.schedule_sweep(self.runtime, self.sweep_interval, delay=0)
                 except Exception as exc:  # Redis trouble: the worker loop reports and retries it
                     self.log.warning("event=sweep_not_scheduled error=%s", type(exc).__name__)
 
     return PipelineWorker
 
 
-@cli.command("worker")
+@click.command("worker")
 @click.option("--burst", is_flag=True, help="drain what is queued (after one sweep), then exit")
 @click.option("--sweep-interval", default=DEFAULT_SWEEP_INTERVAL, show_default=True, type=click.IntRange(min=5),
               help="seconds between sweeps of the inbox")
 @with_appcontext
 def worker_command(burst: bool, sweep_interval: int) -> None:
-    """Run an RQ worker (with its scheduler) for inbox drains, sweeps and backfills."""
+    """Run an RQ worker (with its scheduler) for the jobs of worker.jobs: drains, sweeps, refits, imports."""
     from redis import Redis
 
-    from worker import inbox
+    from worker import inbox, jobs
     from worker.queue import rq_queue
 
     rt = _runtime()
@@ -78,26 +77,28 @@ def worker_command(burst: bool, sweep_interval: int) -> None:
     connection = Redis.from_url(rt.redis_url)
     worker = cls([rq_queue(rt)], connection=connection)
     if burst:
-        rq_queue(rt).enqueue(inbox.sweep_job, job_timeout=inbox.DRAIN_JOB_TIMEOUT)
+        rq_queue(rt).enqueue(jobs.sweep_job, job_timeout=inbox.DRAIN_JOB_TIMEOUT)
     else:
         worker.runtime, worker.sweep_interval = rt, sweep_interval
     with bind(rt):  # work horses are forked from here and inherit the binding
         worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
 
 
-@cli.command("sweep")
+@click.command("sweep")
 @with_appcontext
 def sweep_command() -> None:
-    """Schedule drains for every inbox event left pending or due a retry (runs them now without Redis)."""
-    from worker import inbox
+    """Schedule drains for every inbox event left pending or due a retry, and refits of stale
+    predicted CLV (runs them now without Redis)."""
+    from worker import jobs
 
     rt = _runtime()
     with bind(rt):
-        result = inbox.sweep(rt)
-    click.echo(f"shops with events due: {result['shops_due']}, drains scheduled: {result['drains_scheduled']}")
+        result = jobs.sweep(rt)
+    click.echo(f"shops with events due: {result['shops_due']}, drains scheduled: {result['drains_scheduled']}, "
+               f"CLV refits scheduled: {result['clv_scheduled']}")
 
 
-@cli.command("events")
+@click.command("events")
 @click.option("--status", "status", default="failed", show_default=True,
               type=click.Choice(["pending", "processed", "ignored", "failed", "all"]))
 @click.option("--shop", "shop_domain", default=None, help="only this shop's events")
@@ -144,14 +145,14 @@ def _event_line(event: Any) -> str:
     return " ".join(parts)
 
 
-@cli.command("backfill")
+@click.command("backfill")
 @click.argument("domain")
 @click.option("--days", default=None, type=click.IntRange(min=1),
               help="how far back (default 60, the reach of read_orders; more needs read_all_orders)")
 @with_appcontext
 def backfill_command(domain: str, days: int | None) -> None:
     """Import DOMAIN's past orders and refunds from the Admin API, through the webhook upsert."""
-    from worker import backfill, installation
+    from worker import backfill, installation, jobs
 
     rt = _runtime()
     days = days or backfill.DEFAULT_DAYS
@@ -167,7 +168,7 @@ def backfill_command(domain: str, days: int | None) -> None:
 
     try:
         with bind(rt):
-            result = backfill.backfill_shop(shop_id, days)
+            result = jobs.backfill_shop(shop_id, days)
     except ShopifyAdminError as exc:
         raise click.ClickException(f"{domain}: Shopify refused or failed the import: {exc.message}")
     if "skipped" in result:

@@ -23,9 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from models import Shop, WebhookEvent
-from models.db import PING_AFTER_IDLE_SECONDS, UTCDateTime
+from models.db import PING_AFTER_IDLE_SECONDS, UTCDateTime, dialect_insert
 from models.webhook import PENDING
-from worker.processing import dialect_insert
 
 # What `InboxWriter.store` answers for a body PostgreSQL would not read as JSON.
 JSON_REFUSED = "json_refused"
@@ -73,7 +72,7 @@ def insert_statement(conn: Any) -> Any:
             .where(or_(bindparam("any_shop", type_=Boolean), _INSTALLED))
         )
         _statements["sqlalchemy"] = (
-            dialect_insert(conn, WebhookEvent).from_select(list(values), source)
+            dialect_insert(conn.dialect.name, WebhookEvent).from_select(list(values), source)
             .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
             .returning(WebhookEvent.id)
         )

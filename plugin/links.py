@@ -25,7 +25,6 @@ from flask import Blueprint, abort, current_app, redirect, request
 from sqlalchemy import or_, select
 
 from models import Campaign, Click, DiscountCode, Influencer, ReferralLink, Shop, utcnow
-from plugin.activity import local_day
 from plugin.database import session
 from plugin.schemas.registry import is_store_path
 from worker import engine
@@ -123,7 +122,7 @@ def follow(slug: str) -> Any:
     db.add(click)
     db.flush()
     if counted:
-        engine.click_counted(db, shop.id, influencer.id, local_day(click.clicked_at, shop.timezone))
+        engine.click_counted(db, shop.id, influencer.id, shop.local_day(click.clicked_at))
     db.commit()
     log.info("event=click shop=%s link_id=%s click_id=%s counted=%s bot=%s",
              shop.domain, link.id, click.click_id, counted, bot)

@@ -11,8 +11,8 @@ simply not asked for again.
 
 Not cached: a report read in a transaction that has itself written (its
 uncommitted figures may yet be rolled back). Entries also expire after ten
-minutes, so the daily CLV refit a report schedules (see `plugin.reports`) is
-never held off. Size is bounded in report rows (cachetools' TTLCache).
+minutes, so memory goes to the reports being read. Size is bounded in report
+rows (cachetools' TTLCache).
 """
 from __future__ import annotations
 

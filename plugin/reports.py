@@ -18,7 +18,8 @@ posts' own. Predicted CLV is not allocated (null by content type).
 
 Predicted CLV is the stored per-creator figure (see `worker.lifetime_value`):
 it describes the creator's customers to date, not the date range; groups show
-the customer-weighted mean of their creators.
+the customer-weighted mean of their creators. A report only reads it, with
+when it was fitted (`clv_fitted_at`); refits are jobs (`worker.jobs`).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup,
 from roi.emv import EmvRates
 from roi.metrics import Totals, compute_metrics
 from roi.money import to_cents
-from worker.engine import POST_COLUMNS, SALES_COLUMNS, next_month, month_of, shop_zone
+from worker.engine import POST_COLUMNS, SALES_COLUMNS, next_month, month_of
 
 GROUPS = ("influencer", "platform", "content_type", "campaign")
 CENT = Decimal("0.01")
@@ -288,31 +289,15 @@ class StoredClv(NamedTuple):
 
 def _clv_rows(session: Session, shop: Shop) -> dict[int, StoredClv]:
     """Stored per-creator CLV (influencer_id, customers, predicted, horizon_months,
-    computed_at); a refit is scheduled when it is missing or a day old."""
-    from worker import lifetime_value
-
+    computed_at), as the last fit left it."""
     query = select(CreatorClv.influencer_id, CreatorClv.customers, CreatorClv.predicted,
                    CreatorClv.horizon_months, CreatorClv.computed_at).where(CreatorClv.shop_id == shop.id)
-    rows = [StoredClv(*row) for row in session.execute(query)]
-    horizon = shop.settings.clv_horizon_months
-    if lifetime_value.is_stale(rows, horizon) and (rows or session.scalar(select(exists().where(
-            Rollup.shop_id == shop.id, Rollup.kind == "day", Rollup.new_customers > 0)))):
-        rt = _runtime()
-        lifetime_value.schedule_clv(rt, shop.id)
-        if not rt.redis_url:  # ran inline: read what it stored, in a new transaction
-            with rt.db.session() as fresh:
-                rows = [StoredClv(*row) for row in fresh.execute(query)]
-    return {row.influencer_id: row for row in rows}
+    return {row.influencer_id: row for row in (StoredClv(*row) for row in session.execute(query))}
 
 
-def _runtime() -> Any:
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return current_app.extensions["creator_roi"]
-    from worker.runtime import current
-
-    return current()
+def _fitted_at(clv: dict[int, StoredClv]) -> datetime | None:
+    """When the stored CLV was fitted (None: not yet)."""
+    return min((row.computed_at for row in clv.values()), default=None)
 
 
 def _clv_weights(clv: dict[int, StoredClv]) -> dict[int, tuple[Decimal, int]]:
@@ -352,7 +337,8 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     pieces = [piece for piece in _pieces(session, shop.id, creators, date_from, date_to,
                                          _dimensions(group_by, campaign_id, platform))
               if _wanted(piece, campaign_id, platform)]
-    clv = _clv_weights(_clv_rows(session, shop))
+    stored_clv = _clv_rows(session, shop)
+    clv = _clv_weights(stored_clv)
     rates = _rates(shop)
     members: dict[Any, set[int | None]] = defaultdict(set)
     if group_by == "content_type":
@@ -375,7 +361,7 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     return {
         "currency": shop.currency, "from": date_from, "to": date_to, "group_by": group_by,
         "totals": compute_metrics(_sum(p.values for p in pieces), rates, _predicted(everyone, clv)),
-        "rows": rows,
+        "rows": rows, "clv_fitted_at": _fitted_at(stored_clv),
     }
 
 
@@ -520,14 +506,16 @@ def creator_clv(session: Session, shop: Shop, influencer_id: int) -> dict[str, A
     historical = None
     if customers:
         historical = to_cents(((revenue or ZERO) + (repeat_revenue or ZERO)) / customers)
-    stored = _clv_rows(session, shop).get(influencer_id)
+    stored_clv = _clv_rows(session, shop)
+    stored = stored_clv.get(influencer_id)
     return {"historical": historical, "predicted": stored.predicted if stored else None,
-            "horizon_months": shop.settings.clv_horizon_months, "customers": customers}
+            "horizon_months": shop.settings.clv_horizon_months, "customers": customers,
+            "fitted_at": _fitted_at(stored_clv)}
 
 
 def default_range(shop: Shop, today: date | None = None) -> tuple[date, date]:
     """Since the shop's first figure, at most a year back; the last 30 days without data."""
-    today = today or datetime.now(shop_zone(shop.timezone)).date()
+    today = today or datetime.now(shop.zone).date()
     session = object_session(shop)
     first = session.scalar(select(func.min(Rollup.day)).where(Rollup.shop_id == shop.id)) if session else None
     if first is None or first > today:

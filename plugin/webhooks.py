@@ -3,7 +3,7 @@
 The HMAC is checked on the raw body by Shopify's `shopify_app.verify_webhook_req`
 (the old secret is accepted during a rotation) before anything is parsed.
 The row goes in through `plugin.inbox_store` (one statement, shared by deliveries that
-arrive together); processing happens in the worker (`worker.inbox`). This route only
+arrive together); processing happens in the worker (`worker.jobs.drain_inbox`). This route only
 makes sure that a delivery which gets a 2xx is stored once and will be processed.
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from plugin.database import runtime
 from plugin.errors import error_response
 from plugin.inbox_store import JSON_REFUSED, Delivery
 from roi.money import parse_shopify_time
-from worker import backfill, inbox
-from worker.processing import COMPLIANCE_TOPICS
+from worker import jobs
+from worker.payloads import COMPLIANCE_TOPICS
 from worker.shopify_admin import is_valid_shop_domain
 
 log = logging.getLogger("creator_roi.webhooks")
@@ -36,8 +36,6 @@ OPTIONAL_HEADERS = {"X-Shopify-API-Version": 16, "X-Shopify-Event-Id": 255, "X-S
 HEADER_LIMITS = {**REQUIRED_HEADERS, **OPTIONAL_HEADERS}
 # Where Shopify's bodies name a shop (the Shop object of app/uninstalled, compliance bodies).
 BODY_SHOP_KEYS = ("myshopify_domain", "shop_domain")
-
-backfill.register_install_hook()
 
 
 # The three answers, serialized once: jsonify per request costs more than the rest of the answer.
@@ -119,7 +117,7 @@ def receive() -> Response:
     log.debug("event=webhook_received shop=%s topic=%s webhook_id=%s event_id=%s", shop_domain, topic,
              webhook_id, stored)
     try:
-        inbox.schedule_drain(runtime(), shop_domain, remember=True)
+        jobs.schedule_drain(runtime(), shop_domain, remember=True)
     except Exception as exc:  # stored and committed: the sweeper schedules it later
         log.warning("event=drain_not_scheduled shop=%s topic=%s webhook_id=%s error=%s", shop_domain, topic,
                     webhook_id, type(exc).__name__)

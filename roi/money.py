@@ -144,13 +144,6 @@ def is_test(payload: Mapping[str, Any]) -> bool:
     return payload.get("test") is True
 
 
-def is_conversion_eligible(
-    *, cancelled: bool, voided: bool, test: bool, net: Decimal
-) -> bool:
-    """Whether an order can be a conversion and count revenue at all."""
-    return not (cancelled or voided or test) and net > ZERO
-
-
 def _dedupe_casefree(values: Iterable[Any]) -> tuple[str, ...]:
     seen: set[str] = set()
     kept: list[str] = []

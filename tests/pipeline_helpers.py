@@ -58,10 +58,10 @@ def install(runtime: Any, domain: str = SHOP, currency: str = "USD") -> int:
 
 
 def sweep_now(runtime: Any, run_jobs: Any) -> dict[str, int]:
-    from worker import inbox
+    from worker import jobs
 
     with bind(runtime):
-        result = inbox.sweep(runtime)
+        result = jobs.sweep(runtime)
     run_jobs()
     return result
 

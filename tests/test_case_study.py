@@ -104,12 +104,14 @@ def test_predicted_clv_per_creator_once_there_is_repeat_data(client, api, runtim
         client.post("/webhooks", data=body, headers=webhook_headers(delivery.topic, body, SHOP,
                                                                      webhook_id=delivery.webhook_id))
     run_jobs()
-    # Fitted as of the history's last day, as the demo seeds it (a refit on a later read would
-    # count the weeks up to the day the tests run).
+    # Fitted as of the history's last day, as the demo seeds it (the refit a job runs on the day
+    # the tests run would count the weeks up to that day).
     with runtime.db.session() as s:
         assert lifetime_value.refresh_clv(s, shop_id_of(runtime, SHOP), today=END) == 15
     start = END - timedelta(days=PERIOD_DAYS)
-    rows = [r for r in api.get(f"/api/v1/roi?from={start}&to={END}").get_json()["rows"] if r["key"] is not None]
+    report = api.get(f"/api/v1/roi?from={start}&to={END}").get_json()
+    assert report["clv_fitted_at"] is not None
+    rows = [r for r in report["rows"] if r["key"] is not None]
     top = max(rows, key=lambda r: r["new_customers"])
     assert Decimal(top["clv_predicted"]) > 0
     # Historical CLV is what the creator's customers spent so far.

@@ -157,7 +157,7 @@ def test_code_changes_schedule_a_reattribution_that_runs(api, runtime, run_jobs)
     code = make_code(api, creator["id"], "REATTR")
     assert api.delete(f"/api/v1/codes/{code['id']}").status_code == 204
     queue = Queue(runtime.queue_name, connection=runtime.redis())
-    jobs = [job for job in queue.jobs if job.func_name == "worker.registry_jobs.reattribute_job"]
+    jobs = [job for job in queue.jobs if job.func_name == "worker.jobs.reattribute_job"]
     assert [job.args for job in jobs] == [(creator_shop_id(api),)] * 2
     run_jobs()
     assert [job.get_status(refresh=True) for job in jobs] == ["finished", "finished"]

@@ -30,7 +30,7 @@ from pipeline_helpers import (
     sweep_now,
     with_ids,
 )
-from worker import engine, inbox
+from worker import engine, inbox, jobs
 from worker.runtime import bind
 
 STORY_1001 = [("orders/create", "orders_create_code.json"), ("refunds/create", "refunds_create_partial.json"),
@@ -159,7 +159,7 @@ def test_a_failed_event_that_is_due_is_retried_by_the_sweep(client, shop_id, db_
 def test_transient_failures_back_off_and_payload_failures_do_not_retry():
     from sqlalchemy.exc import OperationalError
 
-    from worker.processing import PayloadError
+    from worker.payloads import PayloadError
 
     event = WebhookEvent(shop_domain=SHOP, webhook_id="w", topic="orders/create", body="{}", attempts=0)
     delays = []
@@ -374,7 +374,7 @@ def test_two_drains_of_one_shop_share_the_work_without_overlap(runtime, shop_id,
 
     def drain() -> None:
         with bind(runtime):
-            results.append(inbox.drain_inbox(SHOP))
+            results.append(jobs.drain_inbox(SHOP))
 
     threads = [threading.Thread(target=drain) for _ in range(2)]
     for thread in threads:
@@ -398,14 +398,14 @@ def test_an_order_the_engine_cannot_take_fails_alone_and_the_batch_goes_on(runti
                 body=with_ids(template, {ORDER_1002: 6200000000000 + number}), status="pending"))
     real = engine.orders_changed
 
-    def engine_failing_on_one_order(session, shop, order_ids):  # type: ignore[no-untyped-def]
+    def engine_failing_on_one_order(session, batch, shop, order_ids):  # type: ignore[no-untyped-def]
         if session.scalar(select(Order.id).where(Order.shopify_id == poison)) in order_ids:
             raise RuntimeError("the engine cannot take this order")
-        return real(session, shop, order_ids)
+        return real(session, batch, shop, order_ids)
 
     monkeypatch.setattr(engine, "orders_changed", engine_failing_on_one_order)
     with bind(runtime):
-        result = inbox.drain_inbox(SHOP)
+        result = jobs.drain_inbox(SHOP)
 
     assert (result["processed"], result["failed"]) == (5, 1)
     stored = events(db_session)

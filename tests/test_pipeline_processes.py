@@ -117,11 +117,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(app_co
     log = tmp_path / "worker.log"
     if runtime.redis_url:
         first = _cli(app_config, "worker", log=log)
-        from worker import inbox
+        from worker import jobs
         from worker.runtime import bind
 
         with bind(runtime):
-            inbox.sweep(runtime)
+            jobs.sweep(runtime)
     else:  # no Redis: the sweep drains inline, in its own process
         first = _cli(app_config, "sweep", log=log)
     try:

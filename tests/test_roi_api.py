@@ -229,7 +229,8 @@ def test_dashboard_reads(app, runtime, story) -> None:
         assert ben_orders[0]["summary"] == "click 1 hour before"
         clv = reports.creator_clv(s, shop, story["anna"])
         # All time: 100 + 40 + 999 over two customers. Two customers are too few to fit a model.
-        assert clv == {"historical": Decimal("569.50"), "predicted": None, "horizon_months": 12, "customers": 2}
+        assert clv == {"historical": Decimal("569.50"), "predicted": None, "horizon_months": 12, "customers": 2,
+                       "fitted_at": None}
         assert reports.default_range(shop, today=date(2026, 10, 1)) == (date(2026, 8, 20), date(2026, 10, 1))
 
 

@@ -197,7 +197,7 @@ def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained
                                                                                 monkeypatch):
     if not runtime.redis_url:
         pytest.skip("needs Redis: without it every delivery is drained inline")
-    from worker import inbox
+    from worker import inbox, jobs
     from worker.queue import rq_queue
     from worker.runtime import bind
 
@@ -212,7 +212,7 @@ def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained
 
     def drain() -> None:
         with bind(runtime):
-            drained.update(inbox.drain_inbox(SHOP))
+            drained.update(jobs.drain_inbox(SHOP))
 
     drainer = threading.Thread(target=drain)
     drainer.start()

@@ -4,6 +4,7 @@ codes that were in use before the app was installed.
 Orders come through `worker.shopify_admin.fetch_orders` (the paginated `orders`
 query) already in the REST webhook shape, and go through the same upsert as
 webhooks: a payload older than what a webhook stored changes nothing.
+Installing a shop schedules an import (`worker.jobs.schedule_backfill`).
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from typing import Any
 
 from models import Database, Shop, utcnow
 from worker import engine, installation, shopify_admin
-from worker.inbox import current_job_id, job_database, write_session
-from worker.processing import apply_order_payload, optional_id
-from worker.queue import enqueue
-from worker.runtime import Runtime, current
+from worker.batch import Batch
+from worker.inbox import job_database, write_session
+from worker.order_store import apply_order_payload
+from worker.payloads import optional_id
+from worker.runtime import Runtime
 
 log = logging.getLogger("creator_roi.backfill")
 
@@ -26,7 +28,6 @@ log = logging.getLogger("creator_roi.backfill")
 DEFAULT_DAYS = 60
 ALL_ORDERS_SCOPE = "read_all_orders"
 ORDERS_PER_TRANSACTION = 50
-JOB_TIMEOUT = 3 * 3600
 
 
 class BackfillNotAllowed(ValueError):
@@ -50,11 +51,9 @@ class BackfillResult:
         return dict(self.__dict__)
 
 
-def backfill_shop(shop_id: int, days: int = DEFAULT_DAYS) -> dict[str, Any]:
-    """Import the shop's orders of the last `days` days (RQ job; idempotent)."""
-    rt = current()
+def import_orders(rt: Runtime, shop_id: int, days: int, job_id: str) -> dict[str, Any]:
+    """Import the shop's orders of the last `days` days (idempotent), a transaction per page."""
     db = job_database(rt)
-    job_id = current_job_id()
     with db.session() as session:
         shop = session.get(Shop, shop_id)
         if shop is None or not shop.is_installed:
@@ -94,13 +93,14 @@ def _store(db: Database, shop_id: int, payloads: list[Mapping[str, Any]], result
         shop = session.get(Shop, shop_id)
         if shop is None:  # erased meanwhile (shop/redact)
             return
+        batch = Batch()
         for payload in payloads:
             result.fetched += 1
             try:
                 with session.begin_nested():
-                    applied = apply_order_payload(session, shop, payload)
+                    applied = apply_order_payload(session, batch, shop, payload)
                     if applied.changed:
-                        engine.orders_changed(session, shop.id, [applied.id])
+                        engine.orders_changed(session, batch, shop.id, [applied.id])
             except Exception as exc:
                 if not session.is_active:
                     raise
@@ -109,21 +109,4 @@ def _store(db: Database, shop_id: int, payloads: list[Mapping[str, Any]], result
                             job_id, optional_id(payload.get("id")), type(exc).__name__)
                 continue
             result.changed += int(applied.changed)
-
-
-def enqueue_backfill(rt: Runtime, shop_id: int, days: int = DEFAULT_DAYS) -> Any:
-    from rq import Retry
-
-    return enqueue(rt, backfill_shop, shop_id, days, job_timeout=JOB_TIMEOUT,
-                   retry=Retry(max=3, interval=[60, 300, 900]),
-                   description=f"backfill_shop shop_id={shop_id} days={days}")
-
-
-def _after_install(rt: Runtime, shop_id: int) -> None:
-    enqueue_backfill(rt, shop_id)
-
-
-def register_install_hook() -> None:
-    """Installing a shop imports its order history (worker.installation.after_install_hooks)."""
-    if _after_install not in installation.after_install_hooks:
-        installation.after_install_hooks.append(_after_install)
+        engine.refresh_cells(session, batch)

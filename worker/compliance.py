@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import Attribution, Click, Customer, DataExport, Order, Refund, Shop, WebhookEvent, utcnow
 from models.webhook import IGNORED
 from roi import money
-from worker.processing import REDACTED_BODY, Outcome, optional_id
+from worker.payloads import REDACTED_BODY, Outcome, optional_id
 
 log = logging.getLogger("creator_roi.compliance")
 

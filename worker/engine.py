@@ -20,47 +20,30 @@ On PostgreSQL, transaction-level advisory locks keep concurrent workers
 apart: per customer history (so two orders of one customer are judged one
 after the other) and per cell (so two refreshes of one cell never race);
 `reattribute_shop` takes the shop's lock exclusively.
+
+`orders_changed` leaves the cells whose sales changed in the caller's
+`worker.batch.Batch`; `refresh_cells` refreshes them all at once, locks in one
+sorted sweep, and whoever commits the batch calls it just before committing.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, bindparam, delete, event, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from models import (
-    Attribution,
-    Click,
-    Cost,
-    DiscountCode,
-    Influencer,
-    Order,
-    Post,
-    ReferralLink,
-    Rollup,
-    RollupMonth,
-    Shop,
-)
-from roi.attribution import (
-    AttributionResult,
-    AttributionSettings,
-    ClickFacts,
-    Lookup,
-    OrderFacts,
-    attribute_customer_history,
-    normalize_code,
-    normalize_handle,
-)
-from roi.money import is_conversion_eligible, landing_params, survey_answers
+from models import Attribution, Click, Cost, Order, Post, Rollup, RollupMonth
+from models.db import dialect_insert
+from roi.attribution import AttributionResult, OrderFacts, attribute_customer_history
+from roi.money import landing_params, survey_answers
+from worker.batch import Batch, Cell, ShopContext, ShopLookup, shop_context
 
 log = logging.getLogger("creator_roi.engine")
 
@@ -73,53 +56,8 @@ ALL_COLUMNS = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
 HISTORY_CHUNK = 2000
 INSERT_CHUNK = 5000
 
-Cell = tuple[int | None, date]
 # (kind, influencer_id, day, campaign_id, platform, content_type): one Rollup row.
 RowKey = tuple[str, int | None, date, int | None, str | None, str | None]
-
-
-# --- the shop's clock and settings ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShopContext:
-    shop_id: int
-    zone: ZoneInfo
-    settings: AttributionSettings
-
-    def day(self, moment: datetime) -> date:
-        return moment.astimezone(self.zone).date()
-
-    def bounds(self, day: date) -> tuple[datetime, datetime]:
-        """The UTC instants [start, end) of a shop-local day (23 or 25 hours across DST)."""
-        start = datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone).astimezone(UTC)
-        return start, end
-
-
-def shop_zone(timezone_name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def shop_context(session: Session, shop_id: int) -> ShopContext:
-    """The shop's clock and attribution settings, read once per session (a drain's batch)."""
-    cache = session.info.setdefault("creator_roi.shop_context", {})
-    if shop_id in cache:
-        return cache[shop_id]
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise LookupError(f"shop {shop_id} does not exist")
-    s = shop.settings
-    settings = AttributionSettings(
-        attribution_window_days=s.attribution_window_days,
-        repeat_window_days=s.repeat_window_days,
-        evidence_order=tuple(s.evidence_order),
-    ) if s is not None else AttributionSettings()
-    cache[shop_id] = ShopContext(shop_id, shop_zone(shop.timezone), settings)
-    return cache[shop_id]
 
 
 # --- locks (PostgreSQL; SQLite has one writer) ---------------------------------------
@@ -179,13 +117,6 @@ def _stored_codes(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(codes)
 
 
-def is_countable(order: Order) -> bool:
-    """An order that can be a conversion: read as usual, not cancelled, voided or a test, net > 0."""
-    return (order.subtotal is not None and not order.flagged and is_conversion_eligible(
-        cancelled=order.cancelled_at is not None, voided=order.financial_status == "voided",
-        test=bool(order.test), net=order.net_sales or ZERO))
-
-
 def order_facts(order: Order) -> OrderFacts:
     return OrderFacts(
         order_id=order.id,
@@ -194,44 +125,10 @@ def order_facts(order: Order) -> OrderFacts:
         codes=_stored_codes(order.codes),
         landing=landing_params(order.landing_site),
         survey=survey_answers({"note_attributes": order.note_attributes or []}),
-        eligible=is_countable(order),
+        eligible=order.is_countable,
         net=order.net_sales or ZERO,
         sequence=order.shopify_id,
     )
-
-
-@dataclass
-class ShopLookup:
-    """The shop's codes and handles (read once per session: a drain's batch, a rebuild) and
-    the clicks orders name (read per batch of orders)."""
-
-    codes: dict[str, int] = field(default_factory=dict)
-    handles: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, session: Session, shop_id: int) -> "ShopLookup":
-        cache = session.info.setdefault("creator_roi.shop_lookup", {})
-        if shop_id not in cache:
-            cache[shop_id] = cls(
-                codes={normalize_code(c): i for c, i in session.execute(
-                    select(DiscountCode.code, DiscountCode.influencer_id).where(DiscountCode.shop_id == shop_id))},
-                handles={normalize_handle(h): i for h, i in session.execute(
-                    select(Influencer.handle, Influencer.id).where(Influencer.shop_id == shop_id))})
-        return cache[shop_id]
-
-    def for_orders(self, session: Session, shop_id: int, facts: Sequence[OrderFacts]) -> Lookup:
-        crids = sorted({f.landing["crid"] for f in facts if f.landing.get("crid")})
-        clicks: dict[str, ClickFacts] = {}
-        for start in range(0, len(crids), 1000):
-            rows = session.execute(
-                select(Click.click_id, Click.influencer_id, ReferralLink.slug, Click.clicked_at)
-                .join(ReferralLink, ReferralLink.id == Click.link_id)
-                # A bot's click proves no visit; a de-duplicated human click still does.
-                .where(Click.shop_id == shop_id, Click.bot.is_(False),
-                       Click.click_id.in_(crids[start:start + 1000])))
-            for click_id, influencer_id, slug, clicked_at in rows:
-                clicks[click_id] = ClickFacts(click_id, influencer_id, slug, clicked_at)
-        return Lookup(codes=self.codes, clicks=clicks, handles=self.handles)
 
 
 def _flag_note(order: Order) -> dict[str, Any] | None:
@@ -309,54 +206,33 @@ def _histories(session: Session, shop_id: int,
     return [order for order, _ in rows], {a.order_id: a for _, a in rows if a is not None}
 
 
-def orders_changed(session: Session, shop_id: int, order_ids: list[int]) -> None:
-    """Re-attribute the given orders (and their customers' histories) and refresh rollups,
-    in the caller's transaction."""
+def orders_changed(session: Session, batch: Batch, shop_id: int, order_ids: list[int]) -> None:
+    """Re-attribute the given orders (and their customers' histories) in the caller's
+    transaction; the cells whose sales changed wait in the batch for `refresh_cells`."""
     ids = sorted(set(order_ids))
     if not ids:
         return
     session.flush()
-    ctx = shop_context(session, shop_id)
+    ctx = batch.context(session, shop_id)
     orders, existing = _histories(session, shop_id, ids)
     if not orders:
         return
     facts = [order_facts(o) for o in orders]
     results = attribute_customer_history(
-        facts, ShopLookup.load(session, shop_id).for_orders(session, shop_id, facts), ctx.settings)
+        facts, batch.lookup(session, shop_id).for_orders(session, shop_id, facts), ctx.settings)
     dirty = _apply(session, ctx, orders, results, existing)
     session.flush()
-    _refresh_before_commit(session, shop_id, dirty)
+    batch.cells[shop_id] |= dirty
     log.info("event=orders_attributed shop_id=%s orders=%s history=%s cells=%s",
              shop_id, len(ids), len(orders), len(dirty))
 
 
-# A drain attributes a batch of events in one transaction. Were each event to lock its
-# cells as it goes, two drains sharing a shop would take them in different orders and
-# deadlock; so the cells wait here and are refreshed together, locks in one sorted sweep,
-# just before the transaction commits (the same transaction: all or nothing).
-_PENDING = "creator_roi.pending_cells"
-
-
-def _refresh_before_commit(session: Session, shop_id: int, cells: set[Cell]) -> None:
-    if not cells:
-        return
-    if _PENDING not in session.info:
-        session.info[_PENDING] = defaultdict(set)
-        if not event.contains(session, "before_commit", refresh_pending):
-            event.listen(session, "before_commit", refresh_pending)
-            event.listen(session, "after_rollback", _forget_pending)
-    session.info[_PENDING][shop_id] |= cells
-
-
-def refresh_pending(session: Session) -> None:
-    """Refresh the cells attributions changed in this transaction (runs before commit)."""
-    pending = session.info.pop(_PENDING, None) or {}
+def refresh_cells(session: Session, batch: Batch) -> None:
+    """Refresh every cell the batch's attributions changed, shop by shop, each shop's cell
+    locks in one sorted sweep: the last step before the batch commits (see worker.batch)."""
+    pending, batch.cells = batch.cells, defaultdict(set)
     for shop_id, cells in sorted(pending.items()):
-        refresh_sales(session, shop_context(session, shop_id), cells)
-
-
-def _forget_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+        refresh_sales(session, batch.context(session, shop_id), cells)
 
 
 # --- rollup arithmetic shared by incremental refreshes and rebuilds ---------------------
@@ -419,11 +295,7 @@ def _row(shop_id: int, key: RowKey, values: Mapping[str, Any]) -> dict[str, Any]
 
 def _creator_day_upsert(dialect: str, set_: Callable[[Any], dict[str, Any]]) -> Any:
     """INSERT … ON CONFLICT (the creator-day row) DO UPDATE set_(statement)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(Rollup.__table__)
+    statement = dialect_insert(dialect, Rollup.__table__)
     return statement.on_conflict_do_update(
         index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"),
         set_=set_(statement))
@@ -718,30 +590,12 @@ def rebuild_rollups(session: Session, ctx: ShopContext) -> int:
 
 
 def reattribute_shop(session: Session, shop_id: int) -> None:
-    """Rebuild every attribution and rollup of the shop from stored orders."""
+    """Rebuild every attribution and rollup of the shop from stored orders, with its
+    settings, codes and handles as they are now."""
     session.flush()
-    for cache in ("creator_roi.shop_context", "creator_roi.shop_lookup"):  # settings or codes changed
-        session.info.get(cache, {}).pop(shop_id, None)
     ctx = shop_context(session, shop_id)
     lock(session, [_shop_key(shop_id)])
     orders = reattribute_orders(session, ctx)
     rows = rebuild_rollups(session, ctx)
     session.flush()
     log.info("event=shop_reattributed shop_id=%s orders=%s rollup_rows=%s", shop_id, orders, rows)
-
-
-def reattribute_job(shop_id: int) -> None:
-    """Job: re-attribute a shop after a settings or code change, then refresh its CLV."""
-    from rq import get_current_job
-
-    from worker.lifetime_value import refresh_clv
-    from worker.runtime import current
-
-    job = get_current_job()
-    with current().db.session() as session:
-        if session.get(Shop, shop_id) is None:
-            log.info("event=reattribute_skipped shop_id=%s reason=no_shop", shop_id)
-            return
-        reattribute_shop(session, shop_id)
-        refresh_clv(session, shop_id)
-    log.info("event=reattribute_done shop_id=%s job_id=%s", shop_id, job.id if job else "inline")

@@ -1,12 +1,16 @@
-"""The webhook inbox: scheduling drains, draining a shop's events in batches, the sweeper.
+"""The webhook inbox: draining a shop's events in batches, and what is due.
 
 DESIGN.md "Data flow": the webhook schedules a drain only when none is waiting
-for the shop (`SET NX` on a per-shop key, cleared when the drain starts); a
-drain claims pending events oldest first in batches (`FOR UPDATE SKIP LOCKED`
+for the shop (`SET NX` on a per-shop key, set by `worker.jobs.schedule_drain`,
+cleared here when the drain starts); a drain claims pending events oldest first in batches (`FOR UPDATE SKIP LOCKED`
 on PostgreSQL; SQLite has one writer and takes it up front) and processes each
 in its own savepoint, all in the batch's transaction. A worker that dies
 mid-batch therefore leaves its events pending, and the sweeper schedules them
 again: every event that got a 2xx is processed, once.
+
+A batch's shared state (orders locked up front, orders waiting for one engine
+pass, cells to refresh before the commit) is a `worker.batch.Batch` the batch
+creates and hands to processing.
 """
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ import logging
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +30,9 @@ from sqlalchemy.orm import Session
 from models import Database, Shop, WebhookEvent, utcnow
 from models.webhook import FAILED, IGNORED, PENDING, PROCESSED
 from worker import processing
-from worker.processing import PayloadError
-from worker.queue import enqueue, rq_queue
+from worker.batch import Batch
+from worker.order_store import prepare_orders
+from worker.payloads import COMPLIANCE_TOPICS, Outcome, PayloadError, order_ids_named, parse_body
 from worker.runtime import Runtime, current
 from worker.shopify_admin import ShopifyUnavailable
 
@@ -48,7 +53,6 @@ FAST_RETRIES_ON_CONFLICT = 3
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
-SWEEP_KEY = "creator-roi:sweep-scheduled"
 # A web process that saw a shop's drain key held (or set it) this recently takes the drain
 # as still waiting and does not ask Redis again: under a burst that spares each delivery a
 # Redis round trip. It is safe because a drain never ends sooner than DRAIN_MIN_LIFE after
@@ -106,35 +110,12 @@ def current_job_id() -> str:
     return job.id if job is not None else "inline"
 
 
-# --- scheduling -------------------------------------------------------------------------
+# --- what is due ------------------------------------------------------------------------
 
 
 def drain_key(shop_domain: str) -> str:
+    """The Redis key held while a drain of the shop is waiting (worker.jobs.schedule_drain)."""
     return DRAIN_KEY.format(shop=shop_domain)
-
-
-def schedule_drain(rt: Runtime, shop_domain: str, *, remember: bool = False) -> bool:
-    """Make sure a drain of the shop's inbox is waiting; False when one already was.
-
-    Without Redis the drain runs now, in this process. Redis errors propagate: the
-    caller's events stay pending and the sweeper schedules them later. With `remember`
-    (the webhook), a drain this process saw waiting less than DRAIN_SEEN_WINDOW ago is
-    taken as still waiting, without a round trip to Redis.
-    """
-    if not rt.redis_url:
-        enqueue(rt, drain_inbox, shop_domain)
-        return True
-    # Taken before Redis answers: the key was held (or set) no earlier than this.
-    asked = time.monotonic()
-    if remember and asked < rt.drains_waiting_until.get(shop_domain, 0.0):
-        return False
-    scheduled = bool(rt.redis().set(drain_key(shop_domain), "1", nx=True, ex=DRAIN_KEY_TTL))
-    if scheduled:
-        enqueue(rt, drain_inbox, shop_domain, job_timeout=DRAIN_JOB_TIMEOUT,
-                description=f"drain_inbox shop={shop_domain}")
-    if remember:
-        rt.drains_waiting_until[shop_domain] = asked + DRAIN_SEEN_WINDOW
-    return scheduled
 
 
 def _due(now: datetime) -> Any:
@@ -142,36 +123,10 @@ def _due(now: datetime) -> Any:
                and_(WebhookEvent.status == FAILED, WebhookEvent.next_attempt_at <= now))
 
 
-def sweep(rt: Runtime | None = None) -> dict[str, int]:
-    """Schedule a drain for every shop with events left pending or failed and due a retry."""
-    rt = rt or current()
-    db = job_database(rt)
-    with db.session() as session:
-        shops = list(session.scalars(
-            select(WebhookEvent.shop_domain).where(_due(utcnow())).distinct().order_by(WebhookEvent.shop_domain)
-        ))
-    scheduled = sum(1 for shop in shops if schedule_drain(rt, shop))
-    log.info("event=sweep job_id=%s shops_due=%d drains_scheduled=%d", current_job_id(), len(shops), scheduled)
-    return {"shops_due": len(shops), "drains_scheduled": scheduled}
-
-
-def schedule_sweep(rt: Runtime, interval: int, delay: int | None = None) -> bool:
-    """Keep one self-renewing chain of sweep jobs (run by the worker's scheduler)."""
-    if not rt.redis().set(SWEEP_KEY, "1", nx=True, ex=interval * 2 + 60):
-        return False
-    rq_queue(rt).enqueue_in(timedelta(seconds=interval if delay is None else delay), sweep_job, interval,
-                            job_timeout=DRAIN_JOB_TIMEOUT)
-    return True
-
-
-def sweep_job(interval: int | None = None) -> dict[str, int]:
-    rt = current()
-    try:
-        return sweep(rt)
-    finally:
-        if interval and rt.redis_url:
-            rt.redis().delete(SWEEP_KEY)
-            schedule_sweep(rt, interval)
+def due_shops(session: Session) -> list[str]:
+    """The shops with events left pending, or failed and due a retry."""
+    return list(session.scalars(
+        select(WebhookEvent.shop_domain).where(_due(utcnow())).distinct().order_by(WebhookEvent.shop_domain)))
 
 
 # --- draining ---------------------------------------------------------------------------
@@ -184,6 +139,11 @@ class DrainResult:
     processed: int = 0
     ignored: int = 0
     failed: int = 0
+    shops_with_changed_orders: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"shop": self.shop, "batches": self.batches, "processed": self.processed,
+                "ignored": self.ignored, "failed": self.failed}
 
     def add(self, status: str) -> None:
         if status == PROCESSED:
@@ -209,12 +169,16 @@ def claim_batch(session: Session, shop_domain: str, size: int) -> list[WebhookEv
     return events
 
 
-def drain_inbox(shop: str | int) -> dict[str, Any]:
-    """Process the shop's due events, batch after batch, until none is left (RQ job)."""
-    rt = current()
+# Called with the shop's domain when more than a batch is waiting, so that another worker
+# may share the shop (worker.jobs.drain_inbox passes its scheduler; in process, nothing).
+ScheduleHelper = Callable[[str], object]
+
+
+def drain(rt: Runtime, shop: str | int, job_id: str, schedule_helper: ScheduleHelper | None = None) -> DrainResult:
+    """Process the shop's due events, batch after batch, until none is left."""
     db = job_database(rt)
     shop_domain = shop if isinstance(shop, str) else _domain_of(db, shop)
-    job_id = current_job_id()
+    helper = _best_effort(schedule_helper, shop_domain, job_id) if rt.redis_url and schedule_helper else None
     if rt.redis_url:
         try:  # from now on an arriving event schedules the next drain
             rt.redis().delete(drain_key(shop_domain))
@@ -228,7 +192,7 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
     fast, conflicts = True, 0
     while True:
         try:
-            batch = _drain_batch(rt, db, shop_domain, size, job_id, fast=fast)
+            done = _drain_batch(db, shop_domain, size, job_id, helper, fast=fast)
         except _FastBatchFailed as failure:
             # Rolled back whole. Another drain held what the batch needed: the same way again,
             # a moment later. Anything else: the same events each in its own savepoint and
@@ -241,7 +205,7 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
                 time.sleep(random.uniform(0.02, 0.1) * conflicts)
             continue
         fast, conflicts = True, 0
-        if batch is None:
+        if done is None:
             # Nothing due. A web process may still take this drain as waiting for a moment
             # (DRAIN_SEEN_WINDOW): look once more when that moment has surely passed.
             wait = cleared + DRAIN_MIN_LIFE - time.monotonic()
@@ -250,18 +214,18 @@ def drain_inbox(shop: str | int) -> dict[str, Any]:
                 continue
             break
         result.batches += 1
-        for status in batch.statuses:
+        for status in done.statuses:
             result.add(status)
-        if batch.deferred_first:
+        result.shops_with_changed_orders |= done.shops_with_changed_orders
+        if done.deferred_first:
             time.sleep(0.2)  # the event at the head waits for another transaction's commit
-        if rt.redis_url and time.monotonic() - started > DRAIN_TIME_BUDGET:
-            _schedule_helper(rt, shop_domain, job_id)
+        if helper is not None and time.monotonic() - started > DRAIN_TIME_BUDGET:
+            helper()
             break
     log.info("event=drain_done shop=%s job_id=%s batches=%d processed=%d ignored=%d failed=%d seconds=%.3f",
              shop_domain, job_id, result.batches, result.processed, result.ignored, result.failed,
              time.monotonic() - started)
-    return {"shop": shop_domain, "batches": result.batches, "processed": result.processed,
-            "ignored": result.ignored, "failed": result.failed}
+    return result
 
 
 class _FastBatchFailed(Exception):
@@ -272,13 +236,14 @@ class _FastBatchFailed(Exception):
 
 
 @dataclass
-class _Batch:
+class _BatchDone:
     statuses: list[str]
     deferred_first: bool
+    shops_with_changed_orders: set[int]
 
 
-def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id: str, *,
-                 fast: bool) -> _Batch | None:
+def _drain_batch(db: Database, shop_domain: str, size: int, job_id: str, helper: Callable[[], None] | None, *,
+                 fast: bool) -> _BatchDone | None:
     """Claim and process one batch in one transaction; None when nothing was due.
 
     Fast (the usual case): the events run one after another without savepoints and the
@@ -291,8 +256,9 @@ def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id:
         events = claim_batch(session, shop_domain, size)
         if not events:
             return None
-        if len(events) == size and rt.redis_url:
-            _schedule_helper(rt, shop_domain, job_id)
+        if len(events) == size and helper is not None:
+            helper()
+        batch = Batch(defer=fast)
         shops: dict[Any, Shop | None] = {}
         done: list[tuple[WebhookEvent, dict[str, Any]]] = []
         statuses: list[str] = []
@@ -300,15 +266,14 @@ def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id:
         payloads: dict[int, dict[str, Any]] = {}
         try:
             if fast:
-                processing.collect_changes(session)
-                payloads = _prepare_orders(session, events, shops)
+                payloads = _prepare_orders(session, batch, events, shops)
             for number, event in enumerate(events):
-                if event.topic in processing.COMPLIANCE_TOPICS:
+                if event.topic in COMPLIANCE_TOPICS:
                     # They may rewrite or delete inbox rows, orders and the shop itself.
-                    processing.attribute_collected(session)
+                    processing.attribute_batch(session, batch)
                     write_outcomes(session, done)
                     done = []
-                outcome, values = run_event(session, event, job_id, shops, isolated=not fast,
+                outcome, values = run_event(session, batch, event, job_id, shops, isolated=not fast,
                                             payload=payloads.get(event.id))
                 done.append((event, values))
                 if "status" in values:
@@ -316,19 +281,16 @@ def _drain_batch(rt: Runtime, db: Database, shop_domain: str, size: int, job_id:
                 if outcome is not None and outcome.stop_batch:
                     deferred_first = number == 0 and outcome.status == PENDING
                     break
-            processing.attribute_collected(session)
+            processing.attribute_batch(session, batch)
         except Exception as exc:
             if not fast or not session.is_active:
                 raise
             raise _FastBatchFailed(error_text(exc), is_lock_conflict(exc)) from exc
-        finally:
-            processing.stop_collecting(session)
-            processing.stop_preparing(session)
         write_outcomes(session, done)
-    return _Batch(statuses, deferred_first)
+    return _BatchDone(statuses, deferred_first, batch.shops_with_changed_orders)
 
 
-def _prepare_orders(session: Session, events: list[WebhookEvent],
+def _prepare_orders(session: Session, batch: Batch, events: list[WebhookEvent],
                     shops: dict[Any, Shop | None]) -> dict[int, dict[str, Any]]:
     """Lock the orders the batch is about and read their refunds, a statement each; the
     bodies parsed on the way, by event id, for processing to use (an unreadable one is left
@@ -336,24 +298,27 @@ def _prepare_orders(session: Session, events: list[WebhookEvent],
     payloads: dict[int, dict[str, Any]] = {}
     for event in events:
         try:
-            payloads[event.id] = processing.parse_body(event.body)
+            payloads[event.id] = parse_body(event.body)
         except PayloadError:
             pass
     shop = _shop_of(session, events[0], shops)
     if shop is not None:
         ids = {order_id for event in events if event.shop_id in (None, shop.id) and event.id in payloads
-               for order_id in processing.batch_order_ids(event.topic, payloads[event.id])}
-        processing.prepare_orders(session, shop.id, ids)
+               for order_id in order_ids_named(event.topic, payloads[event.id])}
+        prepare_orders(session, batch, shop.id, ids)
     return payloads
 
 
-def _schedule_helper(rt: Runtime, shop_domain: str, job_id: str) -> None:
-    """More than a batch is waiting: let another worker share the shop (best effort)."""
-    try:
-        schedule_drain(rt, shop_domain)
-    except Exception as exc:
-        log.warning("event=drain_not_scheduled shop=%s job_id=%s error=%s", shop_domain, job_id,
-                    type(exc).__name__)
+def _best_effort(schedule_helper: ScheduleHelper, shop_domain: str, job_id: str) -> Callable[[], None]:
+    """More than a batch is waiting: let another worker share the shop, should the queue
+    take the job (a failure is logged: this drain goes on alone)."""
+    def schedule() -> None:
+        try:
+            schedule_helper(shop_domain)
+        except Exception as exc:
+            log.warning("event=drain_not_scheduled shop=%s job_id=%s error=%s", shop_domain, job_id,
+                        type(exc).__name__)
+    return schedule
 
 
 def _domain_of(db: Database, shop_id: int) -> str:
@@ -380,7 +345,9 @@ def process_event(event_id: int) -> str:
                 return "locked" if session.get(WebhookEvent, event_id) is not None else "missing"
             if event.status in (PROCESSED, IGNORED):
                 return event.status
-            outcome, values = run_event(session, event, current_job_id(), {})
+            batch = Batch()
+            outcome, values = run_event(session, batch, event, current_job_id(), {})
+            processing.attribute_batch(session, batch)
             write_outcomes(session, [(event, values)])
             if not (outcome is not None and outcome.status == PENDING):
                 return event.status
@@ -402,9 +369,9 @@ def _shop_of(session: Session, event: WebhookEvent, shops: dict[Any, Shop | None
     return shops[key]
 
 
-def run_event(session: Session, event: WebhookEvent, job_id: str, shops: dict[Any, Shop | None], *,
+def run_event(session: Session, batch: Batch, event: WebhookEvent, job_id: str, shops: dict[Any, Shop | None], *,
               isolated: bool = True, payload: dict[str, Any] | None = None
-              ) -> tuple[processing.Outcome | None, dict[str, Any]]:
+              ) -> tuple[Outcome | None, dict[str, Any]]:
     """Apply one event in the caller's transaction; returns the outcome and the inbox row's
     new values (written for the whole batch at once by `write_outcomes`).
 
@@ -414,10 +381,10 @@ def run_event(session: Session, event: WebhookEvent, job_id: str, shops: dict[An
     """
     try:
         if not isolated:
-            outcome = processing.process(session, event, _shop_of(session, event, shops), payload)
+            outcome = processing.process(session, batch, event, _shop_of(session, event, shops), payload)
         else:
             with session.begin_nested():
-                outcome = processing.process(session, event, _shop_of(session, event, shops), payload)
+                outcome = processing.process(session, batch, event, _shop_of(session, event, shops), payload)
     except Exception as exc:
         if not isolated or not session.is_active:
             raise  # the transaction itself is gone (connection lost): the batch stays pending
@@ -427,7 +394,7 @@ def run_event(session: Session, event: WebhookEvent, job_id: str, shops: dict[An
             reason = error_text(exc)
             log.info("event=webhook_deferred shop=%s topic=%s webhook_id=%s job_id=%s reason=%s",
                      event.shop_domain, event.topic, event.webhook_id, job_id, reason)
-            return processing.Outcome(PENDING, stop_batch=True), {"error": reason}
+            return Outcome(PENDING, stop_batch=True), {"error": reason}
         return None, failure_values(event, exc, job_id)
     values: dict[str, Any] = {
         "attempts": (event.attempts or 0) + 1, "status": outcome.status,

@@ -2,11 +2,12 @@
 
 Both the web app (first valid session token of a new shop) and jobs (Admin API
 calls) go through here, so tokens are encrypted and refreshed in one place.
+What follows an install (importing the order history) is the installer's to
+schedule, after its commit (`plugin.auth`).
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -18,10 +19,6 @@ from worker.runtime import Runtime
 from worker.shopify_admin import TokenSet
 
 log = logging.getLogger("creator_roi.install")
-
-# Called after a shop is (re)installed and committed, e.g. to import order history.
-after_install_hooks: list[Callable[[Runtime, int], None]] = []
-
 
 def find_shop(db: Session, domain: str) -> Shop | None:
     return db.scalar(select(Shop).where(Shop.domain == domain.lower()))
@@ -73,14 +70,6 @@ def install_with_access_token(rt: Runtime, db: Session, domain: str, access_toke
     db.flush()
     log.info("event=shop_installed shop=%s via=custom_app", domain)
     return shop
-
-
-def run_after_install(rt: Runtime, shop_id: int) -> None:
-    for hook in after_install_hooks:
-        try:
-            hook(rt, shop_id)
-        except Exception:  # an optional follow-up must never undo an install
-            log.exception("event=after_install_failed shop_id=%s", shop_id)
 
 
 def access_token_for(rt: Runtime, db: Session, shop: Shop, now: datetime | None = None) -> str:

@@ -38,7 +38,7 @@ class Runtime:
     _db: Database | None = field(default=None, repr=False)
     _redis: Any = field(default=None, repr=False)
     # Shop domain -> monotonic time until which this process takes a drain as waiting
-    # (worker.inbox.schedule_drain with remember=True).
+    # (worker.jobs.schedule_drain with remember=True).
     drains_waiting_until: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod

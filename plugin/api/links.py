@@ -11,7 +11,7 @@ from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from models import Click, DiscountCode, Influencer, ReferralLink
-from plugin.activity import activity_changed, local_day, schedule_reattribution
+from plugin.activity import activity_changed, schedule_reattribution
 from plugin.api import bp, json_body
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, runtime, session, shop_select
@@ -161,7 +161,7 @@ def delete_link(link_id: int) -> Any:
     db = session()
     shop = current_shop()
     clicked = db.scalars(select(Click.clicked_at).where(Click.link_id == link.id, Click.counted.is_(True)))
-    cells = {(link.influencer_id, local_day(moment, shop.timezone)) for moment in clicked}
+    cells = {(link.influencer_id, shop.local_day(moment)) for moment in clicked}
     had_clicks = db.scalar(select(Click.id).where(Click.link_id == link.id).limit(1)) is not None
     db.delete(link)
     db.flush()

@@ -7,7 +7,6 @@ import io
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import jsonify, request
 from marshmallow import ValidationError
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Influencer, Post
-from plugin.activity import activity_changed, local_day
+from plugin.activity import activity_changed
 from plugin.api import bp, json_body
 from plugin.api.codes import owned_influencer
 from plugin.api.openapi import documented
@@ -44,7 +43,7 @@ def post_dict(post: Post) -> dict[str, Any]:
 
 
 def _cell(post: Post) -> tuple[int | None, date]:
-    return post.influencer_id, local_day(post.posted_at, current_shop().timezone)
+    return post.influencer_id, current_shop().local_day(post.posted_at)
 
 
 def _already_recorded(influencer_id: int, url: str | None, except_id: int | None = None) -> bool:
@@ -84,11 +83,7 @@ def create_post() -> Any:
 
 
 def _day_start(day: date) -> datetime:
-    try:
-        zone = ZoneInfo(current_shop().timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.combine(day, time.min, tzinfo=zone)
+    return datetime.combine(day, time.min, tzinfo=current_shop().zone)
 
 
 @bp.get("/posts")

@@ -1,8 +1,4 @@
-"""GET /api/v1/roi (and .csv), and why an order belongs to a creator.
-
-Settings that change attribution (windows, evidence order) re-attribute the
-shop in a job: this module registers that hook with plugin.api.shop.
-"""
+"""GET /api/v1/roi (and .csv), and why an order belongs to a creator."""
 from __future__ import annotations
 
 import csv
@@ -16,7 +12,7 @@ from sqlalchemy import select
 
 from models import Attribution, Influencer, Order
 from plugin import report_cache, reports
-from plugin.api import bp, shop as shop_api
+from plugin.api import bp
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
 from plugin.schemas.roi import (
@@ -29,24 +25,8 @@ from plugin.schemas.roi import (
     RoiReportSchema,
     encode_report,
 )
-from worker import engine
-from worker.queue import enqueue
-from worker.runtime import Runtime
 
 log = logging.getLogger("creator_roi.api.roi")
-
-
-def reattribute_after_settings_change(rt: Runtime, shop_id: int) -> None:
-    """After commit: rebuild the shop's attributions; a failure to schedule is logged only
-    (the settings are saved; `creator-roi reattribute` or the next change catches up)."""
-    try:
-        enqueue(rt, engine.reattribute_job, shop_id, job_id=f"reattribute-{shop_id}")
-    except Exception as exc:
-        log.warning("event=reattribute_not_scheduled shop_id=%s error=%s", shop_id, type(exc).__name__)
-
-
-if reattribute_after_settings_change not in shop_api.on_attribution_settings_changed:
-    shop_api.on_attribution_settings_changed.append(reattribute_after_settings_change)
 
 
 def _report() -> dict[str, Any]:

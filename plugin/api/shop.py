@@ -1,4 +1,8 @@
-"""GET /api/v1/shop and PATCH /api/v1/shop/settings."""
+"""GET /api/v1/shop and PATCH /api/v1/shop/settings.
+
+Settings that change attribution (windows, evidence order) re-attribute the shop
+in a job, which refits its predicted CLV too; a new CLV horizon alone refits it.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,13 +10,12 @@ from typing import Any
 from flask import jsonify
 
 from models import ShopSettings
+from plugin.activity import schedule_clv_refit, schedule_reattribution
 from plugin.api import bp, json_body
-from plugin.database import current_shop, session
+from plugin.database import current_shop, runtime, session
 from plugin.schemas.shop import SettingsSchema, ShopSchema
 
 EMV_FIELDS = ("cpm", "like", "comment", "share", "save", "click")
-# Called with (runtime, shop_id) after settings that change attribution; the engine registers it.
-on_attribution_settings_changed: list[Any] = []
 
 
 def settings_dict(s: ShopSettings) -> dict[str, Any]:
@@ -41,6 +44,7 @@ def patch_settings() -> Any:
     shop = current_shop()
     s = shop.settings
     before = (s.attribution_window_days, s.repeat_window_days, list(s.evidence_order))
+    horizon = s.clv_horizon_months
     for key, value in data.items():
         if key == "emv_rates":
             for name, rate in value.items():
@@ -49,8 +53,7 @@ def patch_settings() -> Any:
             setattr(s, key, value)
     session().commit()
     if before != (s.attribution_window_days, s.repeat_window_days, list(s.evidence_order)):
-        from plugin.database import runtime
-
-        for hook in on_attribution_settings_changed:
-            hook(runtime(), shop.id)
+        schedule_reattribution(runtime(), shop.id)
+    elif horizon != s.clv_horizon_months:
+        schedule_clv_refit(runtime(), shop.id)
     return jsonify(SettingsSchema().dump(settings_dict(s)))

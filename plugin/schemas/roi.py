@@ -70,6 +70,8 @@ class RoiReportSchema(Schema):
     group_by = fields.String()
     totals = fields.Nested(MetricsSchema)
     rows = fields.List(fields.Nested(RoiRowSchema))
+    clv_fitted_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when predicted CLV was last fitted (a job refits it); null: not fitted yet"})
 
 
 def _encode_metrics(values: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +90,7 @@ def encode_report(report: dict[str, Any]) -> dict[str, Any]:
         "currency": report["currency"], "from": report["from"].isoformat(), "to": report["to"].isoformat(),
         "group_by": report["group_by"], "totals": _encode_metrics(report["totals"]),
         "rows": [_encode_metrics(row) for row in report["rows"]],
+        "clv_fitted_at": None if report["clv_fitted_at"] is None else report["clv_fitted_at"].isoformat(),
     }
 
 

@@ -25,7 +25,6 @@ from roi.attribution import (
 )
 from roi.money import (
     is_cancelled,
-    is_conversion_eligible,
     is_test,
     is_voided,
     landing_params,
@@ -58,10 +57,8 @@ def facts(payload: dict[str, Any], order_id: int) -> OrderFacts:
         codes=order_codes(payload),
         landing=landing_params(payload.get("landing_site")),
         survey=survey_answers(payload),
-        eligible=is_conversion_eligible(
-            cancelled=is_cancelled(payload), voided=is_voided(payload),
-            test=is_test(payload), net=net,
-        ),
+        # What models.Order.is_countable says of the stored order.
+        eligible=not (is_cancelled(payload) or is_voided(payload) or is_test(payload)) and net > 0,
         net=net,
     )
 

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from roi.money import (
     is_cancelled,
-    is_conversion_eligible,
     is_test,
     is_voided,
     landing_params,
@@ -164,31 +163,13 @@ def test_net_does_not_depend_on_arrival_order(
     }
 
 
-# --- conversion eligibility ----------------------------------------------------
+# --- status flags ------------------------------------------------------------
 
 
 def test_status_flags_of_the_fixtures() -> None:
     assert not is_cancelled(CODE_ORDER) and is_cancelled(CANCELLED_ORDER)
     assert not is_voided(CODE_ORDER) and is_voided({"financial_status": "voided"})
     assert not is_test(CODE_ORDER) and is_test({"test": True})
-
-
-@pytest.mark.parametrize(
-    ("cancelled", "voided", "test", "net", "eligible"),
-    [
-        (False, False, False, Decimal("70.00"), True),
-        (True, False, False, Decimal("70.00"), False),
-        (False, True, False, Decimal("70.00"), False),
-        (False, False, True, Decimal("70.00"), False),
-        (False, False, False, Decimal("0.00"), False),
-    ],
-)
-def test_conversion_eligibility(
-    cancelled: bool, voided: bool, test: bool, net: Decimal, eligible: bool
-) -> None:
-    assert is_conversion_eligible(cancelled=cancelled, voided=voided, test=test, net=net) is (
-        eligible
-    )
 
 
 # --- attribution facts ---------------------------------------------------------
