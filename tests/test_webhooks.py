@@ -245,7 +245,7 @@ def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
         answers[number] = (response.status_code, (response.get_json() or {}).get("status"))
 
     threads = [threading.Thread(target=post, args=(n, args)) for n, args in enumerate(deliveries)]
-    from plugin.inbox_store import LANES
+    from models.inbox_writer import LANES
 
     for _ in range(LANES):  # the statements in flight
         writer._turn.acquire()
@@ -267,7 +267,7 @@ def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
 def test_deliveries_arriving_together_share_one_statement(app, runtime, shop_id, db_session, monkeypatch):
     if runtime.db.engine.dialect.name != "postgresql":
         pytest.skip("deliveries share a statement on PostgreSQL only")
-    from plugin.inbox_store import InboxWriter
+    from models.inbox_writer import InboxWriter
 
     groups: list[int] = []
     insert_group = InboxWriter._insert_group

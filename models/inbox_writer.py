@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, String, Text, and_, bindparam, event, literal_column, or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from models import Shop, WebhookEvent
 from models.db import PING_AFTER_IDLE_SECONDS, UTCDateTime
-from models.webhook import PENDING
-from worker.processing import dialect_insert
+from models.shop import Shop
+from models.webhook import PENDING, WebhookEvent
 
 # What `InboxWriter.store` answers for a body PostgreSQL would not read as JSON.
 JSON_REFUSED = "json_refused"
@@ -52,7 +52,7 @@ class Delivery:
 _statements: dict[Any, Any] = {}
 
 
-def insert_statement(conn: Any) -> Any:
+def insert_statement() -> Any:
     """INSERT ... SELECT (SQLite): the delivery, kept when its shop is installed (or for any
     shop, for compliance topics); built once, its values bound per delivery. PostgreSQL
     runs group_insert_sql."""
@@ -73,7 +73,7 @@ def insert_statement(conn: Any) -> Any:
             .where(or_(bindparam("any_shop", type_=Boolean), _INSTALLED))
         )
         _statements["sqlalchemy"] = (
-            dialect_insert(conn, WebhookEvent).from_select(list(values), source)
+            sqlite_insert(WebhookEvent).from_select(list(values), source)
             .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
             .returning(WebhookEvent.id)
         )
@@ -196,7 +196,7 @@ class InboxWriter:
         if not self._grouped:  # SQLite
             with self.engine.connect() as conn:
                 return conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    insert_statement(conn), vars(delivery)).scalar()
+                    insert_statement(), vars(delivery)).scalar()
         with self._turn:
             rows = self._on_own_connection(group_insert_sql(1, check_json=check_json), row_params([delivery]))
         return rows[0][0] if rows else None
