@@ -176,7 +176,7 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
     import psycopg
 
     from models.db import utcnow
-    from plugin.inbox_store import Delivery, group_insert_sql, row_params
+    from models.inbox_writer import Delivery, group_insert_sql, row_params
 
     sql = group_insert_sql(1)
     body = FIXTURE.read_text()

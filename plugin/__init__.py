@@ -53,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.report_cache import ReportCache
 
     app.extensions["creator_roi_reports"] = ReportCache(max_rows=cfg["REPORT_CACHE_ROWS"])
-    from plugin.inbox_store import InboxWriter
+    from models.inbox_writer import InboxWriter
 
     app.extensions["creator_roi_inbox"] = InboxWriter(app.extensions["creator_roi"].db.engine)
 

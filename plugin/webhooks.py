@@ -2,7 +2,7 @@
 
 The HMAC is checked on the raw body by Shopify's `shopify_app.verify_webhook_req`
 (the old secret is accepted during a rotation) before anything is parsed.
-The row goes in through `plugin.inbox_store` (one statement, shared by deliveries that
+The row goes in through `models.inbox_writer` (one statement, shared by deliveries that
 arrive together); processing happens in the worker (`worker.jobs.drain_inbox`). This route only
 makes sure that a delivery which gets a 2xx is stored once and will be processed.
 """
@@ -18,7 +18,7 @@ from models import utcnow
 from plugin.auth import shopify_app
 from plugin.database import runtime
 from plugin.errors import error_response
-from plugin.inbox_store import JSON_REFUSED, Delivery
+from models.inbox_writer import JSON_REFUSED, Delivery
 from roi.money import parse_shopify_time
 from worker import jobs
 from worker.payloads import COMPLIANCE_TOPICS

@@ -245,7 +245,7 @@ def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
         answers[number] = (response.status_code, (response.get_json() or {}).get("status"))
 
     threads = [threading.Thread(target=post, args=(n, args)) for n, args in enumerate(deliveries)]
-    from plugin.inbox_store import LANES
+    from models.inbox_writer import LANES
 
     for _ in range(LANES):  # the statements in flight
         writer._turn.acquire()
@@ -267,7 +267,7 @@ def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
 def test_deliveries_arriving_together_share_one_statement(app, runtime, shop_id, db_session, monkeypatch):
     if runtime.db.engine.dialect.name != "postgresql":
         pytest.skip("deliveries share a statement on PostgreSQL only")
-    from plugin.inbox_store import InboxWriter
+    from models.inbox_writer import InboxWriter
 
     groups: list[int] = []
     insert_group = InboxWriter._insert_group
@@ -296,7 +296,6 @@ def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_sta
         pytest.skip("the writer keeps its own connections on PostgreSQL only")
     import psycopg
 
-    writer = app.extensions["creator_roi_inbox"]
     body = fixture_text("orders_create_code.json")
     assert deliver(app.test_client(), "orders/create", body, webhook_id="before").status_code == 200
     in_flight = []
@@ -316,10 +315,54 @@ def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_sta
     assert answer["status"] == "stored"
     (conn,) = in_flight
     assert conn.closed  # not left open until the process exits
-    assert writer._lanes == []
     # The next delivery opens a connection of the new pool.
     assert deliver(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
     assert sorted(e.webhook_id for e in events(db_session)) == ["after", "before", "during-dispose"]
+
+
+def close_the_writers_connections(runtime) -> None:  # type: ignore[no-untyped-def]
+    """End, on the server's side, every connection whose last statement was the inbox insert
+    (as a restart, an idle timeout or a proxy would), and wait until they are gone."""
+    from sqlalchemy import text
+
+    mine = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE '%INSERT INTO webhook_events%'")
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(pg_terminate_backend(pid)) {mine}")).scalar() >= 1
+        deadline = time.monotonic() + 10
+        while conn.execute(text(f"SELECT count(*) {mine}")).scalar() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def test_a_writer_connection_the_server_closed_fails_one_answer_and_the_retry_is_stored(
+        app, runtime, shop_id, db_session, monkeypatch):
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("the writer keeps its own connections on PostgreSQL only")
+    import models.db
+
+    monkeypatch.setattr(models.db, "PING_AFTER_IDLE_SECONDS", float("inf"))  # not pinged: used as it is
+    body = fixture_text("orders_create_code.json")
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="before").get_json()["status"] == "stored"
+    close_the_writers_connections(runtime)
+
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="retried").status_code == 500  # retried
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="retried").get_json()["status"] == "stored"
+    assert sorted(e.webhook_id for e in events(db_session)) == ["before", "retried"]
+
+
+def test_a_writer_connection_closed_while_idle_is_replaced_before_a_delivery_uses_it(
+        app, runtime, shop_id, db_session, monkeypatch):
+    if runtime.db.engine.dialect.name != "postgresql":
+        pytest.skip("the writer keeps its own connections on PostgreSQL only")
+    import models.db
+
+    monkeypatch.setattr(models.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection counts as idle: pinged
+    body = fixture_text("orders_create_code.json")
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="before").get_json()["status"] == "stored"
+    close_the_writers_connections(runtime)
+
+    assert deliver(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
+    assert sorted(e.webhook_id for e in events(db_session)) == ["after", "before"]
 
 
 def test_a_delivery_that_cannot_share_a_statement_decides_only_its_own_answer(app, runtime, shop_id, db_session):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,9 +21,9 @@ from sqlalchemy import Boolean, String, Text, and_, bindparam, event, literal_co
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from models import Shop, WebhookEvent
-from models.db import PING_AFTER_IDLE_SECONDS, UTCDateTime, dialect_insert
-from models.webhook import PENDING
+from models.db import UTCDateTime, dialect_insert, make_engine
+from models.shop import Shop
+from models.webhook import PENDING, WebhookEvent
 
 # What `InboxWriter.store` answers for a body PostgreSQL would not read as JSON.
 JSON_REFUSED = "json_refused"
@@ -51,7 +50,7 @@ class Delivery:
 _statements: dict[Any, Any] = {}
 
 
-def insert_statement(conn: Any) -> Any:
+def insert_statement() -> Any:
     """INSERT ... SELECT (SQLite): the delivery, kept when its shop is installed (or for any
     shop, for compliance topics); built once, its values bound per delivery. PostgreSQL
     runs group_insert_sql."""
@@ -72,7 +71,7 @@ def insert_statement(conn: Any) -> Any:
             .where(or_(bindparam("any_shop", type_=Boolean), _INSTALLED))
         )
         _statements["sqlalchemy"] = (
-            dialect_insert(conn.dialect.name, WebhookEvent).from_select(list(values), source)
+            dialect_insert("sqlite", WebhookEvent).from_select(list(values), source)
             .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
             .returning(WebhookEvent.id)
         )
@@ -137,39 +136,24 @@ class _Waiting:
 LANES = 2
 
 
-@dataclass(eq=False)
-class _Lane:
-    """One of the writer's own autocommit connections."""
-    conn: Any
-    pid: int
-    generation: int  # the writer's, when the lane was opened (see _drop_lanes)
-    used: float = 0.0
-
-    def close(self) -> None:
-        # A forked child forgets the parent's connection: closing it would end the parent's too.
-        if self.pid == os.getpid():
-            try:
-                self.conn.close()
-            except Exception:  # closing a dead connection
-                pass
-
-
 class InboxWriter:
     """Stores deliveries for one database, grouping those that arrive together (PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._grouped = engine.dialect.name == "postgresql"
-        self._mutex = threading.Lock()  # guards _waiting, _lanes and _generation
+        self._mutex = threading.Lock()  # guards _waiting
         # At most LANES statements of the writer's in flight per process (shared or a delivery's
-        # alone), each on one of its own autocommit connections (no pool checkout or switch to
-        # autocommit per statement).
+        # alone), each on a connection of the writer's own engine: a pool of LANES, so a turn never
+        # waits for one, in autocommit from the start (no switch, no reset per statement), pinged
+        # after an idle second and compressing with lz4 as the app's are (make_engine).
         self._turn = threading.BoundedSemaphore(LANES)
-        self._lanes: list[_Lane] = []  # the idle ones; guarded by _mutex
-        self._generation = 0  # moved when the engine is disposed; guarded by _mutex
-        if self._grouped:
-            event.listen(engine, "engine_disposed", lambda _engine: self._drop_lanes())
         self._waiting: list[_Waiting] = []
+        if self._grouped:
+            self._lane_engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=LANES,
+                                      max_overflow=0, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+            self._pid = os.getpid()
+            event.listen(engine, "engine_disposed", self._dispose_lanes)
 
     def store(self, delivery: Delivery, *, check_json: bool) -> tuple[int | None, str]:
         """Insert the delivery: (row id or None, shop state), committed when this returns.
@@ -195,7 +179,7 @@ class InboxWriter:
         if not self._grouped:  # SQLite
             with self.engine.connect() as conn:
                 return conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    insert_statement(conn), vars(delivery)).scalar()
+                    insert_statement(), vars(delivery)).scalar()
         with self._turn:
             rows = self._on_own_connection(group_insert_sql(1, check_json=check_json), row_params([delivery]))
         return rows[0][0] if rows else None
@@ -265,46 +249,27 @@ class InboxWriter:
         """Run a statement on one of the writer's own connections (under _turn): its rows,
         committed."""
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        with self._mutex:
-            lane = self._lanes.pop() if self._lanes else None
-            generation = self._generation  # read first: a dispose from here on makes a new lane stale
-        if lane is not None and time.monotonic() - lane.used >= PING_AFTER_IDLE_SECONDS:
-            try:  # idle a while: the server, a restart or a proxy may have closed it
-                lane.conn.execute("SELECT 1")
-            except dbapi_error:
-                lane.close()
-                lane = None
-        if lane is None:
-            pooled = self.engine.raw_connection()
-            lane = _Lane(pooled.driver_connection, os.getpid(), generation)
-            pooled.detach()  # the writer's for good: closed, not returned, when dropped
-            lane.conn.autocommit = True
+        pool = self._lane_engine.pool
+        pooled = pool.connect()
+        conn: Any = pooled.driver_connection  # psycopg's own connection
+        broken = False
         try:
-            with lane.conn.cursor() as cursor:
+            with conn.cursor() as cursor:
                 cursor.execute(sql, params)
-                rows = cursor.fetchall()
+                return cursor.fetchall()
         except dbapi_error as exc:
-            broken = lane.conn.closed or lane.conn.broken
-            if broken:
-                lane.close()
-            else:
-                self._idle(lane)
+            broken = conn.closed or conn.broken
             raise _statement_error(sql, exc, self.engine.dialect, broken) from exc
-        lane.used = time.monotonic()
-        self._idle(lane)
-        return rows
+        finally:
+            # A broken connection is closed and replaced; so is one taken before the engine was
+            # disposed, which would otherwise stay open in the old pool until it is collected.
+            if broken or pool is not self._lane_engine.pool:
+                pooled.invalidate()
+            else:
+                pooled.close()
 
-    def _idle(self, lane: _Lane) -> None:
-        with self._mutex:
-            current = lane.generation == self._generation
-            if current:
-                self._lanes.append(lane)
-        if not current:  # opened before the engine was disposed: closed as the idle ones were
-            lane.close()
-
-    def _drop_lanes(self) -> None:
-        with self._mutex:
-            self._generation += 1
-            lanes, self._lanes = self._lanes, []
-        for lane in lanes:
-            lane.close()
+    def _dispose_lanes(self, _engine: Engine) -> None:
+        """Disposed with the app's engine. A forked child forgets the parent's connections:
+        closing them would end the parent's too."""
+        forked, self._pid = self._pid != os.getpid(), os.getpid()
+        self._lane_engine.dispose(close=not forked)
