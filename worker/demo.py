@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, WebhookEvent, utcnow
 from models.webhook import FAILED
+from roi.allocation import largest_remainder as apportion
 
 log = logging.getLogger("creator_roi.demo")
 
@@ -121,16 +122,6 @@ def check_roster() -> None:
     """The roster adds up to the reference (a test calls this)."""
     assert sum(c.orders for c in ROSTER) == REFERENCE.orders
     assert Decimal(sum(c.cost for c in ROSTER)) + REFERENCE.tools == REFERENCE.cost
-
-
-def apportion(total: int, weights: Sequence[float]) -> list[int]:
-    """Whole parts of `total` in proportion to `weights` that add up exactly (largest remainder)."""
-    scale = sum(weights)
-    exact = [total * w / scale for w in weights]
-    parts = [int(x) for x in exact]
-    for i in sorted(range(len(weights)), key=lambda i: exact[i] - parts[i], reverse=True)[:total - sum(parts)]:
-        parts[i] += 1
-    return parts
 
 
 def cents(n: int) -> Decimal:
