@@ -33,6 +33,7 @@ from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select, union_
 from sqlalchemy.orm import Session, object_session
 
 from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
+from plugin.display import attribution_summary
 from roi.allocation import by_content_type
 from roi.commission import cost_with_commission
 from roi.emv import EmvRates
@@ -361,41 +362,6 @@ def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date
 # --- one creator ---------------------------------------------------------------------
 
 
-def _ago(placed: str | None, clicked: str | None) -> str:
-    try:
-        delta = datetime.fromisoformat(str(placed)) - datetime.fromisoformat(str(clicked))
-    except ValueError:
-        return "click on a referral link"
-    if delta >= timedelta(days=1):
-        days = delta.days
-        return f"click {days} day{'s' if days != 1 else ''} before"
-    hours = int(delta.total_seconds() // 3600)
-    if hours >= 1:
-        return f"click {hours} hour{'s' if hours != 1 else ''} before"
-    return "click minutes before"
-
-
-def evidence_summary(rule: str | None, evidence: list[dict[str, Any]],
-                     order_names: dict[int, str | None]) -> str:
-    """The decisive evidence in a few words ("code ANNA15", "repeat of #1002", …)."""
-    decisive = next((p for p in evidence if p.get("decisive")), None)
-    if decisive is None:
-        reasons = [str(p["reason"]) for p in evidence if p.get("reason")]
-        return "not attributed: " + "; ".join(reasons) if reasons else "no evidence"
-    rule = decisive.get("rule") or rule
-    if rule == "code":
-        return f"code {decisive.get('code')}"
-    if rule == "click":
-        return _ago(decisive.get("placed_at"), decisive.get("clicked_at"))
-    if rule == "survey":
-        return f"survey: @{decisive.get('handle')}"
-    if rule == "repeat":
-        acquiring = decisive.get("acquiring_order_id")
-        name = order_names.get(acquiring) if isinstance(acquiring, int) else None
-        return f"repeat of {name or f'order {acquiring}'}"
-    return str(rule)
-
-
 def acquiring_order_names(session: Session, shop_id: int, evidences: Iterable[list[dict[str, Any]]]) -> dict[int, str | None]:
     ids = {p.get("acquiring_order_id") for evidence in evidences for p in evidence
            if p.get("rule") == "repeat" and isinstance(p.get("acquiring_order_id"), int)}
@@ -417,7 +383,7 @@ def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int 
     return [{
         "order_id": a.order_id, "shopify_id": shopify_id, "name": name, "placed_at": placed_at,
         "net": a.net, "kind": a.kind, "rule": a.rule, "evidence": list(a.evidence),
-        "summary": evidence_summary(a.rule, list(a.evidence), names),
+        "summary": attribution_summary(a.rule, list(a.evidence), names),
     } for a, shopify_id, name, placed_at in rows]
 
 
