@@ -31,6 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from roi.allocation import largest_remainder as apportion
+
 CENT = Decimal("0.01")
 EUR_RATE = Decimal("1.085")  # shop (USD) per presentment unit, as the fixtures convert
 TAX_RATE = Decimal("0.08")
@@ -110,16 +112,6 @@ def check_roster() -> None:
     """The roster adds up to the reference (a test calls this)."""
     assert sum(c.orders for c in ROSTER) == REFERENCE.orders
     assert Decimal(sum(c.cost for c in ROSTER)) + REFERENCE.tools == REFERENCE.cost
-
-
-def apportion(total: int, weights: Sequence[float]) -> list[int]:
-    """Whole parts of `total` in proportion to `weights` that add up exactly (largest remainder)."""
-    scale = sum(weights)
-    exact = [total * w / scale for w in weights]
-    parts = [int(x) for x in exact]
-    for i in sorted(range(len(weights)), key=lambda i: exact[i] - parts[i], reverse=True)[:total - sum(parts)]:
-        parts[i] += 1
-    return parts
 
 
 def cents(n: int) -> Decimal:

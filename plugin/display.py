@@ -1,11 +1,12 @@
-"""How the dashboard writes figures: money in shop currency, ratios as % or ×, evidence as words.
+"""How figures read to people: money in shop currency, ratios as % or ×, evidence as words
+(the dashboard's, and the API's one-line summary of an attribution).
 
 Values arrive as the engine returns them (Decimal money, float or None ratios);
 nothing here computes a metric. A missing ratio is shown as an em dash, never 0.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -172,3 +173,39 @@ def evidence_summary(entry: dict[str, Any]) -> str:
     if decisive:
         return "; ".join(evidence_words(p) for p in decisive)
     return evidence_words({"rule": entry.get("rule")})
+
+
+def _click_before(placed: str | None, clicked: str | None) -> str:
+    try:
+        delta = datetime.fromisoformat(str(placed)) - datetime.fromisoformat(str(clicked))
+    except ValueError:
+        return "click on a referral link"
+    if delta >= timedelta(days=1):
+        days = delta.days
+        return f"click {days} day{'s' if days != 1 else ''} before"
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 1:
+        return f"click {hours} hour{'s' if hours != 1 else ''} before"
+    return "click minutes before"
+
+
+def attribution_summary(rule: str | None, evidence: list[dict[str, Any]],
+                        order_names: dict[int, str | None]) -> str:
+    """An attribution's decisive evidence in a few words ("code ANNA15", "repeat of #1002", …),
+    the `summary` the API returns; `order_names` names the orders a repeat refers to."""
+    decisive = next((p for p in evidence if p.get("decisive")), None)
+    if decisive is None:
+        reasons = [str(p["reason"]) for p in evidence if p.get("reason")]
+        return "not attributed: " + "; ".join(reasons) if reasons else "no evidence"
+    rule = decisive.get("rule") or rule
+    if rule == "code":
+        return f"code {decisive.get('code')}"
+    if rule == "click":
+        return _click_before(decisive.get("placed_at"), decisive.get("clicked_at"))
+    if rule == "survey":
+        return f"survey: @{decisive.get('handle')}"
+    if rule == "repeat":
+        acquiring = decisive.get("acquiring_order_id")
+        name = order_names.get(acquiring) if isinstance(acquiring, int) else None
+        return f"repeat of {name or f'order {acquiring}'}"
+    return str(rule)

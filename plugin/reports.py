@@ -4,43 +4,46 @@ Grouping. Sales and clicks belong to a creator, so by platform and by campaign
 they follow the creator's platform and campaign as they are now; post metrics
 follow the post's own platform; a cost entry that names a campaign counts for
 that campaign. Commission (`Influencer.commission_rate` × attributed net sales,
-first and repeat orders) is a cost of the creator; refunds shrink it with the
-sales.
+first and repeat orders, `roi.commission`) is a cost of the creator; refunds
+shrink it with the sales.
 
 Content type. Orders carry no content type, so by content type a creator's
 sales, clicks and costs are allocated to the content types of their posts in
 the period in proportion to those posts' engagements (likes, comments, shares,
 saves; by number of posts where none has engagements). Allocation is done per
-creator to the cent and to the whole order (largest remainder), so the rows
-add up exactly to the totals. A creator without a post in the period, and
-shop-wide costs, stay in an "unallocated" row (key null). Post metrics are the
-posts' own. Predicted CLV is not allocated (null by content type).
+creator to the cent and to the whole order (largest remainder: `roi.allocation`),
+so the rows add up exactly to the totals. A creator without a post in the
+period, and shop-wide costs, stay in an "unallocated" row (key null). Post
+metrics are the posts' own. Predicted CLV is not allocated (null by content type).
 
 Predicted CLV is the stored per-creator figure (see `worker.lifetime_value`):
 it describes the creator's customers to date, not the date range; groups show
-the customer-weighted mean of their creators. A report only reads it, with
-when it was fitted (`clv_fitted_at`); refits are jobs (`worker.jobs`).
+the customer-weighted mean of their creators (`roi.group_clv`). A report only
+reads it, with when it was fitted (`clv_fitted_at`); refits are jobs (`worker.jobs`).
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, object_session
 
 from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
+from plugin.display import attribution_summary
+from roi.allocation import by_content_type
+from roi.commission import cost_with_commission
 from roi.emv import EmvRates
-from roi.metrics import Totals, compute_metrics
+from roi.group_clv import customer_weighted_clv
+from roi.metrics import Totals, add_up, compute_metrics
 from roi.money import to_cents
 from worker.engine import POST_COLUMNS, SALES_COLUMNS, next_month, month_of
 
 GROUPS = ("influencer", "platform", "content_type", "campaign")
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 SUMMED = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
 UNGROUPED_LABELS = {
@@ -60,11 +63,6 @@ class Creator:
     commission_rate: Decimal | None
 
 
-TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
-_COST = TOTAL_FIELDS.index("cost")
-_ENGAGEMENTS = TOTAL_FIELDS.index("engagements")
-
-
 @dataclass(frozen=True)
 class Piece:
     """Summed rollup rows of one creator (or none) that share the dimensions asked for."""
@@ -74,20 +72,7 @@ class Piece:
     campaign_id: int | None
     content_type: str | None
     posts: int
-    values: tuple[Any, ...]  # in TOTAL_FIELDS order
-
-    @property
-    def engagements(self) -> int:
-        return self.values[_ENGAGEMENTS]
-
-
-def _add(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> tuple[Any, ...]:
-    return b if a is None else tuple(x + y for x, y in zip(a, b))
-
-
-def _sum(values: Iterable[tuple[Any, ...]]) -> Totals:
-    columns = list(zip(*values))
-    return _totals(tuple(sum(column) for column in columns)) if columns else Totals()
+    totals: Totals
 
 
 # --- reading rollups -----------------------------------------------------------------
@@ -101,22 +86,15 @@ def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
 
 
 _MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
-_AT = {name: i for i, name in enumerate(SUMMED)}
-_ENGAGED = tuple(_AT[name] for name in ("likes", "comments", "shares", "saves"))
-_FROM_SUMS = tuple(-1 if name == "engagements" else _AT[name] for name in TOTAL_FIELDS)  # -1: derived
 
 
-def _values(sums: Sequence[Any], creator: Creator | None) -> tuple[Any, ...]:
-    """A row of SUMMED sums as TOTAL_FIELDS; the creator's commission added to its cost."""
-    engagements = sum([sums[j] for j in _ENGAGED])
-    values = [sums[i] if i >= 0 else engagements for i in _FROM_SUMS]
-    if creator is not None and creator.commission_rate:
-        values[_COST] += creator.commission_rate * (sums[_AT["revenue"]] + sums[_AT["repeat_revenue"]])
-    return tuple(values)
-
-
-def _totals(values: tuple[Any, ...]) -> Totals:
-    return Totals(*values)  # TOTAL_FIELDS is the order of Totals' fields
+def _totals(sums: dict[str, Any], creator: Creator | None) -> Totals:
+    """A row's sums by column name (SUMMED but posts: every other field of Totals) as Totals;
+    the creator's commission added to its cost, engagements derived. Fills in `sums`."""
+    sums["cost"] = cost_with_commission(sums["cost"], creator.commission_rate if creator else None,
+                                        sums["revenue"], sums["repeat_revenue"])
+    sums["engagements"] = sums["likes"] + sums["comments"] + sums["shares"] + sums["saves"]
+    return Totals.of(sums)
 
 
 def _spans(date_from: date, date_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
@@ -186,15 +164,16 @@ def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_f
         influencer_id, extra = row[0], dict(zip(dimensions, row[1:width]))
         creator = creators.get(influencer_id) if influencer_id is not None else None
         platform, campaign_id = extra.get("platform"), extra.get("campaign_id")
-        sums = row[width:]
+        sums = dict(zip(SUMMED, row[width:]))
+        posts = sums.pop("posts")
         pieces.append(Piece(
             influencer_id=influencer_id,
             platform=platform or (creator.platform if creator else None),
             campaign_id=campaign_id if campaign_id is not None else (creator.campaign_id if creator else None),
             content_type=extra.get("content_type"),
-            posts=sums[_AT["posts"]],
+            posts=posts,
             # Sales (and so commission) only ever sit on the creator's own rows.
-            values=_values(sums, creator),
+            totals=_totals(sums, creator),
         ))
     return pieces
 
@@ -212,62 +191,6 @@ def _dimensions(group_by: str, campaign_id: int | None, platform: str | None) ->
     if campaign_id is not None and "campaign_id" not in found:
         found.append("campaign_id")
     return found
-
-
-# --- content-type allocation ---------------------------------------------------------
-
-
-def _apportion(value: Any, weights: list[int]) -> list[Any]:
-    """Split `value` in proportion to `weights`, in cents (money) or wholes (counts), exactly."""
-    unit: Any = CENT if isinstance(value, Decimal) else 1
-    total = sum(weights)
-    if isinstance(value, Decimal):
-        exact = [value * w / total for w in weights]
-        parts = [(x / unit).to_integral_value(rounding=ROUND_FLOOR) * unit for x in exact]
-    else:
-        exact = [Decimal(value) * w / total for w in weights]
-        parts = [int(x // 1) for x in exact]
-    left = value - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order:
-        if left < unit:
-            break
-        parts[i] += unit
-        left -= unit
-    if left:  # a sub-cent remainder (commission) stays with the largest share
-        parts[max(range(len(weights)), key=lambda i: (weights[i], -i))] += left
-    return parts
-
-
-def _split(values: tuple[Any, ...], weights: list[int]) -> list[tuple[Any, ...]]:
-    columns = [_apportion(value, weights) for value in values]
-    return [tuple(parts[i] for parts in columns) for i in range(len(weights))]
-
-
-def _by_content_type(pieces: list[Piece]) -> dict[str | None, tuple[Any, ...]]:
-    groups: dict[str | None, tuple[Any, ...] | None] = defaultdict(lambda: None)
-    posts: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    rest: dict[int | None, tuple[Any, ...] | None] = defaultdict(lambda: None)
-    for piece in pieces:
-        if piece.content_type is not None:
-            groups[piece.content_type] = _add(groups[piece.content_type], piece.values)
-            weight = posts[piece.influencer_id][piece.content_type]
-            weight[0] += piece.engagements
-            weight[1] += piece.posts
-        else:
-            rest[piece.influencer_id] = _add(rest[piece.influencer_id], piece.values)
-    for influencer_id, values in rest.items():
-        by_type = posts.get(influencer_id) if influencer_id is not None else None
-        if not by_type or values is None:
-            groups[None] = _add(groups[None], values)
-            continue
-        types = sorted(by_type)
-        weights = [by_type[t][0] for t in types]
-        if not any(weights):
-            weights = [by_type[t][1] for t in types]
-        for content_type, share in zip(types, _split(values, weights)):
-            groups[content_type] = _add(groups[content_type], share)
-    return {key: values for key, values in groups.items() if values is not None}
 
 
 # --- the report ----------------------------------------------------------------------
@@ -300,21 +223,8 @@ def _fitted_at(clv: dict[int, StoredClv]) -> datetime | None:
     return min((row.computed_at for row in clv.values()), default=None)
 
 
-def _clv_weights(clv: dict[int, StoredClv]) -> dict[int, tuple[Decimal, int]]:
-    """(predicted × customers, customers) of each creator with a predicted CLV."""
-    return {influencer_id: (row.predicted * row.customers, row.customers)
-            for influencer_id, row in clv.items() if row.predicted is not None and row.customers}
-
-
-def _predicted(creator_ids: Iterable[int | None], weights: dict[int, tuple[Decimal, int]]) -> Decimal | None:
-    """Customer-weighted mean predicted CLV of the given creators, None when none has one."""
-    weighted, customers = Decimal(0), 0
-    for influencer_id in set(creator_ids):
-        found = weights.get(influencer_id)  # type: ignore[arg-type]
-        if found is not None:
-            weighted += found[0]
-            customers += found[1]
-    return weighted / customers if customers else None
+def _predicted(creator_ids: set[int | None], clv: dict[int, StoredClv]) -> Decimal | None:
+    return customer_weighted_clv(clv[i] for i in creator_ids if i is not None and i in clv)
 
 
 def _labeller(session: Session, shop: Shop, group_by: str,
@@ -337,31 +247,31 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     pieces = [piece for piece in _pieces(session, shop.id, creators, date_from, date_to,
                                          _dimensions(group_by, campaign_id, platform))
               if _wanted(piece, campaign_id, platform)]
-    stored_clv = _clv_rows(session, shop)
-    clv = _clv_weights(stored_clv)
+    clv = _clv_rows(session, shop)
     rates = _rates(shop)
     members: dict[Any, set[int | None]] = defaultdict(set)
     if group_by == "content_type":
-        groups = _by_content_type(pieces)
+        groups = by_content_type(pieces)
     else:
-        groups = {}
+        parts: dict[Any, list[Totals]] = defaultdict(list)
         attribute = {"influencer": "influencer_id", "platform": "platform", "campaign": "campaign_id"}[group_by]
         for piece in pieces:
             key = getattr(piece, attribute)
-            groups[key] = _add(groups.get(key), piece.values)
+            parts[key].append(piece.totals)
             members[key].add(piece.influencer_id)
+        groups = {key: add_up(totals) for key, totals in parts.items()}
     label = _labeller(session, shop, group_by, creators)
     rows = []
-    for key, values in groups.items():
+    for key, totals in groups.items():
         predicted = _predicted(members[key], clv) if group_by != "content_type" else None
         rows.append({"key": key, "label": label(key) if key is not None else UNGROUPED_LABELS[group_by],
-                     **compute_metrics(_totals(values), rates, predicted)})
+                     **compute_metrics(totals, rates, predicted)})
     rows.sort(key=lambda r: (-r["revenue"], r["key"] is None, r["label"].lower()))
     everyone = {piece.influencer_id for piece in pieces}
     return {
         "currency": shop.currency, "from": date_from, "to": date_to, "group_by": group_by,
-        "totals": compute_metrics(_sum(p.values for p in pieces), rates, _predicted(everyone, clv)),
-        "rows": rows, "clv_fitted_at": _fitted_at(stored_clv),
+        "totals": compute_metrics(add_up(p.totals for p in pieces), rates, _predicted(everyone, clv)),
+        "rows": rows, "clv_fitted_at": _fitted_at(clv),
     }
 
 
@@ -437,41 +347,6 @@ def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date
 # --- one creator ---------------------------------------------------------------------
 
 
-def _ago(placed: str | None, clicked: str | None) -> str:
-    try:
-        delta = datetime.fromisoformat(str(placed)) - datetime.fromisoformat(str(clicked))
-    except ValueError:
-        return "click on a referral link"
-    if delta >= timedelta(days=1):
-        days = delta.days
-        return f"click {days} day{'s' if days != 1 else ''} before"
-    hours = int(delta.total_seconds() // 3600)
-    if hours >= 1:
-        return f"click {hours} hour{'s' if hours != 1 else ''} before"
-    return "click minutes before"
-
-
-def evidence_summary(rule: str | None, evidence: list[dict[str, Any]],
-                     order_names: dict[int, str | None]) -> str:
-    """The decisive evidence in a few words ("code ANNA15", "repeat of #1002", …)."""
-    decisive = next((p for p in evidence if p.get("decisive")), None)
-    if decisive is None:
-        reasons = [str(p["reason"]) for p in evidence if p.get("reason")]
-        return "not attributed: " + "; ".join(reasons) if reasons else "no evidence"
-    rule = decisive.get("rule") or rule
-    if rule == "code":
-        return f"code {decisive.get('code')}"
-    if rule == "click":
-        return _ago(decisive.get("placed_at"), decisive.get("clicked_at"))
-    if rule == "survey":
-        return f"survey: @{decisive.get('handle')}"
-    if rule == "repeat":
-        acquiring = decisive.get("acquiring_order_id")
-        name = order_names.get(acquiring) if isinstance(acquiring, int) else None
-        return f"repeat of {name or f'order {acquiring}'}"
-    return str(rule)
-
-
 def acquiring_order_names(session: Session, shop_id: int, evidences: Iterable[list[dict[str, Any]]]) -> dict[int, str | None]:
     ids = {p.get("acquiring_order_id") for evidence in evidences for p in evidence
            if p.get("rule") == "repeat" and isinstance(p.get("acquiring_order_id"), int)}
@@ -493,7 +368,7 @@ def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int 
     return [{
         "order_id": a.order_id, "shopify_id": shopify_id, "name": name, "placed_at": placed_at,
         "net": a.net, "kind": a.kind, "rule": a.rule, "evidence": list(a.evidence),
-        "summary": evidence_summary(a.rule, list(a.evidence), names),
+        "summary": attribution_summary(a.rule, list(a.evidence), names),
     } for a, shopify_id, name, placed_at in rows]
 
 

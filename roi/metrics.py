@@ -7,8 +7,10 @@ up to the total row and ratios are never averaged. Definitions are DESIGN.md's
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
+from operator import add, attrgetter
 from typing import Any
 
 from roi.emv import EmvRates, emv
@@ -58,18 +60,40 @@ class Totals:
             likes=likes, comments=comments, shares=shares, saves=saves,
         )
 
+    @classmethod
+    def of(cls, figures: Mapping[str, Any]) -> Totals:
+        """Totals from every one of its fields by name: ``Totals(**figures)`` at a tenth of the
+        cost. A report builds thousands per request, and a frozen dataclass's ``__init__`` sets
+        each field through ``object.__setattr__``; this stores them at once."""
+        if figures.keys() != _FIELDS:
+            raise TypeError(f"Totals.of needs exactly the fields of Totals, not {sorted(figures)}")
+        totals = object.__new__(cls)
+        totals.__dict__.update(figures)
+        return totals
+
     def __add__(self, other: object) -> Totals:
         if not isinstance(other, Totals):
             return NotImplemented
-        return Totals(**{
-            f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
-        })
+        return Totals(*map(add, _figures(self), _figures(other)))
 
     def __radd__(self, other: object) -> Totals:
         # Lets sum(rows) start from the integer 0.
         if other == 0:
             return self
         return NotImplemented
+
+
+_FIELDS = frozenset(f.name for f in fields(Totals))
+_figures = attrgetter(*(f.name for f in fields(Totals)))  # every field, in declaration order
+
+
+def add_up(parts: Iterable[Totals]) -> Totals:
+    """The group made of all `parts`: their sum, added field by field (Totals() for none)."""
+    found = list(parts)
+    if len(found) == 1:  # most groups of a report by creator: nothing to add
+        return found[0]
+    sums: list[Any] = [sum(column) for column in zip(*map(_figures, found))]
+    return Totals(*sums) if sums else Totals()
 
 
 def _money(value: Decimal) -> Decimal:

@@ -11,7 +11,7 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from models import Attribution, Influencer, Order
-from plugin import report_cache, reports
+from plugin import display, report_cache, reports
 from plugin.api import bp
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
@@ -95,7 +95,7 @@ def _attribution_dict(order: Order, attribution: Attribution | None,
                        if creator else None),
         "kind": kind, "rule": attribution.rule if attribution else None,
         "acquired_at": attribution.acquired_at if attribution else None,
-        "summary": (reports.evidence_summary(attribution.rule, evidence, names) if attribution
+        "summary": (display.attribution_summary(attribution.rule, evidence, names) if attribution
                     else "not attributed yet"),
         "evidence": evidence,
     }
