@@ -1,0 +1,103 @@
+"""What a merchant's first week on the demo store turned up, tried again in Chromium: ranges of
+any length and presets kept in the URL, a reversed range that keeps its dates, pages that fit a
+phone, a code added with the form's defaults. Screenshots at 1280 and 390 px go to SHOTS."""
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conftest import auth_headers
+from test_dashboard_browser import (  # noqa: F401  (fixtures)
+    LiveServer,
+    browser,
+    demo_database,
+    demo_fake,
+    demo_shop,
+    dev_app,
+    live,
+    open_demo,
+    page,
+)
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ.get("CREATOR_ROI_SHOTS", Path(__file__).resolve().parents[2] / "artifacts" / "shots"))
+PHONE, SMALL_PHONE = 390, 360
+
+
+def shots(tab: Any, name: str) -> None:
+    """The page at 1280 and 390 px, full length, as the merchant would scroll it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, PHONE):
+        tab.set_viewport_size({"width": width, "height": 900})
+        tab.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    tab.set_viewport_size({"width": 1280, "height": 900})
+
+
+def query_of(tab: Any) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(tab.url).query).items()}
+
+
+def api_totals(dev_app: Any, shop: str, date_from: str, date_to: str) -> dict[str, Any]:
+    return dev_app.test_client().get(f"/api/v1/roi?from={date_from}&to={date_to}",
+                                     headers=auth_headers(shop)).json["totals"]
+
+
+# --- ranges: any length, presets in the URL, a reversed range ----------------------------------------
+
+
+def test_all_time_is_one_click_and_stays_in_the_url(page, live, dev_app, demo_shop):
+    open_demo(page, live)
+    page.get_by_role("link", name="All time").click()
+    page.wait_for_url(re.compile(r"range=all"))
+    assert page.get_attribute(".presets a[aria-current=true]", "href").find("range=all") > 0
+    assert page.locator("#range-shown").text_content().startswith("All time: ")
+    first_day = page.input_value("#f-from")
+    everything = api_totals(dev_app, demo_shop, "1970-01-01", "9999-12-31")
+    revenue = page.get_attribute("li.kpi[data-metric=revenue]", "data-value")
+    assert Decimal(revenue) == Decimal(everything["revenue"]) > 0
+    assert api_totals(dev_app, demo_shop, first_day, page.input_value("#f-to"))["revenue"] == everything["revenue"]
+    # Grouping by platform and sorting keep "All time", so the view can be shared as it is.
+    page.locator("#creators-section .tabs a", has_text="Platforms").click()
+    page.wait_for_url(re.compile(r"group=platform"))
+    assert query_of(page)["range"] == "all" and "from" not in query_of(page)
+    shots(page, "overview-all-time")
+    # A shared link opens the same view.
+    shared = page.url
+    page.goto(shared)
+    assert page.locator(".presets a[aria-current=true]").text_content() == "All time"
+
+
+def test_typed_dates_replace_the_preset_and_a_long_range_is_answered(page, live, dev_app, demo_shop):
+    open_demo(page, live)
+    page.get_by_role("link", name="Last 7 days").click()
+    page.wait_for_url(re.compile(r"range=7d"))
+    page.fill("#f-from", "2005-01-01")
+    page.click("#range-section button[type=submit]")
+    page.wait_for_url(re.compile(r"from=2005-01-01"))
+    assert "range" not in query_of(page)
+    assert page.locator(".presets a[aria-current]").count() == 0
+    assert page.input_value("#f-from") == "2005-01-01"
+    assert page.locator("svg.chart").count() == 2
+    totals = api_totals(dev_app, demo_shop, "2005-01-01", page.input_value("#f-to"))
+    assert page.get_attribute("li.kpi[data-metric=revenue]", "data-value") == totals["revenue"]
+
+
+def test_a_reversed_range_keeps_the_merchants_dates_with_the_error(page, live):
+    open_demo(page, live)
+    page.fill("#f-from", "2026-11-30")
+    page.fill("#f-to", "2026-11-01")
+    page.click("#range-section button[type=submit]")
+    error = page.locator("#f-to-error")
+    error.wait_for()
+    assert "before the start date" in error.text_content()
+    assert (page.input_value("#f-from"), page.input_value("#f-to")) == ("2026-11-30", "2026-11-01")
+    assert page.get_attribute("#f-to", "aria-invalid") == "true"
+    assert page.locator("#range-shown").text_content().startswith("Showing ")
+    shots(page, "overview-reversed-range")
