@@ -101,3 +101,41 @@ def test_a_reversed_range_keeps_the_merchants_dates_with_the_error(page, live):
     assert page.get_attribute("#f-to", "aria-invalid") == "true"
     assert page.locator("#range-shown").text_content().startswith("Showing ")
     shots(page, "overview-reversed-range")
+
+
+# --- a discount code with the form's defaults ---------------------------------------------------------
+
+
+def open_creator(tab: Any, live: LiveServer, name: str) -> None:
+    open_demo(tab, live)
+    tab.locator("#creators-table tbody th a", has_text=name).click()
+    tab.wait_for_url(re.compile(r"/app/creators/\d+"))
+    tab.wait_for_load_state("networkidle")
+
+
+def test_a_code_is_added_with_the_defaults_and_a_failure_says_what_to_do(page, live, demo_fake):
+    open_creator(page, live, "Ruby Hall")
+    page.click("#codes-section details summary")
+    assert not page.is_checked("#new-code-create_in_shopify")  # the demo has no Shopify behind it
+    assert "no Shopify behind it" in page.locator("#new-code").text_content()
+    page.fill("#new-code-code", "RUBYWEEK")
+    page.fill("#new-code-percent_off", "10")
+    page.click("#new-code button[type=submit]")
+    row = page.locator("#codes-table tbody tr", has_text="RUBYWEEK")
+    row.wait_for()
+    assert "Registered" in row.text_content()
+
+    # Shopify refuses for want of a permission: the form says what the merchant can do.
+    page.click("#codes-section details summary")
+    page.fill("#new-code-code", "RUBYMONTH")
+    page.fill("#new-code-percent_off", "15")
+    page.check("#new-code-create_in_shopify")
+    demo_fake.fail_next(3, status=403)
+    page.click("#new-code button[type=submit]")
+    message = page.locator("#new-code [data-error-for=_form]")
+    message.wait_for()
+    assert "write_discounts" in message.text_content()
+    assert "untick “Create this code in Shopify”" in message.text_content()
+    assert "try again in a moment" not in message.text_content()
+    assert page.input_value("#new-code-code") == "RUBYMONTH"
+    shots(page, "creator-code-failure")
