@@ -139,3 +139,61 @@ def test_a_code_is_added_with_the_defaults_and_a_failure_says_what_to_do(page, l
     assert "try again in a moment" not in message.text_content()
     assert page.input_value("#new-code-code") == "RUBYMONTH"
     shots(page, "creator-code-failure")
+
+
+# --- phones: no page wider than the screen --------------------------------------------------------------
+
+OVERFLOW = """() => {
+    // Elements reaching past the viewport that no scrolling box of their own contains.
+    const width = window.innerWidth, found = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const box = el.getBoundingClientRect();
+        if (box.right <= width + 0.5 || box.width === 0) continue;
+        let clipped = false;
+        for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+            const style = getComputedStyle(up);
+            if (/(auto|scroll|hidden)/.test(style.overflowX)) { clipped = true; break; }
+        }
+        if (!clipped) found.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                                 (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') +
+                                 ' right=' + Math.round(box.right));
+    }
+    return {scroll: document.documentElement.scrollWidth, width, found: found.slice(0, 8)};
+}"""
+
+
+def assert_fits(tab: Any, where: str) -> None:
+    for width in (PHONE, SMALL_PHONE):
+        tab.set_viewport_size({"width": width, "height": 800})
+        fit = tab.evaluate(OVERFLOW)
+        assert fit["scroll"] <= width and not fit["found"], (where, fit)
+    tab.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_no_page_is_wider_than_a_phone(page, live):
+    open_demo(page, live)
+    assert_fits(page, "overview")
+    shots(page, "overview")
+    page.get_by_role("link", name="All time").click()
+    page.wait_for_url(re.compile(r"range=all"))
+    assert_fits(page, "overview, all time")
+    page.locator("#creators-table tbody th a").first.click()
+    page.wait_for_url(re.compile(r"/app/creators/\d+"))
+    page.wait_for_load_state("networkidle")
+    assert_fits(page, "creator")
+    shots(page, "creator")
+    for section in ("Costs", "Posts", "Settings"):
+        page.locator(".tabs a", has_text=section).click()
+        page.wait_for_url(re.compile(f"/app/{section.lower()}"))
+        page.wait_for_load_state("networkidle")
+        assert_fits(page, section)
+        shots(page, section.lower())
+    # A wide table keeps its columns and scrolls sideways inside its own box.
+    page.locator(".tabs a", has_text="Costs").click()
+    page.wait_for_url(re.compile("/app/costs"))
+    page.set_viewport_size({"width": SMALL_PHONE, "height": 800})
+    wrap = page.locator("#costs-section .table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth > el.clientWidth")
+    lines = page.locator("#costs-table tbody tr td").first.evaluate(
+        "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }")
+    assert lines == 1  # a date on one line
