@@ -216,12 +216,16 @@ def read_range(filters: Filters) -> None:
     shop = current_shop()
     default_from, default_to = reports.default_range(shop)
     preset = request.args.get("range", "")
-    if preset in ranges.NAMES and not request.args.get("from") and not request.args.get("to"):
+    if preset in ranges.NAMES:
         today = datetime.now(shop_zone()).date()
         first = report_cache.figure_days(session(), shop.id)
-        filters.date_from, filters.date_to = ranges.preset_days(preset, today, first[0] if first else None)
-        filters.preset = preset
-        return
+        days = ranges.preset_days(preset, today, first[0] if first else None)
+        typed = tuple(request.args.get(k, "") for k in ("from", "to"))
+        # The form sends the preset's dates with it: unchanged, the view stays the preset.
+        if typed in (("", ""), (days[0].isoformat(), days[1].isoformat())):
+            filters.date_from, filters.date_to = days
+            filters.preset = preset
+            return
     errors = filters.errors
     date_from, date_to = _date_arg("from", errors), _date_arg("to", errors)
     if date_from and date_to and date_from > date_to:
@@ -399,6 +403,7 @@ def overview() -> Any:
     has_creators = db.scalar(select(func.count()).select_from(
         shop_select(Influencer).where(Influencer.archived_at.is_(None)).subquery())) or 0
     has_figures = any(r["metrics"] for r in rows) or bool(report["totals"].get("orders"))
+    empty_filter = filter_without_creators(filters, campaigns) if has_creators else None
     roi_title, roi_svg = roi_chart(rows, GROUP_LABELS[filters.group].lower())
     money_title, money_svg = "", ""
     points = series(has_figures)
@@ -409,7 +414,24 @@ def overview() -> Any:
                 has_creators=has_creators, has_figures=has_figures, is_loser=is_loser,
                 roi_title=roi_title, roi_svg=roi_svg, money_title=money_title, money_svg=money_svg,
                 group_label=GROUP_LABELS[filters.group], kpis=display.KPIS, columns=display.TABLE_COLUMNS,
-                presets=ranges.PRESETS, preset_names=ranges.NAMES, title="Overview")
+                presets=ranges.PRESETS, preset_names=ranges.NAMES, empty_filter=empty_filter, title="Overview")
+
+
+def filter_without_creators(filters: Filters, campaigns: list[Campaign]) -> str | None:
+    """"No Twitch creators" when the platform or campaign filter matches no creator at all: the
+    empty page is the filter's doing, not a missing code or link."""
+    if filters.platform is None and filters.campaign_id is None:
+        return None
+    query = shop_select(Influencer).where(Influencer.archived_at.is_(None))
+    if filters.platform is not None:
+        query = query.where(Influencer.platform == filters.platform)
+    if filters.campaign_id is not None:
+        query = query.where(Influencer.campaign_id == filters.campaign_id)
+    if session().scalar(select(func.count()).select_from(query.subquery())):
+        return None
+    words = [display.label(filters.platform)] if filters.platform else []
+    campaign = next((c.name for c in campaigns if c.id == filters.campaign_id), None)
+    return " ".join(["No", *words, "creators"]) + (f" in the campaign {campaign}" if campaign else "")
 
 
 @bp.get("/app/table.csv")

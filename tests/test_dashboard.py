@@ -308,6 +308,14 @@ def test_all_time_and_the_presets_are_named_in_the_url(api, client, anna):
     assert 'aria-current="true">Last 7 days</a>' in page(client, "/app?range=7d").get_data(as_text=True)
 
 
+def test_a_filter_without_creators_says_so_and_offers_to_clear_it(client, anna):
+    html = page(client, f"/app?{FIXTURE_RANGE}&platform=twitch").get_data(as_text=True)
+    assert "<h2>No Twitch creators</h2>" in html
+    assert "give your creators" not in html.lower() and "Give your creators" not in html
+    clear = re.search(r'<a class="button" href="([^"]+)">Clear the filter</a>', html)
+    assert clear and "platform=" not in clear.group(1) and "from=2026-10-01" in clear.group(1)
+
+
 # --- fresh install and the landing page ---------------------------------------------------------------
 
 

@@ -81,7 +81,6 @@ def test_typed_dates_replace_the_preset_and_a_long_range_is_answered(page, live,
     page.fill("#f-from", "2005-01-01")
     page.click("#range-section button[type=submit]")
     page.wait_for_url(re.compile(r"from=2005-01-01"))
-    assert "range" not in query_of(page)
     assert page.locator(".presets a[aria-current]").count() == 0
     assert page.input_value("#f-from") == "2005-01-01"
     assert page.locator("svg.chart").count() == 2
@@ -197,3 +196,24 @@ def test_no_page_is_wider_than_a_phone(page, live):
     lines = page.locator("#costs-table tbody tr td").first.evaluate(
         "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }")
     assert lines == 1  # a date on one line
+
+
+# --- a filter that matches no creator -------------------------------------------------------------------
+
+
+def test_a_platform_without_creators_says_so_and_the_filter_clears(page, live):
+    open_demo(page, live)
+    page.get_by_role("link", name="All time").click()
+    page.wait_for_url(re.compile(r"range=all"))
+    page.select_option("#f-platform", "twitch")
+    page.click("#range-section button[type=submit]")
+    page.wait_for_url(re.compile(r"platform=twitch"))
+    assert page.locator(".presets a[aria-current=true]").text_content() == "All time"  # kept by Apply
+    empty = page.locator("#filter-empty")
+    assert empty.locator("h2").text_content() == "No Twitch creators"
+    assert "code or link" not in page.locator("#main").text_content()
+    shots(page, "overview-no-twitch")
+    empty.get_by_role("link", name="Clear the filter").click()
+    page.wait_for_url(lambda url: "platform=" not in url)
+    assert page.locator("#creators-table tbody tr").count() >= 15
+    assert page.input_value("#f-platform") == ""
