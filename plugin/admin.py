@@ -273,6 +273,9 @@ def table_rows(report: dict[str, Any], filters: Filters) -> list[dict[str, Any]]
     """Report rows; grouped by creator, every active creator appears, with data or not."""
     rows = [{"key": r["key"], "label": r.get("label") or str(r["key"]), "metrics": r, "creator": None}
             for r in report["rows"]]
+    if filters.group in ("platform", "content_type"):
+        for row in rows:  # "TikTok", "YouTube": the names as the platforms write them
+            row["label"] = display.label(row["key"]) if row["key"] is not None else row["label"]
     if filters.group != "influencer":
         return rows
     # Plain rows, not ORM objects: a large store has hundreds of creators, the page shows fifty.
@@ -327,8 +330,7 @@ def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15
     spenders = sorted(creators, key=lambda r: r["metrics"]["cost"], reverse=True)[:limit]
     spenders.sort(key=lambda r: r["metrics"].get("roi") if r["metrics"].get("roi") is not None else -1e9,
                   reverse=True)
-    bars = [(display.label(r["label"]) if noun in ("platform", "content type") else str(r["label"]),
-             r["metrics"].get("roi")) for r in spenders]
+    bars = [(str(r["label"]), r["metrics"].get("roi")) for r in spenders]
     title = f"ROI by {noun}" + (f" (the {limit} biggest spends)" if len(creators) > limit else "")
     return title, charts.bar_chart(bars, title=title, value_format=display.percent)
 
@@ -410,7 +412,9 @@ def overview() -> Any:
     if has_figures:
         money_title, money_svg = money_chart(points, filters.date_from)
     return page("admin/overview.html", filters=filters, campaigns=campaigns, report=report,
-                totals=report["totals"], rows=with_cells(shown), row_count=len(rows), pages=pages,
+                totals=report["totals"], rows=with_cells(shown), pages=pages,
+                # "Creators (15)": the shop-wide row is not a creator (nor a platform, nor a campaign).
+                row_count=sum(1 for r in rows if r["key"] is not None),
                 has_creators=has_creators, has_figures=has_figures, is_loser=is_loser,
                 roi_title=roi_title, roi_svg=roi_svg, money_title=money_title, money_svg=money_svg,
                 group_label=GROUP_LABELS[filters.group], kpis=display.KPIS, columns=display.TABLE_COLUMNS,

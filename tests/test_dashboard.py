@@ -316,6 +316,15 @@ def test_a_filter_without_creators_says_so_and_offers_to_clear_it(client, anna):
     assert clear and "platform=" not in clear.group(1) and "from=2026-10-01" in clear.group(1)
 
 
+def test_counts_name_and_tiny_rates_read_as_a_merchant_expects(api, client, anna):
+    from plugin import display
+
+    html = page(client, f"/app?{FIXTURE_RANGE}").get_data(as_text=True)
+    creators = len(api.get("/api/v1/influencers").json["influencers"])
+    assert f'Creators <span class="sub">({creators})</span>' in html  # not the shop-wide row
+    assert display.percent(1 / 30000) == "<0.01%" and display.percent(0.0) == "0.00%"
+
+
 # --- fresh install and the landing page ---------------------------------------------------------------
 
 

@@ -67,6 +67,9 @@ def test_all_time_is_one_click_and_stays_in_the_url(page, live, dev_app, demo_sh
     page.locator("#creators-section .tabs a", has_text="Platforms").click()
     page.wait_for_url(re.compile(r"group=platform"))
     assert query_of(page)["range"] == "all" and "from" not in query_of(page)
+    platforms = page.locator("#creators-table tbody th").all_text_contents()
+    assert any("TikTok" in p for p in platforms) and any("YouTube" in p for p in platforms)
+    assert "Tiktok" not in page.locator("#main").text_content()  # table and chart alike
     shots(page, "overview-all-time")
     # A shared link opens the same view.
     shared = page.url
