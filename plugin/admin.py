@@ -38,9 +38,10 @@ from models import (
     ReferralLink,
     Shop,
 )
-from plugin import charts, display, report_cache, reports
+from plugin import charts, display, ranges, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
+from plugin.schemas.roi import DATE_BOUNDS, EARLIEST
 from worker.runtime import Runtime
 from worker.shopify_admin import is_valid_shop_domain
 
@@ -171,37 +172,76 @@ class Filters:
     sort: str = "revenue"
     direction: str = "desc"
     page: int = 1
+    preset: str | None = None  # a named range ("30d", "all"), kept in links instead of dates
     errors: dict[str, str] = field(default_factory=dict)
+    entered: dict[str, str] = field(default_factory=dict)  # dates as typed, shown again with an error
 
     def query(self, **changes: Any) -> dict[str, Any]:
-        params = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
-                  "campaign": self.campaign_id, "platform": self.platform,
+        dates = ({"range": self.preset} if self.preset
+                 else {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()})
+        params = {**dates, "campaign": self.campaign_id, "platform": self.platform,
                   "group": None if self.group == "influencer" else self.group,
                   "sort": self.sort, "dir": self.direction}
         params.update(changes)
         return {k: v for k, v in params.items() if v not in (None, "")}
 
+    def preset_query(self, preset: str) -> dict[str, Any]:
+        """This view's link with another preset range (the first page of it)."""
+        query = {k: v for k, v in self.query(page=None).items() if k not in ("from", "to")}
+        return {**query, "range": preset}
 
-def _date_arg(name: str, fallback: date, errors: dict[str, str]) -> date:
+    def shown(self, name: str) -> str:
+        """What a date field shows: the merchant's own text after an error, else the day used."""
+        return self.entered.get(name) or (self.date_from if name == "from" else self.date_to).isoformat()
+
+
+def _date_arg(name: str, errors: dict[str, str]) -> date | None:
     text = request.args.get(name, "").strip()
     if not text:
-        return fallback
+        return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        errors[name] = "Enter a date as YYYY-MM-DD."
-        return fallback
+        day = None
+    if day is None or day < EARLIEST:
+        errors[name] = DATE_BOUNDS
+        return None
+    return day
+
+
+def read_range(filters: Filters) -> None:
+    """The days the page shows: a preset by name, else the dates given, else the default range.
+    A wrong or reversed range keeps what was typed in the fields, says what is wrong, and shows
+    the default range meanwhile (the page says which days it shows)."""
+    shop = current_shop()
+    default_from, default_to = reports.default_range(shop)
+    preset = request.args.get("range", "")
+    if preset in ranges.NAMES:
+        today = datetime.now(shop_zone()).date()
+        first = report_cache.figure_days(session(), shop.id)
+        days = ranges.preset_days(preset, today, first[0] if first else None)
+        typed = tuple(request.args.get(k, "") for k in ("from", "to"))
+        # The form sends the preset's dates with it: unchanged, the view stays the preset.
+        if typed in (("", ""), (days[0].isoformat(), days[1].isoformat())):
+            filters.date_from, filters.date_to = days
+            filters.preset = preset
+            return
+    errors = filters.errors
+    date_from, date_to = _date_arg("from", errors), _date_arg("to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["to"] = "The end date is before the start date. Pick an end on or after the start."
+    if errors:
+        filters.entered = {k: request.args.get(k, "") for k in ("from", "to")}
+        filters.date_from, filters.date_to = default_from, default_to
+        return
+    filters.date_from = date_from or min(default_from, date_to or default_from)
+    filters.date_to = date_to or max(default_to, filters.date_from)
 
 
 def read_filters(campaigns: list[Campaign]) -> Filters:
-    default_from, default_to = reports.default_range(current_shop())
-    errors: dict[str, str] = {}
-    date_from = _date_arg("from", default_from, errors)
-    date_to = _date_arg("to", default_to, errors)
-    if date_from > date_to:
-        errors["to"] = "The end date is before the start date."
-        date_from, date_to = default_from, default_to
-    filters = Filters(date_from, date_to, errors=errors)
+    filters = Filters(date.min, date.min)
+    read_range(filters)
+    errors = filters.errors
     campaign = request.args.get("campaign", "")
     if campaign.isdigit() and int(campaign) in {c.id for c in campaigns}:
         filters.campaign_id = int(campaign)
@@ -233,6 +273,9 @@ def table_rows(report: dict[str, Any], filters: Filters) -> list[dict[str, Any]]
     """Report rows; grouped by creator, every active creator appears, with data or not."""
     rows = [{"key": r["key"], "label": r.get("label") or str(r["key"]), "metrics": r, "creator": None}
             for r in report["rows"]]
+    if filters.group in ("platform", "content_type"):
+        for row in rows:  # "TikTok", "YouTube": the names as the platforms write them
+            row["label"] = display.label(row["key"]) if row["key"] is not None else row["label"]
     if filters.group != "influencer":
         return rows
     # Plain rows, not ORM objects: a large store has hundreds of creators, the page shows fifty.
@@ -287,8 +330,7 @@ def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15
     spenders = sorted(creators, key=lambda r: r["metrics"]["cost"], reverse=True)[:limit]
     spenders.sort(key=lambda r: r["metrics"].get("roi") if r["metrics"].get("roi") is not None else -1e9,
                   reverse=True)
-    bars = [(display.label(r["label"]) if noun in ("platform", "content type") else str(r["label"]),
-             r["metrics"].get("roi")) for r in spenders]
+    bars = [(str(r["label"]), r["metrics"].get("roi")) for r in spenders]
     title = f"ROI by {noun}" + (f" (the {limit} biggest spends)" if len(creators) > limit else "")
     return title, charts.bar_chart(bars, title=title, value_format=display.percent)
 
@@ -363,17 +405,37 @@ def overview() -> Any:
     has_creators = db.scalar(select(func.count()).select_from(
         shop_select(Influencer).where(Influencer.archived_at.is_(None)).subquery())) or 0
     has_figures = any(r["metrics"] for r in rows) or bool(report["totals"].get("orders"))
+    empty_filter = filter_without_creators(filters, campaigns) if has_creators else None
     roi_title, roi_svg = roi_chart(rows, GROUP_LABELS[filters.group].lower())
     money_title, money_svg = "", ""
     points = series(has_figures)
     if has_figures:
         money_title, money_svg = money_chart(points, filters.date_from)
     return page("admin/overview.html", filters=filters, campaigns=campaigns, report=report,
-                totals=report["totals"], rows=with_cells(shown), row_count=len(rows), pages=pages,
+                totals=report["totals"], rows=with_cells(shown), pages=pages,
+                # "Creators (15)": the shop-wide row is not a creator (nor a platform, nor a campaign).
+                row_count=sum(1 for r in rows if r["key"] is not None),
                 has_creators=has_creators, has_figures=has_figures, is_loser=is_loser,
                 roi_title=roi_title, roi_svg=roi_svg, money_title=money_title, money_svg=money_svg,
                 group_label=GROUP_LABELS[filters.group], kpis=display.KPIS, columns=display.TABLE_COLUMNS,
-                title="Overview")
+                presets=ranges.PRESETS, preset_names=ranges.NAMES, empty_filter=empty_filter, title="Overview")
+
+
+def filter_without_creators(filters: Filters, campaigns: list[Campaign]) -> str | None:
+    """"No Twitch creators" when the platform or campaign filter matches no creator at all: the
+    empty page is the filter's doing, not a missing code or link."""
+    if filters.platform is None and filters.campaign_id is None:
+        return None
+    query = shop_select(Influencer).where(Influencer.archived_at.is_(None))
+    if filters.platform is not None:
+        query = query.where(Influencer.platform == filters.platform)
+    if filters.campaign_id is not None:
+        query = query.where(Influencer.campaign_id == filters.campaign_id)
+    if session().scalar(select(func.count()).select_from(query.subquery())):
+        return None
+    words = [display.label(filters.platform)] if filters.platform else []
+    campaign = next((c.name for c in campaigns if c.id == filters.campaign_id), None)
+    return " ".join(["No", *words, "creators"]) + (f" in the campaign {campaign}" if campaign else "")
 
 
 @bp.get("/app/table.csv")

@@ -85,6 +85,8 @@ def percent(value: float | None) -> str:
     if value is None:
         return DASH
     pct = Decimal(str(value)) * 100
+    if 0 < abs(pct) < Decimal("0.005"):  # one click on 30,000 impressions is not "0.00%"
+        return "<0.01%" if pct > 0 else ">−0.01%"
     places = Decimal("0.01") if abs(pct) < 10 else Decimal("0.1")
     return f"{pct.quantize(places, rounding=ROUND_HALF_UP):,}%"
 

@@ -73,7 +73,9 @@ def test_shopify_user_errors_are_shown_as_422_and_nothing_is_stored(api, fake_sh
     fake_shopify.discounts[SHOP] = [{"id": "gid://shopify/DiscountCodeNode/1", "code": "WELCOME"}]
     response = api.post(f"/api/v1/influencers/{creator['id']}/codes", json={"code": "welcome", "percent_off": 10})
     assert response.status_code == 422
-    assert response.get_json()["errors"] == {"code": ["Code must be unique. Please try a different code."]}
+    assert response.get_json()["errors"] == {"code": [
+        "This code already exists in your Shopify store. To use a code made in the Shopify admin (Discounts), "
+        "untick “Create this code in Shopify” and add it again: it is registered here without a call to Shopify."]}
     assert db_session.scalar(select(func.count()).select_from(DiscountCode)) == 0
     # Registering it instead (it exists in Shopify) works.
     assert api.post(f"/api/v1/influencers/{creator['id']}/codes",
@@ -85,7 +87,23 @@ def test_shopify_failure_is_502_and_nothing_is_stored(api, fake_shopify, db_sess
     fake_shopify.fail_next(1, status=400)
     response = api.post(f"/api/v1/influencers/{creator['id']}/codes", json={"code": "OOPS", "percent_off": 10})
     assert response.status_code == 502
-    assert "shopify" in response.get_json()["errors"]
+    [message] = response.get_json()["errors"]["shopify"]
+    assert "try again in a moment" not in message
+    assert message.startswith("Shopify refused to create the code (answer 400).")
+    assert "untick “Create this code in Shopify”" in message
+    assert db_session.scalar(select(func.count()).select_from(DiscountCode)) == 0
+
+
+@pytest.mark.parametrize("status, says", [
+    (403, "the “write_discounts” permission is missing"),
+    (503, "Shopify did not answer, so nothing was saved here. The code may exist in Shopify anyway"),
+])
+def test_a_failure_says_what_the_merchant_can_do(api, fake_shopify, db_session, status, says):
+    creator = make_influencer(api)
+    fake_shopify.fail_next(10, status=status)
+    response = api.post(f"/api/v1/influencers/{creator['id']}/codes", json={"code": "OOPS", "percent_off": 10})
+    assert response.status_code == 502
+    assert says in response.get_json()["errors"]["shopify"][0]
     assert db_session.scalar(select(func.count()).select_from(DiscountCode)) == 0
 
 

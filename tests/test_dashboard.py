@@ -279,9 +279,50 @@ def test_bad_filter_input_is_reported_and_the_default_range_used(client, anna):
     resp = page(client, "/app?from=yesterday&platform=myspace&campaign=abc")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert "Enter a date as YYYY-MM-DD." in html
+    assert "Enter a date between 1970-01-01 and 9999-12-31, as YYYY-MM-DD." in html
+    assert 'value="yesterday"' in html  # what was typed stays in the field
     assert "Choose a platform from the list." in html
     assert "That campaign does not exist." in html
+
+
+def test_reversed_range_keeps_the_dates_typed_and_says_what_is_shown(client, anna):
+    html = page(client, "/app?from=2026-11-30&to=2026-10-01").get_data(as_text=True)
+    assert 'id="f-from" type="date" name="from" value="2026-11-30"' in html
+    assert 'id="f-to" type="date" name="to" value="2026-10-01"' in html
+    assert "The end date is before the start date." in html
+    assert 'aria-describedby="f-to-error"' in html
+    assert re.search(r'id="range-shown">Showing \w', html)  # the days the figures below are of
+
+
+def test_all_time_and_the_presets_are_named_in_the_url(api, client, anna):
+    html = page(client, "/app?range=all").get_data(as_text=True)
+    assert 'aria-current="true">All time</a>' in html
+    assert 'name="from" value="2026-10-10"' in html  # the day of the fixture's first figure, its fee
+    shown = Page(html)
+    everything = api.get("/api/v1/roi?from=1970-01-01&to=9999-12-31").json
+    assert Decimal(shown.kpis["revenue"]) == Decimal(everything["totals"]["revenue"]) > 0
+    # Sorting and grouping keep the preset, not the dates of today.
+    assert "range=all&amp;" in html and "group=platform" in html
+    for name in ("7d", "30d", "90d", "month", "last_month", "year"):
+        assert page(client, f"/app?range={name}").status_code == 200
+    assert 'aria-current="true">Last 7 days</a>' in page(client, "/app?range=7d").get_data(as_text=True)
+
+
+def test_a_filter_without_creators_says_so_and_offers_to_clear_it(client, anna):
+    html = page(client, f"/app?{FIXTURE_RANGE}&platform=twitch").get_data(as_text=True)
+    assert "<h2>No Twitch creators</h2>" in html
+    assert "give your creators" not in html.lower() and "Give your creators" not in html
+    clear = re.search(r'<a class="button" href="([^"]+)">Clear the filter</a>', html)
+    assert clear and "platform=" not in clear.group(1) and "from=2026-10-01" in clear.group(1)
+
+
+def test_counts_name_and_tiny_rates_read_as_a_merchant_expects(api, client, anna):
+    from plugin import display
+
+    html = page(client, f"/app?{FIXTURE_RANGE}").get_data(as_text=True)
+    creators = len(api.get("/api/v1/influencers").json["influencers"])
+    assert f'Creators <span class="sub">({creators})</span>' in html  # not the shop-wide row
+    assert display.percent(1 / 30000) == "<0.01%" and display.percent(0.0) == "0.00%"
 
 
 # --- fresh install and the landing page ---------------------------------------------------------------

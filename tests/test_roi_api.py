@@ -150,7 +150,8 @@ def test_filters_and_date_range(api, story) -> None:
     ("group_by=creator", "group_by"),
     ("from=2026-09-30&to=2026-09-01", "to"),
     ("from=yesterday", "from"),
-    ("from=2020-01-01&to=2026-01-01", "to"),
+    ("from=1969-12-31", "from"),
+    ("to=10000-01-01", "to"),
     ("platform=myspace", "platform"),
     ("campaign_id=abc", "campaign_id"),
 ])
@@ -158,6 +159,27 @@ def test_invalid_queries_answer_422_naming_the_field(api, query, field) -> None:
     response = api.get(f"/api/v1/roi?{query}")
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+def test_a_year_no_store_can_have_is_refused_in_words(api) -> None:
+    errors = api.get("/api/v1/roi?from=0202-01-01&to=2026-09-30").get_json()["errors"]
+    assert errors == {"from": ["Enter a date between 1970-01-01 and 9999-12-31, as YYYY-MM-DD."]}
+
+
+def test_any_long_range_is_answered_with_the_same_figures(api, story) -> None:
+    """"Since we started working with creators": twenty years and more are one question."""
+    today = date.today().isoformat()
+    since = api.get(f"/api/v1/roi?from=2005-01-01&to={today}")
+    assert since.status_code == 200, since.get_json()
+    widest = api.get("/api/v1/roi?from=1970-01-01&to=9999-12-31").get_json()
+    september = api.get(f"/api/v1/roi?{SEPT}").get_json()
+    august = api.get("/api/v1/roi?from=2026-08-01&to=2026-08-31").get_json()
+    expected = Decimal(september["totals"]["revenue"]) + Decimal(august["totals"]["revenue"])
+    assert Decimal(widest["totals"]["revenue"]) >= expected > 0
+    assert widest["totals"]["revenue"] == since.get_json()["totals"]["revenue"] or date.today() < T0.date()
+    assert widest["from"] == "1970-01-01" and widest["to"] == "9999-12-31"
+    csv_export = api.get(f"/api/v1/roi.csv?from=2005-01-01&to={today}")
+    assert csv_export.status_code == 200
 
 
 def test_without_a_session_token_401(client) -> None:

@@ -67,13 +67,38 @@ def _refuse_taken(code: str, except_id: int | None = None) -> None:
         raise Conflict({"code": [f"{taken.code} already belongs to {name}"]})
 
 
+# What the merchant can do when Shopify does not create the code, by what went wrong. The box
+# they can untick is named as the form names it.
+REGISTER_INSTEAD = ("To use a code made in the Shopify admin (Discounts), untick “Create this code in Shopify” "
+                    "and add it again: it is registered here without a call to Shopify.")
+TAKEN = "This code already exists in your Shopify store. " + REGISTER_INSTEAD
+NO_SCOPE = ("The app may not create discounts in this store (the “write_discounts” permission is missing). "
+            "Open the app from your Shopify admin and approve the new permission, or create the code there. "
+            + REGISTER_INSTEAD)
+UNAVAILABLE = ("Shopify did not answer, so nothing was saved here. The code may exist in Shopify anyway: look "
+               "under Discounts in your Shopify admin. If it is there, untick “Create this code in Shopify” and "
+               "add it again; if not, Shopify may be down or slow: try again in a few minutes.")
+REFUSED = ("Shopify refused to create the code (answer {status}). Create it in your Shopify admin under "
+           "Discounts instead. " + REGISTER_INSTEAD)
+
+
 def _user_errors(exc: shopify_admin.UserErrors) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         path = error["field"] or []
         field = next((_SHOPIFY_FIELDS[p] for p in reversed(path) if p in _SHOPIFY_FIELDS), "shopify")
-        errors.setdefault(field, []).append(error["message"] or "rejected by Shopify")
+        message = TAKEN if error.get("code") == "TAKEN" else error["message"] or "Shopify refused this value."
+        errors.setdefault(field, []).append(message)
     return errors
+
+
+def _failure(exc: shopify_admin.ShopifyAdminError) -> str:
+    """Shopify's failure as what the merchant can do about it."""
+    if exc.status == 403 or "access denied" in exc.message.lower():
+        return NO_SCOPE
+    if isinstance(exc, shopify_admin.ShopifyUnavailable):
+        return UNAVAILABLE
+    return REFUSED.format(status=exc.status or "none")
 
 
 def _create_in_shopify(influencer: Influencer, code: str, data: dict[str, Any]) -> str:
@@ -97,7 +122,7 @@ def _create_in_shopify(influencer: Influencer, code: str, data: dict[str, Any]) 
     except shopify_admin.ShopifyAdminError as exc:
         db.rollback()
         log.warning("event=discount_create_failed shop=%s status=%s", shop.domain, exc.status)
-        raise ApiError({"shopify": ["Shopify did not create the code; try again in a moment"]}, 502)
+        raise ApiError({"shopify": [_failure(exc)]}, 502)
 
 
 @bp.post("/influencers/<int:influencer_id>/codes")

@@ -1,7 +1,7 @@
 """What the ROI report and the attribution endpoints accept and return."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -10,7 +10,10 @@ from models import PLATFORMS
 from plugin.reports import GROUPS
 from plugin.schemas.common import Money
 
-MAX_RANGE = timedelta(days=3 * 366)
+# Any range is answered (whole months come from month rollups); only a date no store can
+# have is refused, so a typo like 0202 or 20266 gets an answer that names the field.
+EARLIEST = date(1970, 1, 1)
+DATE_BOUNDS = "Enter a date between 1970-01-01 and 9999-12-31, as YYYY-MM-DD."
 MONEY_METRICS = ("cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_predicted")
 COUNT_METRICS = ("orders", "new_customers", "repeat_orders", "repeat_customers", "clicks",
                  "impressions", "reach", "engagements", "followers")
@@ -28,8 +31,12 @@ class RoiQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE  # the session token may ride along as ?id_token=
 
-    date_from = fields.Date(data_key="from", metadata={"description": "first day (shop-local), default: see default_range"})
-    date_to = fields.Date(data_key="to", metadata={"description": "last day, inclusive"})
+    date_from = fields.Date(data_key="from", validate=validate.Range(min=EARLIEST, error=DATE_BOUNDS),
+                            error_messages={"invalid": DATE_BOUNDS},
+                            metadata={"description": "first day (shop-local), default: see default_range"})
+    date_to = fields.Date(data_key="to", validate=validate.Range(min=EARLIEST, error=DATE_BOUNDS),
+                          error_messages={"invalid": DATE_BOUNDS},
+                          metadata={"description": "last day, inclusive; any range is answered"})
     group_by = fields.String(load_default="influencer", validate=validate.OneOf(GROUPS))
     campaign_id = fields.Integer(strict=False, validate=validate.Range(min=1))
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
@@ -37,11 +44,8 @@ class RoiQuerySchema(Schema):
     @validates_schema
     def _range(self, data: dict[str, Any], **_: Any) -> None:
         start, end = data.get("date_from"), data.get("date_to")
-        if start is not None and end is not None:
-            if end < start:
-                raise ValidationError("must not be before `from`", "to")
-            if end - start > MAX_RANGE:
-                raise ValidationError("a range of at most three years", "to")
+        if start is not None and end is not None and end < start:
+            raise ValidationError("The end date is before the start date.", "to")
 
 
 def _metric_fields() -> dict[str, fields.Field]:
