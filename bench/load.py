@@ -17,7 +17,6 @@ sent = orders stored and revenue sent = revenue reported by /api/v1/roi.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import threading
@@ -31,8 +30,10 @@ from sqlalchemy import text
 from bench._common import ROOT, create_database, percentile
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers  # noqa: E402
-from process_helpers import AppProcesses, order_body, process_env, refund_body  # noqa: E402
+from factories import SHOP  # noqa: E402
+from factories.admin import auth_headers  # noqa: E402
+from factories.shopify import as_json, order_from_fixture, refund_from_fixture, webhook_headers  # noqa: E402
+from processes import AppProcesses, process_env  # noqa: E402
 
 import models  # noqa: E402
 from models.db import make_engine  # noqa: E402
@@ -82,8 +83,6 @@ def click(base_url: str, slug: str) -> str:
 
 def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng: random.Random
                ) -> tuple[list[tuple[str, bytes, str]], Decimal]:
-    template = json.loads((SHOPIFY_FIXTURES / "orders_create_code.json").read_text())
-    refund_template = json.loads((SHOPIFY_FIXTURES / "refunds_create_partial.json").read_text())
     out: list[tuple[str, bytes, str]] = []
     revenue = Decimal("0.00")
     for i in range(orders):
@@ -94,22 +93,22 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
         stamp = lambda offset: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + offset))  # noqa: E731
         order_id = 5_100_000_000_000 + i
         subtotal = Decimal(rng.randint(1500, 25000)) / 100
-        body = order_body(template, order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
-                          created_at=stamp(1), processed_at=stamp(1), updated_at=stamp(2))
+        body = order_from_fixture(order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
+                                  created_at=stamp(1), processed_at=stamp(1), updated_at=stamp(2))
         if crid is not None:
             body.update(discount_codes=[], discount_applications=[],
                         landing_site=f"/?ref={slug}&crid={crid}&utm_medium=creator")
         else:
             body["discount_codes"] = [{"code": code, "amount": "1.00", "type": "percentage"}]
-        out.append(("orders/create", json.dumps(body).encode(), f"load-create-{i}"))
+        out.append(("orders/create", as_json(body).encode(), f"load-create-{i}"))
         if i % 5 == 0:
             updated = dict(body, updated_at=stamp(60), financial_status="paid")
-            out.append(("orders/updated", json.dumps(updated).encode(), f"load-updated-{i}"))
+            out.append(("orders/updated", as_json(updated).encode(), f"load-updated-{i}"))
         net = subtotal
         if i % 10 == 3:
             amount = Decimal("4.00")
-            refund = refund_body(refund_template, 5_200_000_000_000 + i, order_id, amount)
-            out.append(("refunds/create", json.dumps(refund).encode(), f"load-refund-{i}"))
+            refund = refund_from_fixture(5_200_000_000_000 + i, order_id, amount)
+            out.append(("refunds/create", as_json(refund).encode(), f"load-refund-{i}"))
             net -= amount
         if i % 20 == 7:
             out.append(out[-1])  # Shopify re-delivers: same webhook id

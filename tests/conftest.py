@@ -1,40 +1,24 @@
-"""Fixtures: a fresh app per test with its own database (PostgreSQL when
-TEST_DATABASE_URL is set, else SQLite), real Redis when TEST_REDIS_URL is set,
-and a local fake Shopify for the Admin API."""
+"""Fixtures: a fresh app per test with its own database (PostgreSQL when TEST_DATABASE_URL is
+set, else SQLite), real Redis when TEST_REDIS_URL is set, and a local fake Shopify for the Admin
+API. What tests build (tokens, deliveries, payloads, rows) is in factories/; real processes are in
+processes.py."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import os
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from sqlalchemy import text
 
 import models
+from factories import API_KEY, API_SECRET, OTHER_SHOP, SHOP, TEST_DATABASE_URL, TEST_REDIS_URL
+from factories.admin import Api
+from fake_shopify import FakeShopify
 from models.db import make_engine
 from plugin import create_app
 from worker.runtime import bind
-
-from fake_shopify import FakeShopify  # noqa: E402  (tests/ is on sys.path via rootdir conftest)
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SHOPIFY_FIXTURES = FIXTURES / "shopify"
-API_KEY = "test-api-key"
-# The fixtures' HMAC headers are computed with this secret (tests/fixtures/shopify/headers.json).
-API_SECRET = "creator-roi-test-client-secret-not-real"
-SHOP = "lumen-skin.myshopify.com"
-OTHER_SHOP = "other-store.myshopify.com"
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or ""
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or ""
 
 
 @pytest.fixture(scope="session")
@@ -142,39 +126,6 @@ def db_session(runtime):  # type: ignore[no-untyped-def]
     session.close()
 
 
-def session_token(shop: str = SHOP, *, secret: str = API_SECRET, aud: str = API_KEY,
-                  exp_in: int = 60, **claims: Any) -> str:
-    """A session token as App Bridge mints it (HS256, signed with the app secret)."""
-    now = int(time.time())
-    payload = {
-        "iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": aud, "sub": "42",
-        "exp": now + exp_in, "nbf": now - 1, "iat": now - 1, "jti": str(uuid.uuid4()),
-        "sid": uuid.uuid4().hex,
-    }
-    payload.update(claims)
-    return jwt.encode(payload, secret, algorithm="HS256")
-
-
-def auth_headers(shop: str = SHOP, **kwargs: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {session_token(shop, **kwargs)}"}
-
-
-class Api:
-    """A test client speaking for one shop's admin, with a fresh session token per call."""
-
-    def __init__(self, client: Any, shop: str) -> None:
-        self.client, self.shop = client, shop
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {**auth_headers(self.shop), **kwargs.pop("headers", {})}
-        return getattr(self.client, method)(path, headers=headers, **kwargs)
-
-    def get(self, path: str, **kw: Any) -> Any: return self._call("get", path, **kw)
-    def post(self, path: str, **kw: Any) -> Any: return self._call("post", path, **kw)
-    def patch(self, path: str, **kw: Any) -> Any: return self._call("patch", path, **kw)
-    def delete(self, path: str, **kw: Any) -> Any: return self._call("delete", path, **kw)
-
-
 @pytest.fixture
 def api(client) -> Api:  # type: ignore[no-untyped-def]
     """Shop A's admin; its first call installs the shop through token exchange."""
@@ -188,28 +139,6 @@ def other_api(client) -> Api:  # type: ignore[no-untyped-def]
     api = Api(client, OTHER_SHOP)
     assert api.get("/api/v1/shop").status_code == 200
     return api
-
-
-def webhook_headers(topic: str, body: bytes, shop: str = SHOP, *, secret: str = API_SECRET,
-                    webhook_id: str | None = None) -> dict[str, str]:
-    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": digest,
-        "X-Shopify-Shop-Domain": shop,
-        "X-Shopify-API-Version": "2026-10",
-        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": "2026-10-14T14:32:10.184224570Z",
-        "X-Shopify-Event-Id": str(uuid.uuid4()),
-    }
-
-
-def fixture_delivery(name: str) -> tuple[bytes, dict[str, str]]:
-    """A fixture body and the exact headers Shopify sent with it (valid HMAC)."""
-    body = (SHOPIFY_FIXTURES / name).read_bytes()
-    headers = json.loads((SHOPIFY_FIXTURES / "headers.json").read_text())["deliveries"][name]
-    return body, dict(headers)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from conftest import SHOP, auth_headers
+from factories import SHOP
+from factories.admin import auth_headers
 
 EXAMPLES_PER_OPERATION = 15
 

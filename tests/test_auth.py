@@ -8,7 +8,8 @@ import jwt
 import pytest
 
 import models
-from conftest import API_KEY, API_SECRET, OTHER_SHOP, SHOP, auth_headers, session_token
+from factories import API_KEY, API_SECRET, OTHER_SHOP, SHOP
+from factories.admin import auth_headers, session_token
 
 RETRY = "X-Shopify-Retry-Invalid-Session-Request"
 

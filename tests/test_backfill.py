@@ -6,9 +6,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from conftest import SHOP, Api
+from factories import SHOP
+from factories.admin import Api
+from factories.shopify import ORDER_1001, fixture_json
+from factories.store import count, order
+from factories.webhooks import post_webhook
 from models import Order, Refund
-from pipeline_helpers import ORDER_1001, count, deliver, fixture_json, order
 
 
 def _ago(days: float) -> datetime:
@@ -77,7 +80,7 @@ def test_backfill_is_idempotent_and_never_overrides_a_newer_webhook(client, runn
     cancelled = fixture_json("orders_updated_cancelled.json")
     created, updated = _ago(5), _ago(3)
     cancelled.update(created_at=created.isoformat(), updated_at=updated.isoformat())
-    deliver(client, "orders/updated", cancelled)
+    post_webhook(client, "orders/updated", cancelled)
     run_jobs()
     # Shopify's copy as the API returned it before the cancellation (older updatedAt).
     fake_shopify.add_order(SHOP, id=ORDER_1001, created_at=created, updated_at=_ago(4), subtotal="95.91",

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from conftest import SHOP, Api, webhook_headers
 from demo.plan import NOISE, PERIOD_DAYS, check_roster
 from demo.seed import CopySeeder, write_registry
-from engine_helpers import shop_id_of
+from factories import SHOP
+from factories.admin import Api
+from factories.registry import make_creator, shop_id_of
+from factories.shopify import webhook_headers
 from models import Order, Shop
 from worker import engine, lifetime_value
 
@@ -143,8 +145,6 @@ def test_the_demo_on_todays_date_seeds_and_shows_figures(runner, client, runtime
 
 
 def test_demo_reset_refuses_a_store_it_did_not_install(runner, api, runtime) -> None:
-    from engine_helpers import make_creator
-
     make_creator(runtime, shop_id_of(runtime, SHOP), "kept")
     result = runner.invoke(args=["demo", "--shop", SHOP, "--reset"])
     assert result.exit_code != 0 and "refuses to erase" in result.output

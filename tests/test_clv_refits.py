@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import SHOP, session_token
-from engine_helpers import make_creator, order_payload, shop_id_of
+from factories import SHOP
+from factories.admin import session_token
+from factories.registry import make_creator, shop_id_of
+from factories.shopify import order_payload
+from factories.webhooks import post_webhook, sweep_now
 from models import CreatorClv
-from pipeline_helpers import deliver, sweep_now
 
 T0 = datetime(2026, 9, 10, 15, 0, tzinfo=UTC)
 RANGE = "from=2026-09-01&to=2026-09-30"
@@ -25,7 +27,7 @@ def acquired(api, runtime, run_jobs) -> int:  # type: ignore[no-untyped-def]
     for body in (order_payload(placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1),
                  order_payload(placed_at=T0 + timedelta(days=5), net="40.00", customer_id=1),
                  order_payload(placed_at=T0, codes=("ANNA15",), net="30.00", customer_id=2)):
-        assert deliver(api.client, "orders/create", body).status_code == 200
+        assert post_webhook(api.client, "orders/create", body).status_code == 200
     return shop_id
 
 
@@ -91,7 +93,7 @@ def test_a_drain_that_changed_orders_refits_once_an_hour(api, runtime, run_jobs,
     assert len(first) == 1
 
     body = order_payload(placed_at=T0 + timedelta(days=9), net="25.00", customer_id=2)
-    assert deliver(api.client, "orders/create", body).status_code == 200
+    assert post_webhook(api.client, "orders/create", body).status_code == 200
     run_jobs()
 
     assert stored_fits(runtime, acquired) == first  # asked again within the hour: held off

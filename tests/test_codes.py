@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
-from conftest import SHOP
 from sqlalchemy import func, select
 
+from factories import SHOP
+from factories.registry import make_code, make_influencer, make_link
 from models import DiscountCode
-from registry_helpers import make_code, make_influencer, make_link
 
 
 def _discount_requests(fake_shopify):

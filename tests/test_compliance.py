@@ -8,23 +8,20 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 import models
-from conftest import OTHER_SHOP, SHOP
-from models import Customer, DataExport, Shop, WebhookEvent
-from pipeline_helpers import (
+from factories import OTHER_SHOP, SHOP
+from factories.registry import install_shop
+from factories.shopify import (
     CUSTOMER_JORDAN,
     CUSTOMER_LENA,
     ORDER_1001,
     ORDER_1002,
     ORDER_1003,
-    count,
-    deliver,
-    deliver_fixture,
-    events,
     fixture_json,
     fixture_text,
-    install,
-    order,
 )
+from factories.store import count, events, order
+from factories.webhooks import post_recorded_webhook, post_webhook
+from models import Customer, DataExport, Shop, WebhookEvent
 
 STORE_STORY = ("orders_create_code.json", "refunds_create_partial.json", "orders_create_link.json",
                "orders_create_survey.json", "customers_create.json")
@@ -38,19 +35,19 @@ def _customer(session, shopify_id, shop_domain=SHOP):  # type: ignore[no-untyped
 
 def _load_story(client, run_jobs):  # type: ignore[no-untyped-def]
     for name in STORE_STORY:
-        assert deliver_fixture(client, name).status_code == 200
+        assert post_recorded_webhook(client, name).status_code == 200
     # The same customer id at another store is another person's record.
-    deliver(client, "customers/create", fixture_text("customers_create.json"), shop=OTHER_SHOP)
+    post_webhook(client, "customers/create", fixture_text("customers_create.json"), shop=OTHER_SHOP)
     run_jobs()
 
 
 def test_data_request_exports_the_customers_data_for_the_merchant(client, api, runtime, db_session, run_jobs,
                                                                   caplog):
-    install(runtime, OTHER_SHOP)
+    install_shop(runtime, OTHER_SHOP)
     _load_story(client, run_jobs)
     caplog.set_level(logging.INFO)
 
-    assert deliver_fixture(client, "customers_data_request.json").status_code == 200
+    assert post_recorded_webhook(client, "customers_data_request.json").status_code == 200
     run_jobs()
 
     listed = api.get("/api/v1/data-requests").get_json()["data_requests"]
@@ -74,7 +71,7 @@ def test_data_request_exports_the_customers_data_for_the_merchant(client, api, r
 
 def test_another_shop_cannot_download_the_export(client, api, other_api, db_session, run_jobs):
     _load_story(client, run_jobs)
-    deliver_fixture(client, "customers_data_request.json")
+    post_recorded_webhook(client, "customers_data_request.json")
     run_jobs()
     export_id = db_session.scalar(select(DataExport.id))
 
@@ -83,13 +80,13 @@ def test_another_shop_cannot_download_the_export(client, api, other_api, db_sess
 
 
 def test_customer_redact_erases_the_person_and_keeps_anonymous_totals(client, runtime, db_session, run_jobs):
-    install(runtime)
-    install(runtime, OTHER_SHOP)
+    install_shop(runtime)
+    install_shop(runtime, OTHER_SHOP)
     _load_story(client, run_jobs)
-    deliver_fixture(client, "customers_data_request.json")
+    post_recorded_webhook(client, "customers_data_request.json")
     run_jobs()
 
-    assert deliver_fixture(client, "customers_redact.json").status_code == 200
+    assert post_recorded_webhook(client, "customers_redact.json").status_code == 200
     run_jobs()
 
     jordan = _customer(db_session, CUSTOMER_JORDAN)
@@ -112,14 +109,15 @@ def test_customer_redact_erases_the_person_and_keeps_anonymous_totals(client, ru
 
 
 def test_a_late_delivery_cannot_bring_a_redacted_customer_back(client, runtime, db_session, run_jobs):
-    install(runtime)
-    deliver_fixture(client, "customers_redact.json")  # before the app ever saw the customer
+    install_shop(runtime)
+    post_recorded_webhook(client, "customers_redact.json")  # before the app ever saw the customer
     run_jobs()
 
     late = fixture_json("orders_create_link.json")
     late["updated_at"] = "2027-02-01T10:00:00-05:00"
-    deliver(client, "orders/updated", late)
-    deliver(client, "customers/update", fixture_json("customers_create.json") | {"updated_at": "2027-02-01T10:00:00-05:00"})
+    post_webhook(client, "orders/updated", late)
+    post_webhook(client, "customers/update",
+                 fixture_json("customers_create.json") | {"updated_at": "2027-02-01T10:00:00-05:00"})
     run_jobs()
 
     jordan = _customer(db_session, CUSTOMER_JORDAN)
@@ -138,18 +136,18 @@ def _rows_of_shop(session, shop_id):  # type: ignore[no-untyped-def]
 
 
 def test_shop_redact_deletes_everything_of_the_shop_and_nothing_else(client, api, runtime, db_session, run_jobs):
-    install(runtime, OTHER_SHOP)
+    install_shop(runtime, OTHER_SHOP)
     _load_story(client, run_jobs)
-    deliver_fixture(client, "customers_data_request.json")
+    post_recorded_webhook(client, "customers_data_request.json")
     run_jobs()
     shop_id = db_session.scalar(select(Shop.id).where(Shop.domain == SHOP))
     other_id = db_session.scalar(select(Shop.id).where(Shop.domain == OTHER_SHOP))
     other_before = _rows_of_shop(db_session, other_id)
     assert _rows_of_shop(db_session, shop_id)["orders"] == 3
 
-    deliver_fixture(client, "app_uninstalled.json")
+    post_recorded_webhook(client, "app_uninstalled.json")
     run_jobs()
-    assert deliver_fixture(client, "shop_redact.json").status_code == 200
+    assert post_recorded_webhook(client, "shop_redact.json").status_code == 200
     run_jobs()
 
     db_session.expire_all()
@@ -162,10 +160,10 @@ def test_shop_redact_deletes_everything_of_the_shop_and_nothing_else(client, api
 
 
 def test_shop_redact_for_a_shop_that_installed_again_erases_nothing(client, api, db_session, run_jobs):
-    deliver_fixture(client, "orders_create_code.json")
+    post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
 
-    deliver_fixture(client, "shop_redact.json")
+    post_recorded_webhook(client, "shop_redact.json")
     run_jobs()
 
     assert events(db_session, topic="shop/redact")[0].status == "ignored"
@@ -173,9 +171,9 @@ def test_shop_redact_for_a_shop_that_installed_again_erases_nothing(client, api,
 
 
 def test_compliance_deliveries_with_a_bad_hmac_are_refused(client, runtime, db_session):
-    install(runtime)
+    install_shop(runtime)
     for name in ("customers_data_request.json", "customers_redact.json", "shop_redact.json"):
-        response = deliver(client, "customers/redact", fixture_text(name), secret="not-the-app-secret")
+        response = post_webhook(client, "customers/redact", fixture_text(name), secret="not-the-app-secret")
         assert response.status_code == 401
     assert count(db_session, WebhookEvent) == 0
     assert count(db_session, Shop) == 1

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from factories.registry import make_cost, make_influencer, make_post, past
 from models import COST_CATEGORIES, Cost, Post
-from registry_helpers import make_cost, make_influencer, make_post, past
 
 # --- costs ---------------------------------------------------------------------------
 

@@ -14,7 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from conftest import API_KEY, OTHER_SHOP, SHOP, auth_headers, fixture_delivery, session_token
+from factories import API_KEY, OTHER_SHOP, SHOP
+from factories.admin import auth_headers, session_token
+from factories.webhooks import post_recorded_webhook
 
 CSP = f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
 EVIL = '<script>alert("pwned")</script>'
@@ -78,11 +80,6 @@ def same_figure(page_value: str, api_value: object) -> bool:
     return float(page_value) == float(api_value)  # type: ignore[arg-type]
 
 
-def deliver(client, name: str) -> None:  # type: ignore[no-untyped-def]
-    body, headers = fixture_delivery(name)
-    assert client.post("/webhooks", data=body, headers=headers).status_code == 200
-
-
 @pytest.fixture
 def anna(api, run_jobs):  # type: ignore[no-untyped-def]
     """The fixture story's creator, with her code, a link, a post and a cost; order #1001 used the code."""
@@ -100,7 +97,7 @@ def anna(api, run_jobs):  # type: ignore[no-untyped-def]
                                            "impressions": 20000, "reach": 15000, "likes": 900,
                                            "comments": 40, "shares": 12, "saves": 30}).status_code == 201
     run_jobs()
-    deliver(api.client, "orders_create_code.json")
+    assert post_recorded_webhook(api.client, "orders_create_code.json").status_code == 200
     run_jobs()
     return anna
 

@@ -8,19 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from conftest import SHOP, OTHER_SHOP
-from engine_helpers import (
-    attribution_of,
-    day_totals,
-    deliver,
-    fixture,
-    make_click,
-    make_creator,
-    order_payload,
-    refund_payload,
-    rollup_cells,
-    shop_id_of,
-)
+from factories import OTHER_SHOP, SHOP
+from factories.admin import Api
+from factories.registry import make_click, make_creator, shop_id_of
+from factories.shopify import fixture_json, order_payload, refund_payload
+from factories.store import attribution_of, day_totals, rollup_cells
+from factories.webhooks import store_and_process
 from models import Click, Cost, Customer, DiscountCode, Order, Post, Refund, Rollup, ShopSettings
 from plugin import reports
 from worker import engine
@@ -57,19 +50,19 @@ FIXTURE_STORY = [
 
 
 def test_1001_by_code_then_partial_refund_then_cancellation(runtime, shop_id, anna) -> None:
-    assert deliver(runtime, SHOP, "orders/create", fixture("orders_create_code.json")) == "processed"
+    assert store_and_process(runtime, SHOP, "orders/create", fixture_json("orders_create_code.json")) == "processed"
     a = attribution_of(runtime, shop_id, 6012345678901)
     assert (a.influencer_id, a.kind, a.rule, a.net) == (anna, "first", "code", Decimal("95.91"))
     assert a.evidence[0]["code"] == "ANNA15" and a.evidence[0]["decisive"]
     # Placed 10:32 EDT on Oct 14: the shop-local day.
     assert rollup_cells(runtime, shop_id)[("day", anna, date(2026, 10, 14), None, None, None)]["revenue"] == Decimal("95.91")
 
-    deliver(runtime, SHOP, "refunds/create", fixture("refunds_create_partial.json"))
+    store_and_process(runtime, SHOP, "refunds/create", fixture_json("refunds_create_partial.json"))
     assert attribution_of(runtime, shop_id, 6012345678901).net == Decimal("59.02")
     assert day_totals(runtime, shop_id, anna)["revenue"] == Decimal("59.02")
 
     # The update repeats the partial refund next to the cancellation refund: each counts once.
-    deliver(runtime, SHOP, "orders/updated", fixture("orders_updated_cancelled.json"))
+    store_and_process(runtime, SHOP, "orders/updated", fixture_json("orders_updated_cancelled.json"))
     a = attribution_of(runtime, shop_id, 6012345678901)
     assert (a.influencer_id, a.kind, a.net) == (None, None, Decimal("0.00"))
     assert a.evidence[0]["code"] == "ANNA15"
@@ -80,8 +73,8 @@ def test_1001_by_code_then_partial_refund_then_cancellation(runtime, shop_id, an
 
 def test_link_then_survey_is_a_repeat_purchase(runtime, shop_id, anna) -> None:
     fixture_click(runtime, shop_id)
-    deliver(runtime, SHOP, "orders/create", fixture("orders_create_link.json"))
-    deliver(runtime, SHOP, "orders/create", fixture("orders_create_survey.json"))
+    store_and_process(runtime, SHOP, "orders/create", fixture_json("orders_create_link.json"))
+    store_and_process(runtime, SHOP, "orders/create", fixture_json("orders_create_survey.json"))
     first = attribution_of(runtime, shop_id, 6012349876543)
     repeat = attribution_of(runtime, shop_id, 6087654321098)
     assert (first.kind, first.rule, first.net) == ("first", "click", Decimal("70.00"))
@@ -109,7 +102,7 @@ def test_the_whole_story_gives_the_same_figures_in_any_delivery_order(runtime, s
                     s.execute(model.__table__.delete().where(model.shop_id == shop_id))
         fixture_click(runtime, shop_id)
         for topic, name in story:
-            assert deliver(runtime, SHOP, topic, fixture(name)) == "processed"
+            assert store_and_process(runtime, SHOP, topic, fixture_json(name)) == "processed"
         verdicts = {sid: (a.influencer_id, a.kind, a.rule, a.net) for sid in (6012345678901, 6012349876543, 6087654321098)
                     for a in [attribution_of(runtime, shop_id, sid)]}
         seen.append((verdicts, rollup_cells(runtime, shop_id)))
@@ -135,7 +128,7 @@ def test_orders_placed_in_the_same_second_go_by_shopify_order_id_whatever_the_de
                                    order_id=7_100_000_000_000 + customer * 10 + 5),
         }
         for name in delivered:
-            assert deliver(runtime, SHOP, "orders/create", bodies[name]) == "processed"
+            assert store_and_process(runtime, SHOP, "orders/create", bodies[name]) == "processed"
         found = {name: attribution_of(runtime, shop_id, body["id"]) for name, body in bodies.items()}
         verdicts.append({name: (a.influencer_id, a.kind, a.rule) for name, a in found.items()})
     # The plain order has the lower id: it came first, before the code bound the customer.
@@ -151,7 +144,7 @@ def test_click_window_edges(runtime, shop_id, anna) -> None:
     for crid in ("EDGE-IN", "EDGE-OUT", "AFTER"):
         body = order_payload(placed_at=placed, customer_id=None,
                              landing_site=f"/?ref=anna-lee&crid={crid}&utm_source=instagram")
-        deliver(runtime, SHOP, "orders/create", body)
+        store_and_process(runtime, SHOP, "orders/create", body)
         results[crid] = attribution_of(runtime, shop_id, body["id"])
     assert (results["EDGE-IN"].influencer_id, results["EDGE-IN"].rule) == (anna, "click")
     assert results["EDGE-OUT"].influencer_id is None
@@ -161,8 +154,6 @@ def test_click_window_edges(runtime, shop_id, anna) -> None:
 
 
 def test_forged_unknown_or_foreign_click_ids_are_not_attributed(runtime, client, shop_id, anna) -> None:
-    from conftest import Api
-
     Api(client, OTHER_SHOP).get("/api/v1/shop")
     other = shop_id_of(runtime, OTHER_SHOP)
     make_creator(runtime, other, "otto", slug="otto-link")
@@ -177,7 +168,7 @@ def test_forged_unknown_or_foreign_click_ids_are_not_attributed(runtime, client,
     reasons = {}
     for case, landing in cases.items():
         body = order_payload(placed_at=T0, landing_site=landing)
-        deliver(runtime, SHOP, "orders/create", body)
+        store_and_process(runtime, SHOP, "orders/create", body)
         a = attribution_of(runtime, shop_id, body["id"])
         assert a.influencer_id is None and a.kind is None, case
         reasons[case] = a.evidence[0]["reason"]
@@ -189,7 +180,7 @@ def test_forged_unknown_or_foreign_click_ids_are_not_attributed(runtime, client,
 
 def test_code_of_no_creator_is_shown_as_evidence_and_not_attributed(runtime, shop_id, anna) -> None:
     body = order_payload(placed_at=T0, codes=("WELCOME10",), customer_id=501)
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     a = attribution_of(runtime, shop_id, body["id"])
     assert a.influencer_id is None
     assert a.evidence == [{"rule": "code", "matched": False, "decisive": False,
@@ -198,7 +189,7 @@ def test_code_of_no_creator_is_shown_as_evidence_and_not_attributed(runtime, sho
 
 def test_codes_match_in_any_case_and_pos_orders_count(runtime, shop_id, anna) -> None:
     body = order_payload(placed_at=T0, codes=("anna15",), source_name="pos", customer_id=None, net="42.00")
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     a = attribution_of(runtime, shop_id, body["id"])
     assert (a.influencer_id, a.rule, a.net) == (anna, "code", Decimal("42.00"))
     assert day_totals(runtime, shop_id, anna)["revenue"] == Decimal("42.00")
@@ -206,7 +197,7 @@ def test_codes_match_in_any_case_and_pos_orders_count(runtime, shop_id, anna) ->
 
 def test_survey_answer_naming_a_handle(runtime, shop_id, anna) -> None:
     body = order_payload(placed_at=T0, survey="saw @Anna.Lee's reel", customer_id=777)
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     a = attribution_of(runtime, shop_id, body["id"])
     assert (a.influencer_id, a.rule) == (anna, "survey")
 
@@ -217,7 +208,7 @@ def test_test_voided_and_unreadable_orders_never_count(runtime, shop_id, anna) -
     unreadable = order_payload(placed_at=T0, codes=("ANNA15",))
     del unreadable["subtotal_price_set"], unreadable["subtotal_price"]
     for body in (test_order, voided, unreadable):
-        assert deliver(runtime, SHOP, "orders/create", body) == "processed"
+        assert store_and_process(runtime, SHOP, "orders/create", body) == "processed"
         assert attribution_of(runtime, shop_id, body["id"]).kind is None
     flagged = attribution_of(runtime, shop_id, unreadable["id"])
     assert flagged.evidence[-1]["rule"] == "money" and "flagged" in flagged.evidence[-1]["reason"]
@@ -246,7 +237,7 @@ def test_repeat_window_edges_and_rebinding(runtime, shop_id, anna) -> None:
     outside = order_payload(placed_at=T0 + timedelta(days=90, seconds=1), customer_id=42)
     with_code = order_payload(placed_at=T0 + timedelta(days=95), customer_id=42, codes=("BEN10",))
     for body in (with_code, outside, inside, first):  # newest first: the history decides, not arrival
-        deliver(runtime, SHOP, "orders/create", body)
+        store_and_process(runtime, SHOP, "orders/create", body)
     verdicts = [(a.influencer_id, a.kind) for body in (first, inside, outside, with_code)
                 for a in [attribution_of(runtime, shop_id, body["id"])]]
     assert verdicts == [(anna, "first"), (anna, "repeat"), (None, None), (ben, "first")]
@@ -256,20 +247,20 @@ def test_repeat_window_edges_and_rebinding(runtime, shop_id, anna) -> None:
 def test_cancelling_the_acquiring_order_releases_the_customer(runtime, shop_id, anna) -> None:
     first = order_payload(placed_at=T0, codes=("ANNA15",), customer_id=43)
     later = order_payload(placed_at=T0 + timedelta(days=10), customer_id=43)
-    deliver(runtime, SHOP, "orders/create", first)
-    deliver(runtime, SHOP, "orders/create", later)
+    store_and_process(runtime, SHOP, "orders/create", first)
+    store_and_process(runtime, SHOP, "orders/create", later)
     assert attribution_of(runtime, shop_id, later["id"]).kind == "repeat"
     cancelled = {**first, "cancelled_at": (T0 + timedelta(days=1)).isoformat(),
                  "updated_at": (T0 + timedelta(days=11)).isoformat()}
-    deliver(runtime, SHOP, "orders/cancelled", cancelled)
+    store_and_process(runtime, SHOP, "orders/cancelled", cancelled)
     assert attribution_of(runtime, shop_id, later["id"]).kind is None
     assert rollup_cells(runtime, shop_id) == {}
 
 
 def test_a_refund_that_arrives_before_its_order(runtime, shop_id, anna) -> None:
     body = order_payload(placed_at=T0, codes=("ANNA15",), net="80.00")
-    assert deliver(runtime, SHOP, "refunds/create", refund_payload(body["id"], "30.00")) == "processed"
-    deliver(runtime, SHOP, "orders/create", body)
+    assert store_and_process(runtime, SHOP, "refunds/create", refund_payload(body["id"], "30.00")) == "processed"
+    store_and_process(runtime, SHOP, "orders/create", body)
     assert attribution_of(runtime, shop_id, body["id"]).net == Decimal("50.00")
     assert day_totals(runtime, shop_id)["revenue"] == Decimal("50.00")
 
@@ -280,7 +271,7 @@ def test_a_refund_that_arrives_before_its_order(runtime, shop_id, anna) -> None:
 def test_moving_a_code_to_another_creator_and_reattributing(runtime, shop_id, anna) -> None:
     ben = make_creator(runtime, shop_id, "ben")
     body = order_payload(placed_at=T0, codes=("ANNA15",), net="60.00")
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     assert day_totals(runtime, shop_id, anna)["revenue"] == Decimal("60.00")
     with runtime.db.session() as s:
         s.execute(update(DiscountCode).where(DiscountCode.code == "ANNA15").values(influencer_id=ben))
@@ -294,7 +285,7 @@ def test_moving_a_code_to_another_creator_and_reattributing(runtime, shop_id, an
 def test_a_settings_change_reattributes_the_shop(api, runtime, run_jobs, shop_id, anna) -> None:
     make_click(runtime, shop_id, "anna-lee", "TENDAYS", T0 - timedelta(days=10))
     body = order_payload(placed_at=T0, landing_site="/?ref=anna-lee&crid=TENDAYS")
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     assert attribution_of(runtime, shop_id, body["id"]).influencer_id == anna
     response = api.patch("/api/v1/shop/settings", json={"attribution_window_days": 7})
     assert response.status_code == 200
@@ -343,9 +334,9 @@ def september(app, runtime, shop_id):  # type: ignore[no-untyped-def]
 def test_commission_is_a_cost_that_refunds_shrink(app, runtime, shop_id) -> None:
     maya = make_creator(runtime, shop_id, "maya", codes=("MAYA",), commission_rate=Decimal("0.1000"))
     body = order_payload(placed_at=T0, codes=("MAYA",), net="120.00")
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     assert september(app, runtime, shop_id)["totals"]["cost"] == Decimal("12.00")
-    deliver(runtime, SHOP, "refunds/create", refund_payload(body["id"], "20.00"))
+    store_and_process(runtime, SHOP, "refunds/create", refund_payload(body["id"], "20.00"))
     row = next(r for r in september(app, runtime, shop_id)["rows"] if r["key"] == maya)
     assert (row["revenue"], row["cost"], row["roi"]) == (Decimal("100.00"), Decimal("10.00"), 9.0)
 
@@ -353,14 +344,14 @@ def test_commission_is_a_cost_that_refunds_shrink(app, runtime, shop_id) -> None
 def test_orders_land_on_the_shop_local_day(runtime, shop_id, anna) -> None:
     # 23:30 in New York on Sept 1 is already Sept 2 in UTC.
     late = datetime(2026, 9, 2, 3, 30, tzinfo=UTC)
-    deliver(runtime, SHOP, "orders/create", order_payload(placed_at=late, codes=("ANNA15",)))
+    store_and_process(runtime, SHOP, "orders/create", order_payload(placed_at=late, codes=("ANNA15",)))
     assert [key[2] for key in rollup_cells(runtime, shop_id)] == [date(2026, 9, 1)]
 
 
 def test_incremental_rollups_equal_a_rebuild_after_the_story(runtime, shop_id, anna) -> None:
     fixture_click(runtime, shop_id)
     for topic, name in FIXTURE_STORY:
-        deliver(runtime, SHOP, topic, fixture(name))
+        store_and_process(runtime, SHOP, topic, fixture_json(name))
     incremental = rollup_cells(runtime, shop_id)
     with runtime.db.session() as s:
         engine.reattribute_shop(s, shop_id)
@@ -370,7 +361,7 @@ def test_incremental_rollups_equal_a_rebuild_after_the_story(runtime, shop_id, a
 def test_reattribute_command_rebuilds_a_store(runner, runtime, shop_id, anna) -> None:
     ben = make_creator(runtime, shop_id, "ben")
     body = order_payload(placed_at=T0, codes=("ANNA15",), net="25.00")
-    deliver(runtime, SHOP, "orders/create", body)
+    store_and_process(runtime, SHOP, "orders/create", body)
     with runtime.db.session() as s:
         s.execute(update(DiscountCode).where(DiscountCode.code == "ANNA15").values(influencer_id=ben))
     result = runner.invoke(args=["reattribute", SHOP])

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 import models
+from factories.shopify import order_deliveries
 from models.db import make_engine
-from process_helpers import (
-    AppProcesses, PrivatePostgres, PrivateRedis, can_run_private_services, order_deliveries,
-    process_env, send_like_shopify, wait_until,
+from processes import (
+    AppProcesses, PrivatePostgres, PrivateRedis, can_run_private_services, process_env, send_like_shopify, wait_until,
 )
 
 pytestmark = [pytest.mark.slow]

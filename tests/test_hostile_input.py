@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 
 import models
-from conftest import SHOP, webhook_headers
-from registry_helpers import make_influencer, make_link, past
+from factories import SHOP
+from factories.registry import make_influencer, make_link, past
+from factories.shopify import webhook_headers
 
 PAYLOADS = [
     "'; DROP TABLE influencers; --",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from factories.registry import make_influencer
 from models import Campaign, FollowerSnapshot, Influencer
-from registry_helpers import make_influencer
 
 
 def test_create_creator_returns_it_and_starts_the_followers_history(api):

@@ -1,18 +1,23 @@
 """Referral links: creation, the /r/<slug> redirect, click counting rules, QR codes."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import zxingcpp
-from conftest import SHOP
 from PIL import Image
 from sqlalchemy import func, select, update
 
+from factories import SHOP
+from factories.admin import session_token
+from factories.registry import make_code, make_influencer, make_link
+from factories.store import month_cells, rollup_cells
 from models import Click, utcnow
 from plugin import create_app
-from registry_helpers import expected_ip_hash, make_code, make_influencer, make_link, redirect_params
 
 HUMAN = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) " \
         "Version/17.5 Mobile/15E148 Safari/604.1"
@@ -22,6 +27,16 @@ DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, 
 
 def visit(client, slug: str, ua: str = HUMAN, ip: str = "198.51.100.7", **headers: str):
     return client.get(f"/r/{slug}", headers={"User-Agent": ua, **headers}, environ_base={"REMOTE_ADDR": ip})
+
+
+def redirect_params(location: str) -> tuple[str, str, dict[str, list[str]]]:
+    """(host, path, query) of a redirect's Location."""
+    parts = urlsplit(location)
+    return parts.hostname or "", parts.path, parse_qs(parts.query)
+
+
+def expected_ip_hash(secret_key: str, ip: str) -> str:
+    return hmac.new(secret_key.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
 def counted(db_session, link_id: int) -> int:
@@ -145,8 +160,6 @@ def test_one_count_per_visitor_per_link_per_30_minutes(api, client, app, db_sess
 
 
 def test_counted_clicks_reach_the_rollups_as_a_recount_would(api, app, runtime, db_session):
-    from engine_helpers import month_cells, rollup_cells
-
     from worker import engine
 
     creator = make_influencer(api)
@@ -332,8 +345,6 @@ def _rasterise_segno_svg(svg: str, width: int, height: int) -> Image.Image:
 
 
 def test_qr_and_lists_accept_the_session_token_in_the_query(api, client):
-    from conftest import session_token
-
     creator = make_influencer(api)
     link = make_link(api, creator["id"])
     response = client.get(f"{link['qr_svg_url']}?id_token={session_token()}")  # an <img src> cannot send headers

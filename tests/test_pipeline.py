@@ -13,23 +13,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from conftest import OTHER_SHOP, SHOP
+from factories import OTHER_SHOP, SHOP
+from factories.registry import install_shop
+from factories.shopify import CUSTOMER_JORDAN, ORDER_1001, ORDER_1002, fixture_json, fixture_text, with_ids
+from factories.store import count, events, order
+from factories.webhooks import post_recorded_webhook, post_webhook, sweep_now
 from models import Attribution, Customer, Order, Refund, Shop, WebhookEvent
-from pipeline_helpers import (
-    CUSTOMER_JORDAN,
-    ORDER_1001,
-    ORDER_1002,
-    count,
-    deliver,
-    deliver_fixture,
-    events,
-    fixture_json,
-    fixture_text,
-    install,
-    order,
-    sweep_now,
-    with_ids,
-)
+from processes import closed_port_url
 from worker import engine, inbox, jobs
 from worker.runtime import bind
 
@@ -40,19 +30,19 @@ REFUND_PARTIAL, REFUND_CANCEL = 912345678901, 912345678955
 
 @pytest.fixture
 def shop_id(runtime):  # type: ignore[no-untyped-def]
-    return install(runtime)
+    return install_shop(runtime)
 
 
 def test_the_fixture_story_gives_the_reference_figures(client, shop_id, db_session, run_jobs):
-    deliver_fixture(client, "orders_create_code.json")
+    post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
     assert order(db_session, ORDER_1001).net_sales == Decimal("95.91")
 
-    deliver_fixture(client, "refunds_create_partial.json")
+    post_recorded_webhook(client, "refunds_create_partial.json")
     run_jobs()
     assert order(db_session, ORDER_1001).net_sales == Decimal("59.02")
 
-    deliver_fixture(client, "orders_updated_cancelled.json")
+    post_recorded_webhook(client, "orders_updated_cancelled.json")
     run_jobs()
     cancelled = order(db_session, ORDER_1001)
     assert cancelled.net_sales == Decimal("0.00")
@@ -69,7 +59,7 @@ def test_the_fixture_story_gives_the_reference_figures(client, shop_id, db_sessi
 def test_any_arrival_order_ends_in_the_same_state(client, shop_id, db_session, run_jobs, arrival):
     for index in arrival:
         topic, name = STORY_1001[index]
-        assert deliver(client, topic, fixture_text(name)).status_code == 200
+        assert post_webhook(client, topic, fixture_text(name)).status_code == 200
         run_jobs()
 
     final = order(db_session, ORDER_1001)
@@ -84,12 +74,12 @@ def test_any_arrival_order_ends_in_the_same_state(client, shop_id, db_session, r
 
 def test_updated_before_create_keeps_the_newest_and_the_older_payload_changes_nothing(client, shop_id, db_session,
                                                                                     run_jobs):
-    deliver_fixture(client, "orders_updated_cancelled.json")
+    post_recorded_webhook(client, "orders_updated_cancelled.json")
     run_jobs()
     before = order(db_session, ORDER_1001)
     snapshot = (before.net_sales, before.cancelled_at, before.financial_status, before.shopify_updated_at)
 
-    deliver_fixture(client, "orders_create_code.json")
+    post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
 
     after = order(db_session, ORDER_1001)
@@ -100,13 +90,13 @@ def test_updated_before_create_keeps_the_newest_and_the_older_payload_changes_no
 
 def test_a_refund_before_its_order_is_kept_and_applied_when_the_order_lands(client, shop_id, db_session,
                                                                            run_jobs):
-    deliver_fixture(client, "refunds_create_partial.json")
+    post_recorded_webhook(client, "refunds_create_partial.json")
     run_jobs()
     (refund,) = db_session.scalars(select(Refund))
     assert (refund.shopify_order_id, refund.merchandise) == (ORDER_1001, Decimal("36.89"))
     assert order(db_session, ORDER_1001) is None
 
-    deliver_fixture(client, "orders_create_code.json")
+    post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
 
     assert order(db_session, ORDER_1001).net_sales == Decimal("59.02")
@@ -117,11 +107,11 @@ def test_a_payload_missing_what_the_worker_needs_fails_alone(client, shop_id, db
     del broken["id"]
     no_time = fixture_json("orders_create_link.json")
     no_time["created_at"] = no_time["processed_at"] = None
-    deliver_fixture(client, "orders_create_code.json")
-    deliver(client, "orders/create", broken)
-    deliver(client, "orders/create", no_time)
-    deliver(client, "refunds/create", {"id": 1, "refund_line_items": []})
-    deliver_fixture(client, "orders_create_link.json")
+    post_recorded_webhook(client, "orders_create_code.json")
+    post_webhook(client, "orders/create", broken)
+    post_webhook(client, "orders/create", no_time)
+    post_webhook(client, "refunds/create", {"id": 1, "refund_line_items": []})
+    post_recorded_webhook(client, "orders_create_link.json")
     run_jobs()
 
     stored = events(db_session)
@@ -179,10 +169,10 @@ def test_transient_failures_back_off_and_payload_failures_do_not_retry():
 
 
 def test_customers_create_and_an_older_update(client, shop_id, db_session, run_jobs):
-    deliver_fixture(client, "customers_create.json")
+    post_recorded_webhook(client, "customers_create.json")
     older = fixture_json("customers_create.json")
     older.update(updated_at="2026-10-01T00:00:00-04:00", first_name="Old", email="old@example.com")
-    deliver(client, "customers/update", older)
+    post_webhook(client, "customers/update", older)
     run_jobs()
 
     customer = db_session.scalar(select(Customer).where(Customer.shopify_id == CUSTOMER_JORDAN))
@@ -192,7 +182,7 @@ def test_customers_create_and_an_older_update(client, shop_id, db_session, run_j
 
     newer = fixture_json("customers_create.json")
     newer.update(updated_at="2026-12-01T00:00:00-05:00", phone=None, last_name="Reyes-Diaz")
-    deliver(client, "customers/update", newer)
+    post_webhook(client, "customers/update", newer)
     run_jobs()
 
     db_session.expire_all()
@@ -201,9 +191,9 @@ def test_customers_create_and_an_older_update(client, shop_id, db_session, run_j
 
 def test_an_order_links_its_customer_and_the_first_seen_time_is_the_earliest(client, shop_id, db_session,
                                                                             run_jobs):
-    deliver_fixture(client, "orders_create_link.json")
-    deliver_fixture(client, "orders_create_survey.json")
-    deliver_fixture(client, "customers_create.json")
+    post_recorded_webhook(client, "orders_create_link.json")
+    post_recorded_webhook(client, "orders_create_survey.json")
+    post_recorded_webhook(client, "customers_create.json")
     run_jobs()
 
     customer = db_session.scalar(select(Customer).where(Customer.shopify_id == CUSTOMER_JORDAN))
@@ -234,11 +224,11 @@ def test_every_optional_order_field_may_be_missing_or_null(client, shop_id, db_s
     for number, (label, payload) in enumerate(_variants("orders_create_code.json", ORDER_REQUIRED)):
         payload["id"] = 7000000000000 + number
         labels.append(label)
-        assert deliver(client, "orders/create", payload).status_code == 200
+        assert post_webhook(client, "orders/create", payload).status_code == 200
     # Fields another API version adds are ignored.
     extra = fixture_json("orders_create_code.json")
     extra.update(id=7100000000000, brand_new_field={"nested": [1, 2]}, total_price_set=None)
-    deliver(client, "orders/updated", extra)
+    post_webhook(client, "orders/updated", extra)
     run_jobs()
 
     failed = {labels[i]: e.error for i, e in enumerate(events(db_session)[:-1]) if e.status != "processed"}
@@ -250,7 +240,7 @@ def test_every_optional_order_field_may_be_missing_or_null(client, shop_id, db_s
     assert no_subtotal.net_sales == Decimal("95.91")  # the plain subtotal_price is still there
     neither = fixture_json("orders_create_code.json")
     neither.update(id=7200000000000, subtotal_price_set=None, subtotal_price=None)
-    deliver(client, "orders/create", neither)
+    post_webhook(client, "orders/create", neither)
     run_jobs()
     flagged = order(db_session, 7200000000000)
     assert (flagged.net_sales, flagged.subtotal, flagged.flagged) == (Decimal("0.00"), None,
@@ -258,17 +248,17 @@ def test_every_optional_order_field_may_be_missing_or_null(client, shop_id, db_s
 
 
 def test_refund_and_customer_payloads_tolerate_missing_and_null_fields(client, shop_id, db_session, run_jobs):
-    deliver_fixture(client, "orders_create_code.json")
+    post_recorded_webhook(client, "orders_create_code.json")
     refund_variants = list(_variants("refunds_create_partial.json", {"id", "order_id", "refund_line_items"}))
     for number, (_, payload) in enumerate(refund_variants):
         payload["id"] = 990000000000 + number
         payload["refund_line_items"] = [{**line, "subtotal_set": None} if number % 2 else line
                                         for line in payload["refund_line_items"]]
-        deliver(client, "refunds/create", payload)
+        post_webhook(client, "refunds/create", payload)
     customer_variants = list(_variants("customers_create.json", {"id"}))
     for number, (_, payload) in enumerate(customer_variants):
         payload["id"] = 8200000000000 + number
-        deliver(client, "customers/create", payload)
+        post_webhook(client, "customers/create", payload)
     run_jobs()
 
     assert {e.status for e in events(db_session)} == {"processed"}
@@ -281,7 +271,7 @@ def test_refund_and_customer_payloads_tolerate_missing_and_null_fields(client, s
 def test_64_bit_ids_stay_exact_integers(client, shop_id, db_session, run_jobs):
     big = 9007199254740993  # 2**53 + 1: a float would make it ...992
     body = with_ids(fixture_text("orders_create_code.json"), {ORDER_1001: big})
-    deliver(client, "orders/create", body)
+    post_webhook(client, "orders/create", body)
     run_jobs()
 
     stored = order(db_session, big)
@@ -293,7 +283,7 @@ def test_app_uninstalled_with_every_shop_field_null_uninstalls_the_shop(client, 
                                                                         fake_shopify):
     body = {key: None for key in fixture_json("app_uninstalled.json")}
 
-    assert deliver(client, "app/uninstalled", body).status_code == 200
+    assert post_webhook(client, "app/uninstalled", body).status_code == 200
     run_jobs()
 
     shop = db_session.scalar(select(Shop).where(Shop.domain == SHOP))
@@ -304,17 +294,16 @@ def test_app_uninstalled_with_every_shop_field_null_uninstalls_the_shop(client, 
     assert response.status_code == 401
     assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
     # Later deliveries for the uninstalled shop are acknowledged and dropped.
-    assert deliver_fixture(client, "orders_create_code.json").get_json()["status"] == "dropped"
+    assert post_recorded_webhook(client, "orders_create_code.json").get_json()["status"] == "dropped"
 
 
 def test_an_uninstall_stored_before_a_reinstall_changes_nothing(app_config, client, api, db_session, runtime,
                                                                 run_jobs):
     from plugin import create_app
-    from pipeline_helpers import closed_port_url
 
     behind = create_app({**app_config, "REDIS_URL": closed_port_url()})  # workers cannot be reached
     try:
-        response = deliver(behind.test_client(), "app/uninstalled", fixture_json("app_uninstalled.json"))
+        response = post_webhook(behind.test_client(), "app/uninstalled", fixture_json("app_uninstalled.json"))
     finally:
         behind.extensions["creator_roi"].db.dispose()
     with runtime.db.session() as session:  # meanwhile the merchant uninstalled and installed again
@@ -418,11 +407,11 @@ def test_an_order_the_engine_cannot_take_fails_alone_and_the_batch_goes_on(runti
 
 
 def test_sync_reports_the_shops_webhook_health(client, api, other_api, db_session, run_jobs):
-    deliver_fixture(client, "orders_create_code.json")
-    deliver(client, "orders/create", {"note": "no id"}, webhook_id="broken-1")
-    deliver(client, "products/create", {"id": 1})
+    post_recorded_webhook(client, "orders_create_code.json")
+    post_webhook(client, "orders/create", {"note": "no id"}, webhook_id="broken-1")
+    post_webhook(client, "products/create", {"id": 1})
     run_jobs()
-    deliver(client, "orders/create", fixture_text("orders_create_link.json"), shop=OTHER_SHOP)
+    post_webhook(client, "orders/create", fixture_text("orders_create_link.json"), shop=OTHER_SHOP)
     run_jobs()
 
     body = api.get("/api/v1/sync").get_json()
@@ -445,8 +434,8 @@ def test_sync_needs_a_session_token(client):
 
 def test_events_command_lists_failed_events_and_retries_them(client, runner, shop_id, db_session, run_jobs,
                                                              runtime):
-    deliver(client, "orders/create", {"note": "no id"}, webhook_id="broken-1")
-    deliver_fixture(client, "orders_create_code.json")
+    post_webhook(client, "orders/create", {"note": "no id"}, webhook_id="broken-1")
+    post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
     with runtime.db.session() as session:
         session.add(WebhookEvent(
@@ -490,8 +479,8 @@ def test_sweep_command_processes_what_was_left_pending(runner, runtime, shop_id,
 
 def test_processing_logs_are_key_value_lines_without_personal_data(client, shop_id, run_jobs, caplog):
     caplog.set_level(logging.DEBUG)
-    deliver_fixture(client, "orders_create_code.json")
-    deliver_fixture(client, "customers_create.json")
+    post_recorded_webhook(client, "orders_create_code.json")
+    post_recorded_webhook(client, "customers_create.json")
     run_jobs()
 
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("creator_roi")]

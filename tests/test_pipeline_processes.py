@@ -17,10 +17,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from conftest import SHOP, fixture_delivery
+from factories import SHOP
+from factories.registry import install_shop
+from factories.shopify import (
+    CUSTOMER_JORDAN, ORDER_1001, ORDER_1002, REFUND_1001, fixture_text, recorded_delivery, with_ids,
+)
 from models import Order, WebhookEvent
-from pipeline_helpers import CUSTOMER_JORDAN, ORDER_1001, ORDER_1002, fixture_text, install, with_ids
-from process_helpers import free_port
+from processes import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +76,7 @@ def _store_pending_story(runtime: Any, shop_id: int, orders: int) -> tuple[int, 
         order_id = 6300000000000 + number
         body = with_ids(order_body, {ORDER_1002: order_id, CUSTOMER_JORDAN: 8300000000000 + number})
         if number % 3 == 0:  # a refund, arriving before its order every other time
-            refund = with_ids(refund_body, {ORDER_1001: order_id, 912345678901: 9300000000000 + number})
+            refund = with_ids(refund_body, {ORDER_1001: order_id, REFUND_1001: 9300000000000 + number})
             rows.append(("refunds/create", refund) if number % 2 else None)
             rows.append(("orders/create", body))
             rows.append(None if number % 2 else ("refunds/create", refund))
@@ -111,7 +114,7 @@ def _no_dangling_transactions(runtime: Any) -> bool:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(app_config, runtime, tmp_path):
-    shop_id = install(runtime)
+    shop_id = install_shop(runtime)
     expected = _store_pending_story(runtime, shop_id, orders=1500)
     total_events = sum(_status_counts(runtime).values())
     log = tmp_path / "worker.log"
@@ -170,8 +173,8 @@ def gunicorn(app_config, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-
 
 
 def test_gunicorn_stores_each_delivery_once_under_concurrent_retries(gunicorn, runtime, run_jobs):
-    install(runtime)
-    deliveries = [fixture_delivery(name) for name in
+    install_shop(runtime)
+    deliveries = [recorded_delivery(name) for name in
                   ("orders_create_code.json", "refunds_create_partial.json", "orders_updated_cancelled.json")]
     answers: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -201,7 +204,7 @@ def test_gunicorn_stores_each_delivery_once_under_concurrent_retries(gunicorn, r
 def test_a_running_worker_sweeps_on_its_own(app_config, runtime, tmp_path):
     if not runtime.redis_url:
         pytest.skip("the worker needs Redis (TEST_REDIS_URL)")
-    shop_id = install(runtime)
+    shop_id = install_shop(runtime)
     worker = _cli(app_config, "worker", "--sweep-interval", "5", log=tmp_path / "worker.log")
     try:
         time.sleep(1)  # the first sweep finds nothing

@@ -9,8 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from conftest import OTHER_SHOP, SHOP, session_token
-from engine_helpers import deliver, make_creator, order_payload, shop_id_of
+from factories import OTHER_SHOP, SHOP
+from factories.admin import session_token
+from factories.registry import make_creator, shop_id_of
+from factories.shopify import order_payload
+from factories.webhooks import store_and_process
 from models import Campaign, FigureVersion, Rollup, RollupMonth, Shop
 from plugin import report_cache
 
@@ -32,7 +35,7 @@ def row_of(body: dict, key: object) -> dict:
 def anna(api, runtime):  # type: ignore[no-untyped-def]
     shop_id = shop_id_of(runtime, SHOP)
     creator = make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), name="Anna Lee")
-    assert deliver(runtime, SHOP, "orders/create", order_payload(
+    assert store_and_process(runtime, SHOP, "orders/create", order_payload(
         placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1, name="#2001")) == "processed"
     return creator
 
@@ -52,7 +55,7 @@ def test_every_change_to_the_figures_shows_on_the_next_read(api, app, runtime, a
     assert row_of(report(api), anna)["revenue"] == "100.00"
 
     # An order drained by the worker.
-    assert deliver(runtime, SHOP, "orders/create", order_payload(
+    assert store_and_process(runtime, SHOP, "orders/create", order_payload(
         placed_at=T0, codes=("ANNA15",), net="25.00", customer_id=2, name="#2002")) == "processed"
     assert row_of(report(api), anna)["revenue"] == "125.00"
 

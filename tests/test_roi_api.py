@@ -9,25 +9,16 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import SHOP
-from engine_helpers import deliver, make_click, make_creator, order_payload, refund_payload, shop_id_of
+from factories import SHOP
+from factories.registry import make_click, make_creator, shop_id_of, store_activity
+from factories.shopify import order_payload, refund_payload
+from factories.store import rollup_cells
+from factories.webhooks import store_and_process
 from models import Campaign, Cost, Post, Shop
 from plugin import reports
-from worker import engine
 
 T0 = datetime(2026, 9, 10, 15, 0, tzinfo=UTC)
 SEPT = "from=2026-09-01&to=2026-09-30"
-
-
-def add_activity(runtime, shop_id, *rows) -> None:  # type: ignore[no-untyped-def]
-    """Costs and posts as the registry stores them, then the engine told about their cells."""
-    with runtime.db.session() as s:
-        s.add_all(rows)
-        s.flush()
-        ctx = engine.shop_context(s, shop_id)
-        for row in rows:
-            day = row.incurred_on if isinstance(row, Cost) else ctx.day(row.posted_at)
-            engine.activity_changed(s, shop_id, row.influencer_id, day)
 
 
 @pytest.fixture
@@ -53,8 +44,8 @@ def story(api, runtime):  # type: ignore[no-untyped-def]
                                 net="999.00", customer_id=4, name="#1999"),
     }
     for body in orders.values():
-        assert deliver(runtime, SHOP, "orders/create", body) == "processed"
-    add_activity(
+        assert store_and_process(runtime, SHOP, "orders/create", body) == "processed"
+    store_activity(
         runtime, shop_id,
         Cost(shop_id=shop_id, influencer_id=anna, category="fee", amount=Decimal("50.00"),
              incurred_on=date(2026, 9, 2)),
@@ -195,7 +186,7 @@ def test_another_shop_sees_none_of_it(story, other_api) -> None:
 
 def test_csv_export(api, runtime, story) -> None:
     make_creator(runtime, story["shop_id"], "evil", name="=HYPERLINK(\"http://x\")", codes=("EVIL",))
-    deliver(runtime, SHOP, "orders/create", order_payload(placed_at=T0, codes=("EVIL",), net="1.00"))
+    store_and_process(runtime, SHOP, "orders/create", order_payload(placed_at=T0, codes=("EVIL",), net="1.00"))
     response = api.get(f"/api/v1/roi.csv?{SEPT}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -257,7 +248,7 @@ def test_dashboard_reads(app, runtime, story) -> None:
 
 
 def test_refund_after_the_report_corrects_it(api, runtime, story) -> None:
-    deliver(runtime, SHOP, "refunds/create", refund_payload(story["orders"]["b1"]["id"], "10.00"))
+    store_and_process(runtime, SHOP, "refunds/create", refund_payload(story["orders"]["b1"]["id"], "10.00"))
     rows = {r["key"]: r for r in api.get(f"/api/v1/roi?{SEPT}").get_json()["rows"]}
     assert rows[story["ben"]]["revenue"] == "20.00"
 
@@ -280,8 +271,6 @@ def test_the_fast_encoding_is_the_documented_schema(app, runtime, story) -> None
     ("2026-08-02", "2026-09-20"), ("2026-08-20", "2026-10-15"), ("2026-08-25", "2026-09-03"),
 ])
 def test_whole_months_and_the_days_around_them_add_up_to_the_days(api, runtime, story, first, last) -> None:
-    from engine_helpers import rollup_cells
-
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     days = [v for (kind, _, day, *_), v in rollup_cells(runtime, story["shop_id"]).items() if start <= day <= end]
     totals = api.get(f"/api/v1/roi?from={first}&to={last}").get_json()["totals"]

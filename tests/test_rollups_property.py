@@ -13,9 +13,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from engine_helpers import deliver, month_cells, months_of, order_payload, refund_payload, rollup_cells
-from models import Attribution, Click, Cost, DiscountCode, Influencer, Order, Post, ReferralLink
-from worker import engine, installation
+from factories.registry import install_shop, make_click, make_creator, store_activity
+from factories.shopify import order_payload, refund_payload
+from factories.store import month_cells, months_of, rollup_cells
+from factories.webhooks import store_and_process
+from models import Attribution, Cost, Order, Post
+from worker import engine
 
 T0 = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 HANDLES = ("anna", "ben", "cleo")
@@ -41,29 +44,15 @@ activity_strategy = st.lists(st.tuples(st.sampled_from(["cost", "post", "shop_co
 def new_shop(runtime: Any, clicks: list[tuple[int, int]]) -> tuple[int, str, dict[str, int], list[tuple[str, str]]]:
     """A fresh store with three creators (a code and a link each) and the given clicks."""
     domain = f"prop-{uuid.uuid4().hex[:12]}.myshopify.com"
-    with runtime.db.session() as s:
-        shop = installation.install_with_access_token(runtime, s, domain, "token")
-        shop.timezone = "America/New_York"
-        s.flush()
-        shop_id, creators, click_ids = shop.id, {}, []
-        for handle in HANDLES:
-            creator = Influencer(shop_id=shop_id, name=handle.title(), handle=handle, platform="instagram")
-            s.add(creator)
-            s.flush()
-            creators[handle] = creator.id
-            s.add(DiscountCode(shop_id=shop_id, influencer_id=creator.id, code=f"{handle.upper()}1"))
-            s.add(ReferralLink(shop_id=shop_id, influencer_id=creator.id, slug=f"{handle}-{domain[5:17]}"))
-        s.flush()
-        links = {l.influencer_id: l for l in s.scalars(select(ReferralLink).where(ReferralLink.shop_id == shop_id))}
-        for n, (who, hours) in enumerate(clicks):
-            link = links[creators[HANDLES[who]]]
-            click_id = f"{domain[5:17]}{n}"
-            at = T0 + timedelta(hours=hours)
-            s.add(Click(click_id=click_id, shop_id=shop_id, link_id=link.id, influencer_id=link.influencer_id,
-                        clicked_at=at))
-            click_ids.append((click_id, link.slug))
-            s.flush()
-            engine.activity_changed(s, shop_id, link.influencer_id, engine.shop_context(s, shop_id).day(at))
+    shop_id = install_shop(runtime, domain, zone="America/New_York")
+    creators = {handle: make_creator(runtime, shop_id, handle, codes=(f"{handle.upper()}1",),
+                                     slug=f"{handle}-{domain[5:17]}")
+                for handle in HANDLES}
+    click_ids = []
+    for n, (who, hours) in enumerate(clicks):
+        click_id, slug = f"{domain[5:17]}{n}", f"{HANDLES[who]}-{domain[5:17]}"
+        make_click(runtime, shop_id, slug, click_id, T0 + timedelta(hours=hours))
+        click_ids.append((click_id, slug))
     return shop_id, domain, creators, click_ids
 
 
@@ -105,21 +94,17 @@ def deliveries(orders: list[dict[str, Any]], click_ids: list[tuple[str, str]]) -
 
 
 def add_activity(runtime: Any, shop_id: int, creators: dict[str, int], activity: list[tuple]) -> None:
-    with runtime.db.session() as s:
-        ctx = engine.shop_context(s, shop_id)
-        for kind, who, day, amount in activity:
-            creator = None if kind == "shop_cost" else creators[HANDLES[who]]
-            when = T0 + timedelta(days=day)
-            if kind == "post":
-                s.add(Post(shop_id=shop_id, influencer_id=creator, platform="tiktok", content_type="video",
-                           posted_at=when, followers=amount, impressions=amount * 3, likes=amount // 10))
-                cell_day = ctx.day(when)
-            else:
-                cell_day = date(2026, 3, 1) + timedelta(days=day)
-                s.add(Cost(shop_id=shop_id, influencer_id=creator, category="fee",
-                           amount=Decimal(amount) / 100, incurred_on=cell_day))
-            s.flush()
-            engine.activity_changed(s, shop_id, creator, cell_day)
+    rows: list[Cost | Post] = []
+    for kind, who, day, amount in activity:
+        creator = None if kind == "shop_cost" else creators[HANDLES[who]]
+        if kind == "post":
+            rows.append(Post(shop_id=shop_id, influencer_id=creator, platform="tiktok", content_type="video",
+                             posted_at=T0 + timedelta(days=day), followers=amount, impressions=amount * 3,
+                             likes=amount // 10))
+        else:
+            rows.append(Cost(shop_id=shop_id, influencer_id=creator, category="fee",
+                             amount=Decimal(amount) / 100, incurred_on=date(2026, 3, 1) + timedelta(days=day)))
+    store_activity(runtime, shop_id, *rows)
 
 
 def snapshot(runtime: Any, shop_id: int, creators: dict[str, int]) -> tuple[dict, dict]:
@@ -148,7 +133,7 @@ def test_incremental_rollups_equal_a_rebuild_whatever_the_delivery_order(
             sent = data.draw(st.permutations(sent))
         add_activity(runtime, shop_id, creators, activity)
         for topic, body in sent:
-            assert deliver(runtime, domain, topic, body) == "processed"
+            assert store_and_process(runtime, domain, topic, body) == "processed"
         incremental = snapshot(runtime, shop_id, creators)
         event(f"repeat orders: {sum(v[1] == 'repeat' for v in incremental[0].values()) > 0}")
         with runtime.db.session() as s:

@@ -6,7 +6,8 @@ import logging
 import re
 
 import models
-from conftest import API_SECRET, SHOP, fixture_delivery
+from factories import API_SECRET, SHOP
+from factories.shopify import recorded_delivery
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -15,7 +16,7 @@ def _fixture_emails() -> set[str]:
     found: set[str] = set()
     for name in ("orders_create_code.json", "orders_create_link.json", "customers_create.json",
                  "customers_data_request.json"):
-        body, _ = fixture_delivery(name)
+        body, _ = recorded_delivery(name)
         found.update(EMAIL.findall(body.decode()))
     return found
 
@@ -34,7 +35,7 @@ def test_nothing_secret_in_logs_or_responses(client, api, runtime, db_session, f
     # Shopify's deliveries carrying customer e-mails, processed by the worker.
     for name in ("customers_create.json", "orders_create_code.json", "orders_create_link.json",
                  "customers_data_request.json"):
-        body, headers = fixture_delivery(name)
+        body, headers = recorded_delivery(name)
         responses.append(client.post("/webhooks", data=body, headers=headers).get_data(as_text=True))
     run_jobs()
     responses.append(api.get("/api/v1/sync").get_data(as_text=True))

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from factories import OTHER_SHOP, SHOP
 from fake_shopify import fake_shopify  # noqa: F401  (fixture)
 from worker import shopify_admin
 from worker.shopify_admin import (
@@ -17,8 +18,6 @@ from worker.shopify_admin import (
     is_valid_shop_domain,
 )
 
-SHOP = "lumen-skin.myshopify.com"
-OTHER_SHOP = "other-store.myshopify.com"
 UTC = timezone.utc
 
 # The brief's test secret is 15 bytes; PyJWT warns about HMAC keys under 32.

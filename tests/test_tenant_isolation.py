@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from registry_helpers import make_code, make_cost, make_influencer, make_link, make_post
+from factories.registry import make_code, make_cost, make_influencer, make_link, make_post
 
 ID_PARAM = re.compile(r"<int:(\w+)>")
 

@@ -11,31 +11,23 @@ from typing import Any
 
 import pytest
 
-from conftest import API_SECRET, OTHER_SHOP, SHOP, fixture_delivery, webhook_headers
+from factories import API_SECRET, OTHER_SHOP, SHOP
+from factories.registry import install_shop
+from factories.shopify import ORDER_1001, fixture_text, recorded_delivery, webhook_headers
+from factories.store import count, events, order
+from factories.webhooks import post_recorded_webhook, post_webhook, sweep_now
 from models import WebhookEvent
-from pipeline_helpers import (
-    ORDER_1001,
-    closed_port_url,
-    count,
-    deliver,
-    deliver_fixture,
-    events,
-    fixture_text,
-    hanging_redis,
-    install,
-    order,
-    sweep_now,
-)
+from processes import closed_port_url, hanging_redis
 from plugin import create_app
 
 
 @pytest.fixture
 def shop_id(runtime):  # type: ignore[no-untyped-def]
-    return install(runtime)
+    return install_shop(runtime)
 
 
 def test_a_delivery_is_stored_with_its_headers_and_processed(client, runtime, shop_id, db_session, run_jobs):
-    body, headers = fixture_delivery("orders_create_code.json")
+    body, headers = recorded_delivery("orders_create_code.json")
 
     response = client.post("/webhooks", data=body, headers=headers)
 
@@ -57,7 +49,7 @@ def test_a_body_is_stored_intact_and_compressed_with_lz4_on_postgresql(client, r
         pytest.skip("column compression is PostgreSQL's")
     from sqlalchemy import text
 
-    body, headers = fixture_delivery("orders_create_code.json")
+    body, headers = recorded_delivery("orders_create_code.json")
 
     assert client.post("/webhooks", data=body, headers=headers).status_code == 200
     stored, method = db_session.execute(text("SELECT body, pg_column_compression(body) FROM webhook_events")).one()
@@ -66,7 +58,7 @@ def test_a_body_is_stored_intact_and_compressed_with_lz4_on_postgresql(client, r
 
 
 def test_a_wrong_hmac_is_refused_and_nothing_is_stored(client, shop_id, db_session):
-    body, headers = fixture_delivery("orders_create_code.json")
+    body, headers = recorded_delivery("orders_create_code.json")
     forged = dict(headers, **{"X-Shopify-Hmac-Sha256": webhook_headers("orders/create", body, secret="guess")[
         "X-Shopify-Hmac-Sha256"]})
     tampered = body.replace(b'"95.91"', b'"9591.00"')
@@ -83,12 +75,12 @@ def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):  
     rotated = create_app({**app_config, "SHOPIFY_API_SECRET": "the-new-secret",
                           "SHOPIFY_OLD_API_SECRET": API_SECRET})
     try:
-        install(rotated.extensions["creator_roi"])
+        install_shop(rotated.extensions["creator_roi"])
         client = rotated.test_client()
-        signed_with_new = deliver(client, "orders/create", fixture_text("orders_create_link.json"),
+        signed_with_new = post_webhook(client, "orders/create", fixture_text("orders_create_link.json"),
                                   secret="the-new-secret")
-        signed_with_old = deliver_fixture(client, "orders_create_code.json")
-        signed_with_neither = deliver(client, "orders/create", "{}", secret="another-secret")
+        signed_with_old = post_recorded_webhook(client, "orders_create_code.json")
+        signed_with_neither = post_webhook(client, "orders/create", "{}", secret="another-secret")
     finally:
         rotated.extensions["creator_roi"].db.dispose()
 
@@ -100,7 +92,7 @@ def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):  
 @pytest.mark.parametrize("header", ["X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain",
                                     "X-Shopify-Webhook-Id"])
 def test_a_missing_header_is_a_bad_request(client, shop_id, db_session, header):
-    body, headers = fixture_delivery("orders_create_code.json")
+    body, headers = recorded_delivery("orders_create_code.json")
     del headers[header]
 
     response = client.post("/webhooks", data=body, headers=headers)
@@ -111,7 +103,7 @@ def test_a_missing_header_is_a_bad_request(client, shop_id, db_session, header):
 
 
 def test_a_shop_header_that_is_not_a_shop_domain_is_a_bad_request(client, shop_id, db_session):
-    response = deliver(client, "orders/create", fixture_text("orders_create_code.json"), shop="evil.example.com")
+    response = post_webhook(client, "orders/create", fixture_text("orders_create_code.json"), shop="evil.example.com")
 
     assert response.status_code == 400
     assert count(db_session, WebhookEvent) == 0
@@ -121,7 +113,7 @@ def test_a_shop_header_that_is_not_a_shop_domain_is_a_bad_request(client, shop_i
 def test_malformed_json_with_a_valid_hmac_is_a_logged_bad_request(client, shop_id, db_session, caplog, body):
     caplog.set_level(logging.WARNING, logger="creator_roi.webhooks")
 
-    response = deliver(client, "orders/create", body)
+    response = post_webhook(client, "orders/create", body)
 
     assert response.status_code == 400
     assert "body" in response.get_json()["errors"]
@@ -131,7 +123,7 @@ def test_malformed_json_with_a_valid_hmac_is_a_logged_bad_request(client, shop_i
 
 
 def test_an_unknown_topic_is_stored_and_ignored(client, api, db_session, run_jobs):
-    response = deliver(client, "products/update", {"id": 632910392, "title": "IPod Nano - 8GB"})
+    response = post_webhook(client, "products/update", {"id": 632910392, "title": "IPod Nano - 8GB"})
     run_jobs()
 
     assert response.status_code == 200
@@ -142,11 +134,11 @@ def test_an_unknown_topic_is_stored_and_ignored(client, api, db_session, run_job
 
 def test_a_redelivery_answers_200_and_schedules_nothing(client, runtime, shop_id, db_session, run_jobs, caplog):
     caplog.set_level(logging.INFO)
-    first = deliver_fixture(client, "orders_create_code.json")
+    first = post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
     caplog.clear()
 
-    again = deliver_fixture(client, "orders_create_code.json")
+    again = post_recorded_webhook(client, "orders_create_code.json")
 
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.get_json()["status"] == "duplicate"
@@ -160,7 +152,7 @@ def test_a_redelivery_answers_200_and_schedules_nothing(client, runtime, shop_id
 
 def test_ten_concurrent_copies_of_one_delivery_make_one_event_and_one_order(app, runtime, shop_id, db_session,
                                                                            run_jobs):
-    body, headers = fixture_delivery("orders_create_code.json")
+    body, headers = recorded_delivery("orders_create_code.json")
     statuses: list[int] = []
     start = threading.Barrier(10)
 
@@ -186,7 +178,7 @@ def test_ten_concurrent_copies_of_one_delivery_make_one_event_and_one_order(app,
 
 def test_json_that_python_reads_and_postgresql_would_not_is_stored(client, shop_id, db_session):
     # PostgreSQL's json type refuses NaN; the worker's parser reads it, so the delivery is kept.
-    response = deliver(client, "products/update", b'{"id": 632910392, "price": NaN}')
+    response = post_webhook(client, "products/update", b'{"id": 632910392, "price": NaN}')
 
     assert response.status_code == 200
     assert response.get_json()["status"] == "stored"
@@ -205,7 +197,7 @@ def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained
     monkeypatch.setattr(inbox, "DRAIN_SEEN_WINDOW", 3.0)
     monkeypatch.setattr(inbox, "DRAIN_MIN_LIFE", 6.0)
     client = app.test_client()
-    assert deliver_fixture(client, "orders_create_code.json").get_json()["status"] == "stored"
+    assert post_recorded_webhook(client, "orders_create_code.json").get_json()["status"] == "stored"
     assert rq_queue(runtime).count == 1
     rq_queue(runtime).empty()  # this test runs the drain itself
     drained: dict = {}
@@ -223,7 +215,7 @@ def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained
     assert [e.status for e in events(db_session)] == ["processed"]
     # The drain has cleared its key and found nothing more; this process saw the key held a
     # moment ago, so it takes the drain as waiting and asks Redis nothing.
-    second = deliver_fixture(client, "orders_create_link.json")
+    second = post_recorded_webhook(client, "orders_create_link.json")
     assert second.get_json()["status"] == "stored"
     assert rq_queue(runtime).count == 0
     assert not runtime.redis().exists(inbox.drain_key(SHOP))
@@ -241,7 +233,7 @@ def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
     answers: dict[int, Any] = {}
 
     def post(number: int, args: tuple) -> None:  # type: ignore[type-arg]
-        response = deliver(app.test_client(), *args[:3], webhook_id=args[3])
+        response = post_webhook(app.test_client(), *args[:3], webhook_id=args[3])
         answers[number] = (response.status_code, (response.get_json() or {}).get("status"))
 
     threads = [threading.Thread(target=post, args=(n, args)) for n, args in enumerate(deliveries)]
@@ -297,7 +289,7 @@ def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_sta
     import psycopg
 
     body = fixture_text("orders_create_code.json")
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="before").status_code == 200
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="before").status_code == 200
     in_flight = []
     cursor = psycopg.Connection.cursor
 
@@ -309,14 +301,14 @@ def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_sta
         return cursor(conn, *args, **kwargs)
 
     monkeypatch.setattr(psycopg.Connection, "cursor", disposing_meanwhile)
-    answer = deliver(app.test_client(), "orders/create", body, webhook_id="during-dispose").get_json()
+    answer = post_webhook(app.test_client(), "orders/create", body, webhook_id="during-dispose").get_json()
     monkeypatch.undo()
 
     assert answer["status"] == "stored"
     (conn,) = in_flight
     assert conn.closed  # not left open until the process exits
     # The next delivery opens a connection of the new pool.
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
     assert sorted(e.webhook_id for e in events(db_session)) == ["after", "before", "during-dispose"]
 
 
@@ -342,11 +334,11 @@ def test_a_writer_connection_the_server_closed_fails_one_answer_and_the_retry_is
 
     monkeypatch.setattr(models.db, "PING_AFTER_IDLE_SECONDS", float("inf"))  # not pinged: used as it is
     body = fixture_text("orders_create_code.json")
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="before").get_json()["status"] == "stored"
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="before").get_json()["status"] == "stored"
     close_the_writers_connections(runtime)
 
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="retried").status_code == 500  # retried
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="retried").get_json()["status"] == "stored"
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="retried").status_code == 500  # retried
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="retried").get_json()["status"] == "stored"
     assert sorted(e.webhook_id for e in events(db_session)) == ["before", "retried"]
 
 
@@ -358,10 +350,10 @@ def test_a_writer_connection_closed_while_idle_is_replaced_before_a_delivery_use
 
     monkeypatch.setattr(models.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection counts as idle: pinged
     body = fixture_text("orders_create_code.json")
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="before").get_json()["status"] == "stored"
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="before").get_json()["status"] == "stored"
     close_the_writers_connections(runtime)
 
-    assert deliver(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
+    assert post_webhook(app.test_client(), "orders/create", body, webhook_id="after").get_json()["status"] == "stored"
     assert sorted(e.webhook_id for e in events(db_session)) == ["after", "before"]
 
 
@@ -386,13 +378,13 @@ def test_a_delivery_that_cannot_share_a_statement_decides_only_its_own_answer(ap
 def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropped(client, runtime, db_session,
                                                                                   caplog):
     caplog.set_level(logging.INFO, logger="creator_roi.webhooks")
-    unknown = deliver_fixture(client, "orders_create_code.json")
-    install(runtime, OTHER_SHOP)
+    unknown = post_recorded_webhook(client, "orders_create_code.json")
+    install_shop(runtime, OTHER_SHOP)
     with runtime.db.session() as session:
         from worker.installation import find_shop, mark_uninstalled
 
         mark_uninstalled(session, find_shop(session, OTHER_SHOP))
-    uninstalled = deliver(client, "orders/create", fixture_text("orders_create_link.json"), shop=OTHER_SHOP)
+    uninstalled = post_webhook(client, "orders/create", fixture_text("orders_create_link.json"), shop=OTHER_SHOP)
 
     assert (unknown.status_code, uninstalled.status_code) == (200, 200)
     assert unknown.get_json()["status"] == uninstalled.get_json()["status"] == "dropped"
@@ -403,14 +395,14 @@ def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropp
 
 def test_compliance_topics_are_kept_even_for_an_unknown_shop(client, db_session, run_jobs):
     for name in ("customers_data_request.json", "customers_redact.json"):
-        assert deliver_fixture(client, name).status_code == 200
+        assert post_recorded_webhook(client, name).status_code == 200
     run_jobs()
 
     stored = events(db_session)
     assert [(e.topic, e.shop_id, e.status) for e in stored] == [
         ("customers/data_request", None, "processed"), ("customers/redact", None, "processed")]
 
-    assert deliver_fixture(client, "shop_redact.json").status_code == 200
+    assert post_recorded_webhook(client, "shop_redact.json").status_code == 200
     run_jobs()
 
     # shop/redact erases the shop's inbox too, and keeps only its own (id-only) record.
@@ -427,7 +419,7 @@ def test_a_body_naming_another_shop_is_refused(client, shop_id, db_session, capl
     if escaped:  # the same JSON, its key's underscore written as an escape
         text = text.replace(f'"{key}"', '"' + key.replace("_", "\\u005f") + '"')
 
-    response = deliver(client, "app/uninstalled", text)
+    response = post_webhook(client, "app/uninstalled", text)
 
     assert response.status_code == 401
     assert count(db_session, WebhookEvent) == 0
@@ -437,7 +429,7 @@ def test_a_body_naming_another_shop_is_refused(client, shop_id, db_session, capl
 def test_a_placeholder_shop_in_a_compliance_body_is_not_another_shop(client, shop_id, db_session, run_jobs):
     body = {"shop_id": 954889, "shop_domain": "{shop}.myshopify.com"}
 
-    response = deliver(client, "shop/redact", body)
+    response = post_webhook(client, "shop/redact", body)
     run_jobs()
 
     assert response.status_code == 200
@@ -447,7 +439,7 @@ def test_a_placeholder_shop_in_a_compliance_body_is_not_another_shop(client, sho
 @pytest.mark.parametrize("broken", ["hangs", "refuses"])
 def test_with_redis_broken_the_webhook_answers_fast_and_the_sweep_processes_it(app_config, runtime, db_session,
                                                                               run_jobs, broken):
-    install(runtime)
+    install_shop(runtime)
     with hanging_redis() as hanging_url:
         url = hanging_url if broken == "hangs" else closed_port_url()
         degraded = create_app({**app_config, "REDIS_URL": url})
@@ -456,7 +448,7 @@ def test_with_redis_broken_the_webhook_answers_fast_and_the_sweep_processes_it(a
         try:
             for name in ("orders_create_code.json", "refunds_create_partial.json", "orders_create_link.json"):
                 started = time.monotonic()
-                response = deliver_fixture(client, name)
+                response = post_recorded_webhook(client, name)
                 timings.append(time.monotonic() - started)
                 assert response.status_code == 200
         finally:
@@ -475,7 +467,7 @@ def test_with_redis_broken_the_webhook_answers_fast_and_the_sweep_processes_it(a
 def test_a_body_over_the_size_limit_is_refused(client, shop_id, db_session):
     body = b'{"id": 1, "note": "' + b"x" * (5 * 1024 * 1024) + b'"}'
 
-    response = deliver(client, "orders/create", body)
+    response = post_webhook(client, "orders/create", body)
 
     assert response.status_code == 413
     assert count(db_session, WebhookEvent) == 0

@@ -17,15 +17,8 @@ import pytest
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from conftest import (
-    API_KEY,
-    API_SECRET,
-    SHOP,
-    TEST_DATABASE_URL,
-    TEST_REDIS_URL,
-    auth_headers,
-    session_token,
-)
+from factories import API_KEY, API_SECRET, SHOP, TEST_DATABASE_URL, TEST_REDIS_URL
+from factories.admin import auth_headers, session_token
 from fake_shopify import FakeShopify
 
 pytestmark = pytest.mark.browser

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories.shopify import fixture_json
 from roi.attribution import (
     NOT_A_CONVERSION,
     AttributionResult,
@@ -36,7 +36,6 @@ from roi.money import (
     survey_answers,
 )
 
-SHOPIFY = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
 ANNA, BEN = 7, 8
 SETTINGS = AttributionSettings()
 T0 = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
@@ -64,7 +63,7 @@ def facts(payload: dict[str, Any], order_id: int) -> OrderFacts:
 
 
 def fixture(name: str, order_id: int) -> OrderFacts:
-    return facts(json.loads((SHOPIFY / name).read_text(encoding="utf-8")), order_id)
+    return facts(fixture_json(name), order_id)
 
 
 ANNA_CLICK = ClickFacts("01JD3K8Q2W", ANNA, "anna-lee", datetime(2026, 10, 15, 23, 40, tzinfo=UTC))

@@ -6,13 +6,13 @@ import csv
 import time
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories import CDNOW_FIXTURES
 from roi.clv import (
     BgNbdParams,
     CustomerHistory,
@@ -31,7 +31,6 @@ from roi.clv import (
     summarize_purchases,
 )
 
-CDNOW = Path(__file__).resolve().parents[1] / "fixtures" / "cdnow"
 PUBLISHED = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=float("nan"))
 
 # (x, t_x, T) of customers 1, 2, 3 and the README's illustrative point.
@@ -40,7 +39,7 @@ ID1, ID2, ID3, POINT = (2, 30.43, 38.86), (1, 1.71, 38.86), (0, 0.0, 38.86), (7,
 
 def read_columns(name: str, *columns: str) -> tuple[np.ndarray, ...]:
     # Some of these files end lines with CRLF; the csv module reads both.
-    with (CDNOW / name).open(newline="", encoding="utf-8") as handle:
+    with (CDNOW_FIXTURES / name).open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return tuple(np.array([float(row[column]) for row in rows]) for column in columns)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories.shopify import fixture_json
 from roi.money import (
     is_cancelled,
     is_test,
@@ -27,19 +26,11 @@ from roi.money import (
     survey_answers,
 )
 
-SHOPIFY = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
-
-
-def load(name: str) -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads((SHOPIFY / name).read_text(encoding="utf-8"))
-    return payload
-
-
-CODE_ORDER = load("orders_create_code.json")
-LINK_ORDER = load("orders_create_link.json")
-SURVEY_ORDER = load("orders_create_survey.json")
-CANCELLED_ORDER = load("orders_updated_cancelled.json")
-PARTIAL_REFUND = load("refunds_create_partial.json")
+CODE_ORDER = fixture_json("orders_create_code.json")
+LINK_ORDER = fixture_json("orders_create_link.json")
+SURVEY_ORDER = fixture_json("orders_create_survey.json")
+CANCELLED_ORDER = fixture_json("orders_updated_cancelled.json")
+PARTIAL_REFUND = fixture_json("refunds_create_partial.json")
 
 
 # --- timestamps ----------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Real processes for fault tests: a private PostgreSQL cluster and Redis server (so restarting
-them disturbs nobody else), gunicorn serving the app, `creator-roi worker` processes, and a
-sender that behaves like Shopify (retries until it gets a 2xx)."""
+them disturbs nobody else), gunicorn serving the app, `creator-roi worker` processes, a sender
+that behaves like Shopify (retries until it gets a 2xx), and Redis servers that hang or refuse.
+What these processes are sent is built in factories."""
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import signal
@@ -14,16 +14,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from conftest import API_SECRET, SHOP, SHOPIFY_FIXTURES, webhook_headers
+from factories import API_KEY, API_SECRET, SHOP
+from factories.shopify import Delivery, webhook_headers
 
 BIN = Path(sys.executable).parent
 
@@ -179,73 +180,12 @@ class AppProcesses:
 def process_env(database_url: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
     env.update(APP_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url,
-               SHOPIFY_API_KEY="test-api-key", SHOPIFY_API_SECRET=API_SECRET,
+               SHOPIFY_API_KEY=API_KEY, SHOPIFY_API_SECRET=API_SECRET,
                SHOPIFY_ADMIN_BASE_URL="http://127.0.0.1:9", SECRET_KEY="fault-tests")
     return env
 
 
-# ---- deliveries like Shopify's -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Delivery:
-    topic: str
-    body: bytes
-    webhook_id: str
-
-
-def usd(amount: Decimal) -> dict[str, Any]:
-    """A `*_set` money pair for a USD shop selling in USD."""
-    return {"shop_money": {"amount": str(amount), "currency_code": "USD"},
-            "presentment_money": {"amount": str(amount), "currency_code": "USD"}}
-
-
-def order_body(template: dict[str, Any], order_id: int, number: int, subtotal: Decimal, customer_id: int,
-               **fields: Any) -> dict[str, Any]:
-    """The fixture order as another order: its ids, its subtotal, no refunds yet."""
-    body = dict(template, id=order_id, name=f"#{number}", order_number=number, refunds=[],
-                customer={**template["customer"], "id": customer_id},
-                subtotal_price=str(subtotal), subtotal_price_set=usd(subtotal))
-    body.update(fields)
-    return body
-
-
-def refund_body(template: dict[str, Any], refund_id: int, order_id: int, amount: Decimal) -> dict[str, Any]:
-    """The fixture refund as a refund of `amount` merchandise on another order."""
-    refund = json.loads(json.dumps(template))
-    refund.update(id=refund_id, order_id=order_id)
-    line = refund["refund_line_items"][0]
-    line["subtotal_set"] = usd(amount)
-    line["subtotal"] = float(amount)
-    refund["refund_line_items"] = [line]
-    return refund
-
-
-def order_deliveries(count: int, *, first_id: int = 7_000_000_000_000, with_refunds: bool = True
-                     ) -> tuple[list[Delivery], dict[str, Any]]:
-    """`count` orders with the ANNA15 code (some updated, some partly refunded) and the totals
-    a correct pipeline must end with."""
-    template = json.loads((SHOPIFY_FIXTURES / "orders_create_code.json").read_text())
-    refund_template = json.loads((SHOPIFY_FIXTURES / "refunds_create_partial.json").read_text())
-    deliveries: list[Delivery] = []
-    revenue = Decimal("0.00")
-    for i in range(count):
-        order_id = first_id + i
-        subtotal = Decimal(20 + (i * 37) % 180) + Decimal("0.45")
-        body = order_body(template, order_id, 50000 + i, subtotal, 9_000_000_000_000 + i,
-                          created_at="2026-10-14T10:31:58-04:00", updated_at="2026-10-14T10:32:01-04:00")
-        deliveries.append(Delivery("orders/create", json.dumps(body).encode(), f"create-{order_id}"))
-        net = subtotal
-        if i % 5 == 0:  # the same order again, later: paid
-            updated = dict(body, updated_at="2026-10-14T11:00:00-04:00", financial_status="paid")
-            deliveries.append(Delivery("orders/updated", json.dumps(updated).encode(), f"updated-{order_id}"))
-        if with_refunds and i % 7 == 0:
-            amount = Decimal("5.00")
-            refund = refund_body(refund_template, 8_000_000_000_000 + i, order_id, amount)
-            deliveries.append(Delivery("refunds/create", json.dumps(refund).encode(), f"refund-{order_id}"))
-            net -= amount
-        revenue += net
-    return deliveries, {"orders": count, "revenue": revenue}
-
+# ---- Shopify's side, and Redis failing ------------------------------------------------------
 
 def send_like_shopify(base_url: str, deliveries: Iterable[Delivery], *, threads: int = 8,
                       give_up_after: float = 120.0, on_progress: Any = None) -> dict[str, int]:
@@ -279,3 +219,38 @@ def send_like_shopify(base_url: str, deliveries: Iterable[Delivery], *, threads:
         list(pool.map(send, deliveries))
     client.close()
     return stats
+
+
+@contextmanager
+def hanging_redis() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers: a Redis that hangs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def closed_port_url() -> str:
+    """A Redis URL on a port nothing listens on: connections are refused."""
+    return f"redis://127.0.0.1:{free_port()}/0"
