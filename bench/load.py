@@ -29,13 +29,13 @@ import httpx
 from sqlalchemy import text
 
 from bench._common import ROOT, create_database, percentile
+
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers  # noqa: E402
-from process_helpers import AppProcesses, order_body, process_env, refund_body  # noqa: E402
-
 import models  # noqa: E402
+from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers  # noqa: E402
 from models.db import make_engine  # noqa: E402
+from process_helpers import AppProcesses, order_body, process_env, refund_body  # noqa: E402
 
 CREATORS = 20
 TODAY = time.gmtime()

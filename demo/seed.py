@@ -24,8 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from demo.plan import ROSTER, CopyPlan, Delivery, plan_copy
-from models import (Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop, WebhookEvent,
-                    utcnow)
+from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop, WebhookEvent, utcnow
 from models.webhook import FAILED
 from worker import engine, jobs, lifetime_value
 from worker.runtime import bind

@@ -37,7 +37,7 @@ from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup,
 from roi.emv import EmvRates
 from roi.metrics import Totals, compute_metrics
 from roi.money import to_cents
-from worker.engine import POST_COLUMNS, SALES_COLUMNS, next_month, month_of
+from worker.engine import POST_COLUMNS, SALES_COLUMNS, month_of, next_month
 
 GROUPS = ("influencer", "platform", "content_type", "campaign")
 CENT = Decimal("0.01")

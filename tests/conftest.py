@@ -19,11 +19,10 @@ import pytest
 from sqlalchemy import text
 
 import models
+from fake_shopify import FakeShopify  # noqa: E402  (tests/ is on sys.path via rootdir conftest)
 from models.db import make_engine
 from plugin import create_app
 from worker.runtime import bind
-
-from fake_shopify import FakeShopify  # noqa: E402  (tests/ is on sys.path via rootdir conftest)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOPIFY_FIXTURES = FIXTURES / "shopify"

@@ -11,8 +11,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import (Attribution, Click, DiscountCode, Influencer, Order, ReferralLink, Rollup, RollupMonth, Shop,
-                    WebhookEvent)
+from models import (
+    Attribution,
+    Click,
+    DiscountCode,
+    Influencer,
+    Order,
+    ReferralLink,
+    Rollup,
+    RollupMonth,
+    Shop,
+    WebhookEvent,
+)
 from worker import engine
 from worker.inbox import process_event
 from worker.runtime import bind

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
-from conftest import SHOP
 from sqlalchemy import func, select
 
+from conftest import SHOP
 from models import DiscountCode
 from registry_helpers import make_code, make_influencer, make_link
 

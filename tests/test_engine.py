@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from conftest import SHOP, OTHER_SHOP
+from conftest import OTHER_SHOP, SHOP
 from engine_helpers import (
     attribution_of,
     day_totals,

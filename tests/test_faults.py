@@ -14,8 +14,14 @@ from sqlalchemy import func, select, text
 import models
 from models.db import make_engine
 from process_helpers import (
-    AppProcesses, PrivatePostgres, PrivateRedis, can_run_private_services, order_deliveries,
-    process_env, send_like_shopify, wait_until,
+    AppProcesses,
+    PrivatePostgres,
+    PrivateRedis,
+    can_run_private_services,
+    order_deliveries,
+    process_env,
+    send_like_shopify,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.slow]

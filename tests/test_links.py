@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 import zxingcpp
-from conftest import SHOP
 from PIL import Image
 from sqlalchemy import func, select, update
 
+from conftest import SHOP
 from models import Click, utcnow
 from plugin import create_app
 from registry_helpers import expected_ip_hash, make_code, make_influencer, make_link, redirect_params
@@ -146,7 +146,6 @@ def test_one_count_per_visitor_per_link_per_30_minutes(api, client, app, db_sess
 
 def test_counted_clicks_reach_the_rollups_as_a_recount_would(api, app, runtime, db_session):
     from engine_helpers import month_cells, rollup_cells
-
     from worker import engine
 
     creator = make_influencer(api)

@@ -309,8 +309,8 @@ def test_app_uninstalled_with_every_shop_field_null_uninstalls_the_shop(client, 
 
 def test_an_uninstall_stored_before_a_reinstall_changes_nothing(app_config, client, api, db_session, runtime,
                                                                 run_jobs):
-    from plugin import create_app
     from pipeline_helpers import closed_port_url
+    from plugin import create_app
 
     behind = create_app({**app_config, "REDIS_URL": closed_port_url()})  # workers cannot be reached
     try:

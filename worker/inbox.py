@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exc as sa_exc, or_, select, text
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from models import Database, Shop, WebhookEvent, utcnow
