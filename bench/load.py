@@ -32,10 +32,10 @@ from bench._common import ROOT, create_database, percentile
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-import models  # noqa: E402
-from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers  # noqa: E402
-from models.db import make_engine  # noqa: E402
-from process_helpers import AppProcesses, order_body, process_env, refund_body  # noqa: E402
+import models
+from conftest import SHOP, SHOPIFY_FIXTURES, auth_headers, webhook_headers
+from models.db import make_engine
+from process_helpers import AppProcesses, order_body, process_env, refund_body
 
 CREATORS = 20
 TODAY = time.gmtime()
@@ -80,6 +80,10 @@ def click(base_url: str, slug: str) -> str:
     return location.params["crid"]
 
 
+def stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(seconds))
+
+
 def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng: random.Random
                ) -> tuple[list[tuple[str, bytes, str]], Decimal]:
     template = json.loads((SHOPIFY_FIXTURES / "orders_create_code.json").read_text())
@@ -91,11 +95,10 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
         crid = click(base_url, slug) if i % 2 else None
         # Each order a second after its click (preparing thousands of clicks takes a while).
         now = time.time() + 1
-        stamp = lambda offset: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + offset))  # noqa: E731
         order_id = 5_100_000_000_000 + i
         subtotal = Decimal(rng.randint(1500, 25000)) / 100
         body = order_body(template, order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
-                          created_at=stamp(1), processed_at=stamp(1), updated_at=stamp(2))
+                          created_at=stamp(now + 1), processed_at=stamp(now + 1), updated_at=stamp(now + 2))
         if crid is not None:
             body.update(discount_codes=[], discount_applications=[],
                         landing_site=f"/?ref={slug}&crid={crid}&utm_medium=creator")
@@ -103,7 +106,7 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
             body["discount_codes"] = [{"code": code, "amount": "1.00", "type": "percentage"}]
         out.append(("orders/create", json.dumps(body).encode(), f"load-create-{i}"))
         if i % 5 == 0:
-            updated = dict(body, updated_at=stamp(60), financial_status="paid")
+            updated = dict(body, updated_at=stamp(now + 60), financial_status="paid")
             out.append(("orders/updated", json.dumps(updated).encode(), f"load-updated-{i}"))
         net = subtotal
         if i % 10 == 3:

@@ -423,7 +423,7 @@ def creator(influencer_id: int) -> Any:
     code_by_id = {c.id: c.code for c in codes}
     return page("admin/creator.html", creator=influencer, filters=filters, figures=figures,
                 codes=[code_view(c) for c in codes],
-                links=[link_view(l, code_by_id.get(l.discount_code_id)) for l in links],
+                links=[link_view(link, code_by_id.get(link.discount_code_id)) for link in links],
                 posts=posts, costs=costs, orders=orders, clv=clv, campaigns=shop_campaigns(),
                 evidence_summary=display.evidence_summary, title=influencer.name)
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 import models
-from fake_shopify import FakeShopify  # noqa: E402  (tests/ is on sys.path via rootdir conftest)
+from fake_shopify import FakeShopify
 from models.db import make_engine
 from plugin import create_app
 from worker.runtime import bind

@@ -54,7 +54,7 @@ def new_shop(runtime: Any, clicks: list[tuple[int, int]]) -> tuple[int, str, dic
             s.add(DiscountCode(shop_id=shop_id, influencer_id=creator.id, code=f"{handle.upper()}1"))
             s.add(ReferralLink(shop_id=shop_id, influencer_id=creator.id, slug=f"{handle}-{domain[5:17]}"))
         s.flush()
-        links = {l.influencer_id: l for l in s.scalars(select(ReferralLink).where(ReferralLink.shop_id == shop_id))}
+        links = {link.influencer_id: link for link in s.scalars(select(ReferralLink).where(ReferralLink.shop_id == shop_id))}
         for n, (who, hours) in enumerate(clicks):
             link = links[creators[HANDLES[who]]]
             click_id = f"{domain[5:17]}{n}"

@@ -496,7 +496,7 @@ def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
     link.locator("input[name=destination]").fill("/collections/spring")
     link.get_by_role("button", name="Save link").click()
     page.locator("#links-table tbody tr td", has_text="/collections/spring").wait_for()
-    assert [l["destination"] for l in client.get(f"/api/v1/influencers/{maya['id']}/links",
+    assert [link["destination"] for link in client.get(f"/api/v1/influencers/{maya['id']}/links",
                                                  headers=auth_headers(SHOP)).json["links"]] == ["/collections/spring"]
     page.click("#links-section > details > summary")
     page.fill("#new-link-slug", "maya-autumn")
