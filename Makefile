@@ -21,12 +21,13 @@ $(STAMP): $(LOCK) pyproject.toml
 install: $(STAMP)
 
 # Rewrites the lock from pyproject.toml's ranges (runtime, `test` and `dev` extras), keeping every
-# pin that still fits them. LOCK_ARGS=--upgrade moves every pin to the newest release that fits;
+# pin that still fits them, one version of each package for every Python the project supports.
+# LOCK_ARGS=--upgrade moves every pin to the newest release that fits;
 # LOCK_ARGS="--upgrade-package numpy" moves one.
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal --python-version 3.11 --fork-strategy fewest \
 		--custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o $(LOCK)
 
 # Serves the seeded case-study store with SQLite and inline jobs.

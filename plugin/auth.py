@@ -12,7 +12,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from flask import Blueprint, Response, current_app, g, request
-from shopify_app import ShopifyApp
+from shopify_app import RequestInput, ShopifyApp
 
 from models import Shop
 from plugin.database import runtime, session
@@ -32,7 +32,7 @@ def shopify_app() -> ShopifyApp:
                       cfg.get("SHOPIFY_OLD_API_SECRET") or None)
 
 
-def request_input() -> dict[str, Any]:
+def request_input() -> RequestInput:
     return {
         "method": request.method,
         "headers": dict(request.headers),

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, String, Text, and_, bindparam, event, literal_column, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from models import Shop, WebhookEvent
 from models.db import PING_AFTER_IDLE_SECONDS, UTCDateTime, dialect_insert
@@ -56,7 +56,7 @@ def insert_statement(conn: Any) -> Any:
     shop, for compliance topics); built once, its values bound per delivery. PostgreSQL
     runs group_insert_sql."""
     if "sqlalchemy" not in _statements:
-        values = {
+        values: dict[str, Any] = {
             "shop_domain": bindparam("shop_domain", type_=String), "shop_id": Shop.id,
             "webhook_id": bindparam("webhook_id", type_=String), "topic": bindparam("topic", type_=String),
             "api_version": bindparam("api_version", type_=String),
@@ -116,7 +116,7 @@ def row_params(deliveries: list[Delivery]) -> dict[str, Any]:
             for column, value in vars(delivery).items()}
 
 
-def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) -> DBAPIError:
+def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) -> StatementError:
     """A driver error as SQLAlchemy raises it, without the parameters (webhook bodies)."""
     return DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
                                connection_invalidated=invalidated, dialect=dialect)
@@ -179,7 +179,7 @@ class InboxWriter:
         (JSON_REFUSED when PostgreSQL could not read it as JSON at all).
         """
         try:
-            outcome = self._with_others(delivery) if self._grouped and check_json else _ALONE
+            outcome: Any = self._with_others(delivery) if self._grouped and check_json else _ALONE
             if outcome is _ALONE:
                 outcome = self._insert_alone(delivery, check_json=check_json)
         except DBAPIError as exc:

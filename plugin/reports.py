@@ -259,7 +259,7 @@ def _by_content_type(pieces: list[Piece]) -> dict[str | None, tuple[Any, ...]]:
     for influencer_id, values in rest.items():
         by_type = posts.get(influencer_id) if influencer_id is not None else None
         if not by_type or values is None:
-            groups[None] = _add(groups[None], values)
+            groups[None] = _add(groups[None], values)  # type: ignore[arg-type]  # rest holds only tuples
             continue
         types = sorted(by_type)
         weights = [by_type[t][0] for t in types]

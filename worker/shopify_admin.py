@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from shopify_app import admin_graphql_request, refresh_access_token, token_exchange
+from shopify_app import AppConfig, admin_graphql_request, refresh_access_token, token_exchange
 
 log = logging.getLogger("creator_roi.shopify_admin")
 
@@ -93,7 +93,7 @@ class UserErrors(ShopifyAdminError):
     """A mutation answered userErrors (e.g. code TAKEN for a discount code that exists)."""
 
     def __init__(self, errors: list[dict[str, Any]], status: int | None = 200) -> None:
-        self.errors = [
+        self.errors: list[dict[str, Any]] = [
             {"field": list(e.get("field") or []), "message": str(e.get("message") or ""), "code": e.get("code")}
             for e in errors
         ]
@@ -181,7 +181,7 @@ def _http_status(result: Any) -> int | None:
     return status or None
 
 
-def _app_configs(config: AdminConfig) -> Iterator[dict[str, Any]]:
+def _app_configs(config: AdminConfig) -> Iterator[AppConfig]:
     """The current secret first; the old one only while a secret rotation is under way."""
     for secret in (config.api_secret, config.old_api_secret):
         if secret:

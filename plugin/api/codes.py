@@ -151,7 +151,8 @@ def list_codes() -> Any:
 def get_code(code_id: int) -> Any:
     """One discount code."""
     code = get_owned(DiscountCode, code_id)
-    return jsonify(DiscountCodeSchema().dump(code_dict(code, session().get(Influencer, code.influencer_id))))
+    creator = session().get(Influencer, code.influencer_id)  # a code always has its creator
+    return jsonify(DiscountCodeSchema().dump(code_dict(code, creator)))  # type: ignore[arg-type]
 
 
 @bp.patch("/codes/<int:code_id>")

@@ -232,7 +232,7 @@ def import_posts() -> Any:
     posts: list[Post] = []
     errors: list[dict[str, Any]] = []
     # Posts already recorded, and those earlier in this file, by (creator, url).
-    seen: set[tuple[int, str]] = {(influencer_id, url) for influencer_id, url in session().execute(
+    seen: set[tuple[int, str | None]] = {(influencer_id, url) for influencer_id, url in session().execute(
         select(Post.influencer_id, Post.url).where(Post.shop_id == current_shop().id, Post.url.is_not(None)))}
     try:
         for row in reader:
