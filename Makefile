@@ -7,7 +7,7 @@ LOCK := requirements.lock
 PORT ?= 8000
 export APP_ENV ?= development
 
-.PHONY: install lock demo run test test-fast test-browser bench chromium migration clean
+.PHONY: install lock check demo run test test-fast test-browser bench chromium migration clean
 
 # Exactly the versions in the lock (what CI tested, nothing more), then the app itself without
 # resolving anything: uv (pinned by the lock too) does it in about a minute where pip took four.
@@ -29,6 +29,12 @@ lock:
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal --python-version 3.11 --fork-strategy fewest \
 		--custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o $(LOCK)
+
+# The architecture contracts, the linter and the type checker; .ci/run runs this before the tests.
+check: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 # Serves the seeded case-study store with SQLite and inline jobs.
 demo: install
