@@ -113,29 +113,29 @@ def app_config(database_url: str, redis_url: str | None, fake_shopify: FakeShopi
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]):  # type: ignore[no-untyped-def]
+def app(app_config: dict[str, Any]):
     application = create_app(app_config)
     yield application
     application.extensions["creator_roi"].db.dispose()
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # type: ignore[no-untyped-def]
+def runner(app):
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def runtime(app):  # type: ignore[no-untyped-def]
+def runtime(app):
     return app.extensions["creator_roi"]
 
 
 @pytest.fixture
-def db_session(runtime):  # type: ignore[no-untyped-def]
+def db_session(runtime):
     session = runtime.db.sessionmaker()
     yield session
     session.close()
@@ -175,7 +175,7 @@ class Api:
 
 
 @pytest.fixture
-def api(client) -> Api:  # type: ignore[no-untyped-def]
+def api(client) -> Api:
     """Shop A's admin; its first call installs the shop through token exchange."""
     api = Api(client, SHOP)
     assert api.get("/api/v1/shop").status_code == 200
@@ -183,7 +183,7 @@ def api(client) -> Api:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def other_api(client) -> Api:  # type: ignore[no-untyped-def]
+def other_api(client) -> Api:
     api = Api(client, OTHER_SHOP)
     assert api.get("/api/v1/shop").status_code == 200
     return api
@@ -212,7 +212,7 @@ def fixture_delivery(name: str) -> tuple[bytes, dict[str, str]]:
 
 
 @pytest.fixture
-def run_jobs(runtime):  # type: ignore[no-untyped-def]
+def run_jobs(runtime):
     """Process every queued job (RQ burst in this process); inline mode has nothing queued."""
     def _run() -> None:
         if not runtime.redis_url:

@@ -13,7 +13,7 @@ from conftest import SHOP, auth_headers
 EXAMPLES_PER_OPERATION = 15
 
 
-def _seed(api) -> None:  # type: ignore[no-untyped-def]
+def _seed(api) -> None:
     creator = api.post("/api/v1/influencers", json={"name": "Anna Lee", "handle": "anna.lee",
                                                     "platform": "instagram", "campaign": "Spring"})
     assert creator.status_code == 201
@@ -25,7 +25,7 @@ def _seed(api) -> None:  # type: ignore[no-untyped-def]
                                            "incurred_on": "2026-10-01", "influencer_id": cid}).status_code == 201
 
 
-def test_no_operation_answers_5xx(app, api):  # type: ignore[no-untyped-def]
+def test_no_operation_answers_5xx(app, api):
     _seed(api)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -37,7 +37,7 @@ def test_no_operation_answers_5xx(app, api):  # type: ignore[no-untyped-def]
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
-        def exercise(case):  # type: ignore[no-untyped-def]
+        def exercise(case):
             nonlocal calls
             response = case.call(headers=auth_headers(SHOP))
             calls += 1

@@ -65,7 +65,7 @@ class Page(HTMLParser):
             self._row = None
 
 
-def page(client, path: str, shop: str = SHOP, **token_claims):  # type: ignore[no-untyped-def]
+def page(client, path: str, shop: str = SHOP, **token_claims):
     sep = "&" if "?" in path else "?"
     return client.get(f"{path}{sep}shop={shop}&host=aG9zdA&id_token={session_token(shop, **token_claims)}")
 
@@ -78,13 +78,13 @@ def same_figure(page_value: str, api_value: object) -> bool:
     return float(page_value) == float(api_value)  # type: ignore[arg-type]
 
 
-def deliver(client, name: str) -> None:  # type: ignore[no-untyped-def]
+def deliver(client, name: str) -> None:
     body, headers = fixture_delivery(name)
     assert client.post("/webhooks", data=body, headers=headers).status_code == 200
 
 
 @pytest.fixture
-def anna(api, run_jobs):  # type: ignore[no-untyped-def]
+def anna(api, run_jobs):
     """The fixture story's creator, with her code, a link, a post and a cost; order #1001 used the code."""
     resp = api.post("/api/v1/influencers", json={"name": "Anna Lee", "handle": "anna.lee", "platform": "instagram",
                                                  "followers": 12000, "campaign": "Spring"})
@@ -311,7 +311,7 @@ def test_root_says_what_the_app_is_and_demo_is_off_outside_development(client):
 
 
 @pytest.fixture
-def dev_app(app_config):  # type: ignore[no-untyped-def]
+def dev_app(app_config):
     from plugin import create_app
 
     application = create_app(dict(app_config, APP_ENV="development"))

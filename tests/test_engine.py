@@ -29,17 +29,17 @@ T0 = datetime(2026, 9, 1, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def shop_id(api, runtime) -> int:  # type: ignore[no-untyped-def]
+def shop_id(api, runtime) -> int:
     return shop_id_of(runtime, SHOP)
 
 
 @pytest.fixture
-def anna(runtime, shop_id) -> int:  # type: ignore[no-untyped-def]
+def anna(runtime, shop_id) -> int:
     """The fixtures' creator: code ANNA15, link anna-lee, handle anna.lee."""
     return make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), slug="anna-lee", name="Anna Lee")
 
 
-def fixture_click(runtime, shop_id) -> None:  # type: ignore[no-untyped-def]
+def fixture_click(runtime, shop_id) -> None:
     # #1002 landed at 19:47 EDT on Oct 15 (23:47 UTC) through click 01JD3K8Q2W a few minutes earlier.
     make_click(runtime, shop_id, "anna-lee", "01JD3K8Q2W", datetime(2026, 10, 15, 23, 40, tzinfo=UTC))
 
@@ -334,7 +334,7 @@ def test_costs_posts_and_clicks_land_in_their_cells(runtime, shop_id, anna) -> N
     assert ("cost", anna, day, None, None, None) not in rollup_cells(runtime, shop_id)
 
 
-def september(app, runtime, shop_id):  # type: ignore[no-untyped-def]
+def september(app, runtime, shop_id):
     with app.app_context(), runtime.db.session() as s:
         shop = s.get(ShopSettings, shop_id).shop
         return reports.roi_report(s, shop, date_from=date(2026, 9, 1), date_to=date(2026, 9, 30))

@@ -30,7 +30,7 @@ if REASON:
 
 
 @pytest.fixture
-def stack():  # type: ignore[no-untyped-def]
+def stack():
     """A migrated private database with the shop, its creator and code; Redis; web and 2 workers."""
     pg, redis = PrivatePostgres(), PrivateRedis()
     pg.start()

@@ -39,7 +39,7 @@ REFUND_PARTIAL, REFUND_CANCEL = 912345678901, 912345678955
 
 
 @pytest.fixture
-def shop_id(runtime):  # type: ignore[no-untyped-def]
+def shop_id(runtime):
     return install(runtime)
 
 
@@ -217,7 +217,7 @@ def test_an_order_links_its_customer_and_the_first_seen_time_is_the_earliest(cli
 ORDER_REQUIRED = {"id", "created_at"}
 
 
-def _variants(name: str, required: set[str]):  # type: ignore[no-untyped-def]
+def _variants(name: str, required: set[str]):
     base = fixture_json(name)
     for key in sorted(set(base) - required):
         for how in ("missing", "null"):
@@ -398,7 +398,7 @@ def test_an_order_the_engine_cannot_take_fails_alone_and_the_batch_goes_on(runti
                 body=with_ids(template, {ORDER_1002: 6200000000000 + number}), status="pending"))
     real = engine.orders_changed
 
-    def engine_failing_on_one_order(session, batch, shop, order_ids):  # type: ignore[no-untyped-def]
+    def engine_failing_on_one_order(session, batch, shop, order_ids):
         if session.scalar(select(Order.id).where(Order.shopify_id == poison)) in order_ids:
             raise RuntimeError("the engine cannot take this order")
         return real(session, batch, shop, order_ids)

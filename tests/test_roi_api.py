@@ -19,7 +19,7 @@ T0 = datetime(2026, 9, 10, 15, 0, tzinfo=UTC)
 SEPT = "from=2026-09-01&to=2026-09-30"
 
 
-def add_activity(runtime, shop_id, *rows) -> None:  # type: ignore[no-untyped-def]
+def add_activity(runtime, shop_id, *rows) -> None:
     """Costs and posts as the registry stores them, then the engine told about their cells."""
     with runtime.db.session() as s:
         s.add_all(rows)
@@ -31,7 +31,7 @@ def add_activity(runtime, shop_id, *rows) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def story(api, runtime):  # type: ignore[no-untyped-def]
+def story(api, runtime):
     """Anna (Instagram, Spring campaign) sells by code; Ben (TikTok, no campaign) by link."""
     shop_id = shop_id_of(runtime, SHOP)
     with runtime.db.session() as s:

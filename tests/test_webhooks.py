@@ -30,7 +30,7 @@ from plugin import create_app
 
 
 @pytest.fixture
-def shop_id(runtime):  # type: ignore[no-untyped-def]
+def shop_id(runtime):
     return install(runtime)
 
 
@@ -79,7 +79,7 @@ def test_a_wrong_hmac_is_refused_and_nothing_is_stored(client, shop_id, db_sessi
     assert count(db_session, WebhookEvent) == 0
 
 
-def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):  # type: ignore[no-untyped-def]
+def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):
     rotated = create_app({**app_config, "SHOPIFY_API_SECRET": "the-new-secret",
                           "SHOPIFY_OLD_API_SECRET": API_SECRET})
     try:
@@ -234,13 +234,13 @@ def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained
     assert drained["processed"] == 2
 
 
-def deliver_together(app, deliveries):  # type: ignore[no-untyped-def]
+def deliver_together(app, deliveries):
     """Post the deliveries from threads, all arriving while this process has an insert in
     flight, so that they share one statement (PostgreSQL): their answers, in order."""
     writer = app.extensions["creator_roi_inbox"]
     answers: dict[int, Any] = {}
 
-    def post(number: int, args: tuple) -> None:  # type: ignore[type-arg]
+    def post(number: int, args: tuple) -> None:
         response = deliver(app.test_client(), *args[:3], webhook_id=args[3])
         answers[number] = (response.status_code, (response.get_json() or {}).get("status"))
 
@@ -272,7 +272,7 @@ def test_deliveries_arriving_together_share_one_statement(app, runtime, shop_id,
     groups: list[int] = []
     insert_group = InboxWriter._insert_group
 
-    def counted(self, deliveries):  # type: ignore[no-untyped-def]
+    def counted(self, deliveries):
         groups.append(len(deliveries))
         return insert_group(self, deliveries)
 
@@ -302,7 +302,7 @@ def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_sta
     in_flight = []
     cursor = psycopg.Connection.cursor
 
-    def disposing_meanwhile(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def disposing_meanwhile(conn, *args, **kwargs):
         # The engine is disposed (a fork, a test, a benchmark) as the writer's statement runs.
         if not in_flight:
             in_flight.append(conn)
