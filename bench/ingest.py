@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import ROOT, free_port, fresh_store
+
 SHOP = "bench-store.myshopify.com"
 SECRET = "creator-roi-bench-secret"
 FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "orders_create_code.json"

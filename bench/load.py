@@ -28,21 +28,25 @@ import httpx
 from sqlalchemy import text
 
 from bench._common import ROOT, create_database, percentile
+
 sys.path.insert(0, str(ROOT / "tests"))
 
-from factories import SHOP  # noqa: E402
-from factories.admin import auth_headers  # noqa: E402
-from factories.shopify import as_json, order_from_fixture, refund_from_fixture, webhook_headers  # noqa: E402
-from processes import AppProcesses, process_env  # noqa: E402
-
-import models  # noqa: E402
-from models.db import make_engine  # noqa: E402
+import models
+from factories import SHOP
+from factories.admin import auth_headers
+from factories.shopify import as_json, order_from_fixture, refund_from_fixture, webhook_headers
+from models.db import make_engine
+from processes import AppProcesses, process_env
 
 CREATORS = 20
 TODAY = time.gmtime()
 ROI_PATH = (f"/api/v1/roi?group_by=influencer&from={TODAY.tm_year - 1}-01-01"
             f"&to={TODAY.tm_year + 1}-12-31")
 
+
+
+def stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(seconds))
 
 def percentiles(seconds: list[float]) -> str:
     if not seconds:
@@ -90,11 +94,10 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
         crid = click(base_url, slug) if i % 2 else None
         # Each order a second after its click (preparing thousands of clicks takes a while).
         now = time.time() + 1
-        stamp = lambda offset: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + offset))  # noqa: E731
         order_id = 5_100_000_000_000 + i
         subtotal = Decimal(rng.randint(1500, 25000)) / 100
         body = order_from_fixture(order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
-                                  created_at=stamp(1), processed_at=stamp(1), updated_at=stamp(2))
+                                  created_at=stamp(now + 1), processed_at=stamp(now + 1), updated_at=stamp(now + 2))
         if crid is not None:
             body.update(discount_codes=[], discount_applications=[],
                         landing_site=f"/?ref={slug}&crid={crid}&utm_medium=creator")
@@ -102,7 +105,7 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
             body["discount_codes"] = [{"code": code, "amount": "1.00", "type": "percentage"}]
         out.append(("orders/create", as_json(body).encode(), f"load-create-{i}"))
         if i % 5 == 0:
-            updated = dict(body, updated_at=stamp(60), financial_status="paid")
+            updated = dict(body, updated_at=stamp(now + 60), financial_status="paid")
             out.append(("orders/updated", as_json(updated).encode(), f"load-updated-{i}"))
         net = subtotal
         if i % 10 == 3:

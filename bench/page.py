@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import ROOT, build_app, create_database, free_port, percentile, server_times, vacuum_analyze
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

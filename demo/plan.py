@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -242,9 +242,9 @@ class CopyPlan:
                                    "hourly_rate": HOURLY_RATE if category == "management_time" else None,
                                    "incurred_on": self._moment(0, 60).astimezone(self.zone).date(),
                                    "note": f"{category.replace('_', ' ')} for {creator.name}"})
-        for n, amount in enumerate(("300.00", "300.00", "250.00")):
+        for n, fee in enumerate(("300.00", "300.00", "250.00")):
             day = (self.start + timedelta(days=30 * n)).astimezone(self.zone).date()
-            self.costs.append({"handle": None, "category": "tools", "amount": Decimal(amount), "hours": None,
+            self.costs.append({"handle": None, "category": "tools", "amount": Decimal(fee), "hours": None,
                                "hourly_rate": None, "incurred_on": day, "note": "creator tooling subscription"})
 
     def _plan_posts(self) -> None:
@@ -315,7 +315,7 @@ class CopyPlan:
                     order = self._order(self._moment(0, CAMPAIGN_DAYS), cents(net), self._customer(), survey=answer)
                 else:
                     pos = self.rng.random() < 0.08
-                    code = creator.code if self.rng.random() < 0.8 else creator.code.lower()
+                    code: str | None = creator.code if self.rng.random() < 0.8 else creator.code.lower()
                     order = self._order(self._moment(0, CAMPAIGN_DAYS), cents(net),
                                         None if pos and self.rng.random() < 0.5 else self._customer(),
                                         code=code, source_name="pos" if pos else "web",

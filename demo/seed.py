@@ -24,8 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from demo.plan import ROSTER, CopyPlan, Delivery, plan_copy
-from models import (Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop, WebhookEvent,
-                    utcnow)
+from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop, WebhookEvent, utcnow
 from models.webhook import FAILED
 from worker import engine, jobs, lifetime_value
 from worker.runtime import bind
@@ -78,10 +77,10 @@ def write_registry(session: Session, shop_id: int, plan: CopyPlan) -> set[tuple[
     for at in range(0, len(rows), 5000):
         session.execute(Click.__table__.insert(), rows[at:at + 5000])
     for cost in plan.costs:
-        influencer_id = ids.get(cost["handle"]) if cost["handle"] else None
-        session.add(Cost(shop_id=shop_id, influencer_id=influencer_id,
+        owner = ids.get(cost["handle"]) if cost["handle"] else None
+        session.add(Cost(shop_id=shop_id, influencer_id=owner,
                          **{k: v for k, v in cost.items() if k != "handle"}))
-        cells.add((influencer_id, cost["incurred_on"]))
+        cells.add((owner, cost["incurred_on"]))
     for post in plan.posts:
         influencer_id = ids[post["handle"]]
         session.add(Post(shop_id=shop_id, influencer_id=influencer_id, **{k: v for k, v in post.items() if k != "handle"}))

@@ -14,7 +14,7 @@ from models.webhook import WebhookEvent
 
 __all__ = [
     "Attribution", "Base", "CONTENT_TYPES", "COST_CATEGORIES", "Campaign", "Click", "Cost",
-    "CreatorClv", "Customer", "Database", "DiscountCode", "FigureVersion", "FollowerSnapshot", "Influencer", "Order",
+    "CreatorClv", "Customer", "DataExport", "Database", "DiscountCode", "FigureVersion", "FollowerSnapshot", "Influencer", "Order",
     "PLATFORMS", "Post", "Refund", "ReferralLink", "Rollup", "RollupMonth", "Shop", "ShopSettings",
     "WebhookEvent", "utcnow",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, String, Text, and_, bindparam, event, literal_column, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from models.db import UTCDateTime, dialect_insert, make_engine
 from models.shop import Shop
@@ -55,7 +55,7 @@ def insert_statement() -> Any:
     shop, for compliance topics); built once, its values bound per delivery. PostgreSQL
     runs group_insert_sql."""
     if "sqlalchemy" not in _statements:
-        values = {
+        values: dict[str, Any] = {
             "shop_domain": bindparam("shop_domain", type_=String), "shop_id": Shop.id,
             "webhook_id": bindparam("webhook_id", type_=String), "topic": bindparam("topic", type_=String),
             "api_version": bindparam("api_version", type_=String),
@@ -106,7 +106,7 @@ WHERE (d.any_shop OR shops.access_token_enc IS NOT NULL AND shops.uninstalled_at
 ON CONFLICT (shop_domain, webhook_id) DO NOTHING
 RETURNING id, shop_domain, webhook_id
 """
-    return _statements[key]
+    return str(_statements[key])
 
 
 def row_params(deliveries: list[Delivery]) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def row_params(deliveries: list[Delivery]) -> dict[str, Any]:
             for column, value in vars(delivery).items()}
 
 
-def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) -> DBAPIError:
+def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) -> StatementError:
     """A driver error as SQLAlchemy raises it, without the parameters (webhook bodies)."""
     return DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
                                connection_invalidated=invalidated, dialect=dialect)
@@ -163,7 +163,7 @@ class InboxWriter:
         (JSON_REFUSED when PostgreSQL could not read it as JSON at all).
         """
         try:
-            outcome = self._with_others(delivery) if self._grouped and check_json else _ALONE
+            outcome: Any = self._with_others(delivery) if self._grouped and check_json else _ALONE
             if outcome is _ALONE:
                 outcome = self._insert_alone(delivery, check_json=check_json)
         except DBAPIError as exc:
@@ -256,7 +256,7 @@ class InboxWriter:
         try:
             with conn.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.fetchall()
+                return list(cursor.fetchall())
         except dbapi_error as exc:
             broken = conn.closed or conn.broken
             raise _statement_error(sql, exc, self.engine.dialect, broken) from exc

@@ -39,7 +39,7 @@ class NoCookieSession(SecureCookieSessionInterface):
 class DatabaseId(IntegerConverter):
     """`<int:...>` ids beyond a 64-bit integer cannot exist: 404 rather than a database error."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
 

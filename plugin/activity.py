@@ -9,6 +9,7 @@ orders belong to, so the whole shop is re-attributed by a job, after commit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from worker.runtime import Runtime
 log = logging.getLogger("creator_roi.registry")
 
 
-def activity_changed(db: Session, shop_id: int, cells: set[tuple[int | None, date]]) -> None:
+def activity_changed(db: Session, shop_id: int, cells: AbstractSet[tuple[int | None, date]]) -> None:
     """Refresh each touched (influencer, day) rollup cell, before the caller commits."""
     for influencer_id, day in sorted(cells, key=lambda c: (c[0] or 0, c[1])):
         engine.activity_changed(db, shop_id, influencer_id, day)

@@ -99,7 +99,7 @@ def gzip_response(response: Response) -> Response:
 
 def app_url(endpoint: str, **params: Any) -> str:
     """A link inside the app that keeps the admin's shop and host (the script adds a fresh token)."""
-    keep = {k: request.args[k] for k in ("shop", "host", "embedded") if request.args.get(k)}
+    keep: dict[str, Any] = {k: request.args[k] for k in ("shop", "host", "embedded") if request.args.get(k)}
     keep.update({k: v for k, v in params.items() if v not in (None, "")})
     return url_for(endpoint, **keep)
 
@@ -217,7 +217,7 @@ def read_range(filters: Filters) -> None:
     default_from, default_to = reports.default_range(shop)
     preset = request.args.get("range", "")
     if preset in ranges.NAMES:
-        today = datetime.now(shop_zone()).date()
+        today = datetime.now(shop.zone).date()
         first = report_cache.figure_days(session(), shop.id)
         days = ranges.preset_days(preset, today, first[0] if first else None)
         typed = tuple(request.args.get(k, "") for k in ("from", "to"))
@@ -380,8 +380,8 @@ def money_series_meanwhile(shop_id: int, filters: Filters) -> Callable[[bool], l
 def read_money_series(rt: Runtime, cache: report_cache.ReportCache, shop_id: int, date_from: date, date_to: date,
                       campaign_id: int | None, platform: str | None) -> list[dict[str, Any]]:
     with rt.db.session() as db:
-        shop = db.get(Shop, shop_id)
-        return report_cache.money_series(cache, db, shop, date_from=date_from, date_to=date_to,
+        shop = db.get(Shop, shop_id)  # the request's shop
+        return report_cache.money_series(cache, db, shop, date_from=date_from, date_to=date_to,  # type: ignore[arg-type]
                                          campaign_id=campaign_id, platform=platform)
 
 
@@ -473,7 +473,7 @@ def creator(influencer_id: int) -> Any:
         return page("admin/not_found.html", title="Creator not found"), 404
     filters = read_filters([])
     report = report_cache.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
-    figures = next((r for r in report["rows"] if str(r["key"]) == str(influencer.id)), {})
+    figures: dict[str, Any] = next((r for r in report["rows"] if str(r["key"]) == str(influencer.id)), {})
     codes = list(db.scalars(shop_select(DiscountCode).where(DiscountCode.influencer_id == influencer.id)
                             .order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc())))
     links = list(db.scalars(shop_select(ReferralLink).where(ReferralLink.influencer_id == influencer.id)
@@ -482,10 +482,10 @@ def creator(influencer_id: int) -> Any:
     costs = cost_rows(Cost.influencer_id == influencer.id)
     orders = reports.creator_orders(db, shop, influencer.id, limit=100)
     clv = reports.creator_clv(db, shop, influencer.id)
-    code_by_id = {c.id: c.code for c in codes}
+    code_by_id: dict[int | None, str] = {c.id: c.code for c in codes}
     return page("admin/creator.html", creator=influencer, filters=filters, figures=figures,
                 codes=[code_view(c) for c in codes],
-                links=[link_view(l, code_by_id.get(l.discount_code_id)) for l in links],
+                links=[link_view(link, code_by_id.get(link.discount_code_id)) for link in links],
                 posts=posts, costs=costs, orders=orders, clv=clv, campaigns=shop_campaigns(),
                 evidence_summary=display.evidence_summary, title=influencer.name)
 

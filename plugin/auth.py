@@ -12,7 +12,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from flask import Blueprint, Response, current_app, g, request
-from shopify_app import ShopifyApp
+from shopify_app import RequestInput, ShopifyApp
 
 from models import Shop
 from plugin.database import runtime, session
@@ -32,7 +32,7 @@ def shopify_app() -> ShopifyApp:
                       cfg.get("SHOPIFY_OLD_API_SECRET") or None)
 
 
-def request_input() -> dict[str, Any]:
+def request_input() -> RequestInput:
     return {
         "method": request.method,
         "headers": dict(request.headers),
@@ -70,13 +70,13 @@ def _load_or_install(domain: str, token: str) -> Shop:
     try:
         shop = installation.install_with_session_token(rt, db, domain, token)
         db.commit()
-    except shopify_admin.InvalidSubjectToken:
+    except shopify_admin.InvalidSubjectToken as exc:
         db.rollback()
-        raise Unauthorized("session token rejected by Shopify")
+        raise Unauthorized("session token rejected by Shopify") from exc
     except shopify_admin.ShopifyAdminError as exc:
         db.rollback()
         log.warning("event=install_failed shop=%s status=%s", domain, exc.status)
-        raise ApiError({"shopify": ["could not install: Shopify did not answer the token exchange"]}, 502)
+        raise ApiError({"shopify": ["could not install: Shopify did not answer the token exchange"]}, 502) from exc
     try:  # installed and committed: import the order history; a failure never undoes the install
         jobs.schedule_backfill(rt, shop.id)
     except Exception:

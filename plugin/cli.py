@@ -6,13 +6,13 @@ every command on `app.cli` (`plugin._register_commands`), and finds them there.
 from __future__ import annotations
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from plugin import create_app
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
     return create_app()
 
 

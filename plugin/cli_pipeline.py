@@ -170,7 +170,7 @@ def backfill_command(domain: str, days: int | None) -> None:
         with bind(rt):
             result = jobs.backfill_shop(shop_id, days)
     except ShopifyAdminError as exc:
-        raise click.ClickException(f"{domain}: Shopify refused or failed the import: {exc.message}")
+        raise click.ClickException(f"{domain}: Shopify refused or failed the import: {exc.message}") from exc
     if "skipped" in result:
         raise click.ClickException(f"{domain}: {result['skipped']}")
     if "stopped" in result:

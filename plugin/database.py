@@ -34,7 +34,7 @@ def current_shop() -> Any:
     return g.shop
 
 
-def shop_select(model: type[T]) -> Select[tuple[T]]:
+def shop_select(model: type[T]) -> Select[T]:
     """`select(model)` already filtered to the current shop: the only way routes query shop data."""
     return select(model).where(model.shop_id == current_shop().id)  # type: ignore[attr-defined]
 
@@ -43,7 +43,7 @@ def get_owned(model: type[T], object_id: int) -> T:
     """The current shop's object, or 404 (another shop's id is never revealed as existing)."""
     from plugin.errors import NotFound
 
-    obj = session().scalar(shop_select(model).where(model.id == object_id))  # type: ignore[attr-defined]
+    obj = session().scalar(shop_select(model).where(model.id == object_id))  # type: ignore[attr-defined,arg-type]
     if obj is None:
         raise NotFound(model.__name__.lower())
     return obj

@@ -53,7 +53,7 @@ def figure_version(session: Session, shop_id: int) -> tuple[int, bool]:
         return version or 0, writing is not None
     version = session.scalar(select(FigureVersion.version).where(FigureVersion.shop_id == shop_id))
     # pysqlite opens a transaction before the first write only.
-    return version or 0, bool(connection.connection.dbapi_connection.in_transaction)
+    return version or 0, bool(connection.connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
 
 
 class ReportCache:
@@ -78,7 +78,7 @@ class ReportCache:
             entry = self._entries.get(key)
         if entry is not None:
             self.hits += 1
-            return entry.value  # type: ignore[no-any-return]
+            return entry.value
         self.misses += 1
         value = compute()
         size = 1 + rows(value)
@@ -90,7 +90,7 @@ class ReportCache:
 
 def report_cache() -> ReportCache:
     """The web process's cache (made with the app)."""
-    return current_app.extensions["creator_roi_reports"]  # type: ignore[no-any-return]
+    return current_app.extensions["creator_roi_reports"]
 
 
 def figure_days(session: Session, shop_id: int) -> tuple[date, date] | None:

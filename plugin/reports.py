@@ -41,7 +41,7 @@ from roi.emv import EmvRates
 from roi.group_clv import customer_weighted_clv
 from roi.metrics import Totals, add_up, compute_metrics
 from roi.money import to_cents
-from worker.engine import POST_COLUMNS, SALES_COLUMNS, next_month, month_of
+from worker.engine import POST_COLUMNS, SALES_COLUMNS, month_of, next_month
 
 GROUPS = ("influencer", "platform", "content_type", "campaign")
 ZERO = Decimal("0.00")

@@ -15,10 +15,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from models import utcnow
+from models.inbox_writer import JSON_REFUSED, Delivery
 from plugin.auth import shopify_app
 from plugin.database import runtime
 from plugin.errors import error_response
-from models.inbox_writer import JSON_REFUSED, Delivery
 from roi.money import parse_shopify_time
 from worker import jobs
 from worker.payloads import COMPLIANCE_TOPICS

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from operator import add, attrgetter
-from typing import Any
+from typing import Any, cast
 
 from roi.emv import EmvRates, emv
 
@@ -116,7 +116,7 @@ def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None
         return (numerator * 20000 + denominator) // (2 * denominator) / 10000
     if type(numerator) is not Decimal and type(denominator) is not Decimal:
         numerator = Decimal(numerator)
-    value = numerator / denominator
+    value = cast(Decimal, numerator / denominator)  # one of them is a Decimal by now
     return float(value.quantize(_RATIO_PLACES, rounding=ROUND_HALF_UP))
 
 

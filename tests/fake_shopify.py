@@ -352,7 +352,7 @@ class FakeShopify:
             except jwt.InvalidSignatureError:
                 failure = "InvalidSignatureError"
             except jwt.InvalidTokenError as exc:
-                raise self._invalid_subject_token(type(exc).__name__)
+                raise self._invalid_subject_token(type(exc).__name__) from exc
         raise self._invalid_subject_token(failure)
 
     def _token_exchange(self, shop: str, body: dict) -> dict:

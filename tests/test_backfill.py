@@ -18,7 +18,7 @@ def _ago(days: float) -> datetime:
     return datetime.now(timezone.utc) - timedelta(days=days)
 
 
-def _history(fake):  # type: ignore[no-untyped-def]
+def _history(fake):
     fake.add_order(SHOP, id=6200000000001, created_at=_ago(10), subtotal="100.00", discount_codes=["ANNA15"],
                    customer_id=8200000000001, landing_page="https://lumen-skin.example/?ref=anna-lee&crid=01ABC")
     fake.add_order(SHOP, id=6200000000002, created_at=_ago(20), subtotal="80.00",
@@ -26,7 +26,7 @@ def _history(fake):  # type: ignore[no-untyped-def]
     fake.add_order(SHOP, id=6200000000003, created_at=_ago(90), subtotal="50.00")
 
 
-def _install(client, run_jobs) -> Api:  # type: ignore[no-untyped-def]
+def _install(client, run_jobs) -> Api:
     api = Api(client, SHOP)
     assert api.get("/api/v1/shop").status_code == 200
     run_jobs()

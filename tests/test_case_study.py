@@ -28,7 +28,7 @@ END = date(2026, 11, 30)
 
 
 @pytest.fixture
-def plan(api, runtime):  # type: ignore[no-untyped-def]
+def plan(api, runtime):
     """Copy 0 of the case study for the installed shop, its creators, clicks, costs and posts stored."""
     shop_id = shop_id_of(runtime, SHOP)
     with runtime.db.session() as s:

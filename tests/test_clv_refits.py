@@ -20,7 +20,7 @@ RANGE = "from=2026-09-01&to=2026-09-30"
 
 
 @pytest.fixture
-def acquired(api, runtime, run_jobs) -> int:  # type: ignore[no-untyped-def]
+def acquired(api, runtime, run_jobs) -> int:
     """Anna's code brought two customers, one of whom came back; delivered as Shopify does."""
     shop_id = shop_id_of(runtime, SHOP)
     make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), name="Anna Lee")
@@ -31,7 +31,7 @@ def acquired(api, runtime, run_jobs) -> int:  # type: ignore[no-untyped-def]
     return shop_id
 
 
-def never_fitted(runtime, shop_id: int) -> None:  # type: ignore[no-untyped-def]
+def never_fitted(runtime, shop_id: int) -> None:
     """No stored figures, and no refit asked for lately."""
     from worker.jobs import CLV_PENDING_KEY
 
@@ -41,16 +41,16 @@ def never_fitted(runtime, shop_id: int) -> None:  # type: ignore[no-untyped-def]
         runtime.redis().delete(CLV_PENDING_KEY.format(shop_id=shop_id))
 
 
-def overview(client) -> str:  # type: ignore[no-untyped-def]
+def overview(client) -> str:
     return client.get(f"/app?{RANGE}&shop={SHOP}&host=aG9zdA&id_token={session_token(SHOP)}").get_data(as_text=True)
 
 
-def stored_fits(runtime, shop_id: int) -> list[datetime]:  # type: ignore[no-untyped-def]
+def stored_fits(runtime, shop_id: int) -> list[datetime]:
     with runtime.db.session() as s:
         return list(s.scalars(select(CreatorClv.computed_at).where(CreatorClv.shop_id == shop_id)))
 
 
-def queued(runtime, name: str) -> int:  # type: ignore[no-untyped-def]
+def queued(runtime, name: str) -> int:
     from worker.queue import rq_queue
 
     return sum(1 for job in rq_queue(runtime).jobs if job.func_name == f"worker.jobs.{name}")

@@ -27,13 +27,13 @@ STORE_STORY = ("orders_create_code.json", "refunds_create_partial.json", "orders
                "orders_create_survey.json", "customers_create.json")
 
 
-def _customer(session, shopify_id, shop_domain=SHOP):  # type: ignore[no-untyped-def]
+def _customer(session, shopify_id, shop_domain=SHOP):
     session.expire_all()
     return session.scalar(select(Customer).join(Shop, Shop.id == Customer.shop_id)
                           .where(Shop.domain == shop_domain, Customer.shopify_id == shopify_id))
 
 
-def _load_story(client, run_jobs):  # type: ignore[no-untyped-def]
+def _load_story(client, run_jobs):
     for name in STORE_STORY:
         assert post_recorded_webhook(client, name).status_code == 200
     # The same customer id at another store is another person's record.
@@ -126,7 +126,7 @@ def test_a_late_delivery_cannot_bring_a_redacted_customer_back(client, runtime, 
     assert not [e for e in events(db_session) if "jordan" in e.body.lower()]
 
 
-def _rows_of_shop(session, shop_id):  # type: ignore[no-untyped-def]
+def _rows_of_shop(session, shop_id):
     rows = {}
     for table in models.Base.metadata.sorted_tables:
         if "shop_id" in table.c:

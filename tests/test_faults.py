@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,13 @@ import models
 from factories.shopify import order_deliveries
 from models.db import make_engine
 from processes import (
-    AppProcesses, PrivatePostgres, PrivateRedis, can_run_private_services, process_env, send_like_shopify, wait_until,
+    AppProcesses,
+    PrivatePostgres,
+    PrivateRedis,
+    can_run_private_services,
+    process_env,
+    send_like_shopify,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.slow]

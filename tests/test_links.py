@@ -261,10 +261,10 @@ def test_list_patch_and_delete_links(api, client, db_session):
     first = make_link(api, maya["id"], slug="maya-one")
     make_link(api, maya["id"], slug="maya-two")
     make_link(api, ben["id"], slug="ben-one")
-    assert [l["slug"] for l in api.get(f"/api/v1/influencers/{maya['id']}/links").get_json()["links"]] == \
+    assert [link["slug"] for link in api.get(f"/api/v1/influencers/{maya['id']}/links").get_json()["links"]] == \
         ["maya-one", "maya-two"]
     assert len(api.get("/api/v1/links").get_json()["links"]) == 3
-    assert [l["slug"] for l in api.get(f"/api/v1/links?influencer_id={ben['id']}").get_json()["links"]] == ["ben-one"]
+    assert [link["slug"] for link in api.get(f"/api/v1/links?influencer_id={ben['id']}").get_json()["links"]] == ["ben-one"]
 
     code = make_code(api, maya["id"])
     changed = api.patch(f"/api/v1/links/{first['id']}", json={"destination": "/pages/quiz",

@@ -20,7 +20,13 @@ from sqlalchemy import func, select, text
 from factories import SHOP
 from factories.registry import install_shop
 from factories.shopify import (
-    CUSTOMER_JORDAN, ORDER_1001, ORDER_1002, REFUND_1001, fixture_text, recorded_delivery, with_ids,
+    CUSTOMER_JORDAN,
+    ORDER_1001,
+    ORDER_1002,
+    REFUND_1001,
+    fixture_text,
+    recorded_delivery,
+    with_ids,
 )
 from models import Order, WebhookEvent
 from processes import free_port
@@ -95,7 +101,7 @@ def _store_pending_story(runtime: Any, shop_id: int, orders: int) -> tuple[int, 
     return orders, Decimal("70.00") * orders - Decimal("36.89") * refunded
 
 
-def _wait_for(condition, timeout: float, interval: float = 0.02) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(condition, timeout: float, interval: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -150,7 +156,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(app_co
 
 
 @pytest.fixture
-def gunicorn(app_config, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def gunicorn(app_config, tmp_path) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "gunicorn.log"
     process = subprocess.Popen(

@@ -21,7 +21,7 @@ SEPT = "from=2026-09-01&to=2026-09-30"
 T0 = datetime(2026, 9, 10, 15, 0, tzinfo=UTC)
 
 
-def report(api, query: str = SEPT) -> dict:  # type: ignore[no-untyped-def]
+def report(api, query: str = SEPT) -> dict:
     response = api.get(f"/api/v1/roi?{query}")
     assert response.status_code == 200, response.get_json()
     return response.get_json()
@@ -32,7 +32,7 @@ def row_of(body: dict, key: object) -> dict:
 
 
 @pytest.fixture
-def anna(api, runtime):  # type: ignore[no-untyped-def]
+def anna(api, runtime):
     shop_id = shop_id_of(runtime, SHOP)
     creator = make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), name="Anna Lee")
     assert store_and_process(runtime, SHOP, "orders/create", order_payload(
@@ -145,7 +145,7 @@ def test_figures_written_in_the_reading_transaction_are_not_kept(app, runtime, a
     assert after["totals"]["revenue"] == before["totals"]["revenue"] == Decimal("100.00")
 
 
-def versions(runtime) -> dict[int, int]:  # type: ignore[no-untyped-def]
+def versions(runtime) -> dict[int, int]:
     with runtime.db.session() as s:
         return dict(s.execute(select(FigureVersion.shop_id, FigureVersion.version)).all())
 

@@ -17,8 +17,8 @@ from factories.shopify import ORDER_1001, fixture_text, recorded_delivery, webho
 from factories.store import count, events, order
 from factories.webhooks import post_recorded_webhook, post_webhook, sweep_now
 from models import WebhookEvent
-from processes import closed_port_url, hanging_redis
 from plugin import create_app
+from processes import closed_port_url, hanging_redis
 
 
 @pytest.fixture

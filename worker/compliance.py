@@ -10,9 +10,10 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from models import Attribution, Click, Customer, DataExport, Order, Refund, Shop, WebhookEvent, utcnow
@@ -130,7 +131,7 @@ def handle_data_request(session: Session, shop: Shop | None, event: WebhookEvent
     return Outcome(note=f"export {export.id} ready for the merchant", body=body)
 
 
-def _survey_only(attributes: Any) -> list[dict[str, Any]]:
+def _survey_only(attributes: Any) -> list[Mapping[str, Any]]:
     """Keep the "how did you hear" answer (it names a creator, not the buyer); drop the rest."""
     return [a for a in attributes or []
             if isinstance(a, Mapping) and str(a.get("name", "")).strip().lower() == money.SURVEY_ATTRIBUTE]
@@ -178,7 +179,7 @@ def scrub_event_bodies(session: Session, current: WebhookEvent, ids: Iterable[in
     needles = sorted({str(i) for i in ids if i is not None})
     if not needles:
         return 0
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(WebhookEvent)
         .where(WebhookEvent.shop_domain == current.shop_domain, WebhookEvent.id != current.id,
                WebhookEvent.status.in_(("processed", IGNORED)),
@@ -186,7 +187,7 @@ def scrub_event_bodies(session: Session, current: WebhookEvent, ids: Iterable[in
                or_(*[WebhookEvent.body.contains(n, autoescape=True) for n in needles]))
         .values(body=REDACTED_BODY)
         .execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount or 0
 
 
@@ -195,11 +196,11 @@ def handle_shop_redact(session: Session, shop: Shop | None, event: WebhookEvent,
     """Delete everything of the shop (48 h after uninstall): its rows cascade from the shop."""
     if shop is not None and shop.is_installed:
         return Outcome(IGNORED, "the shop has installed the app again")
-    removed = session.execute(
+    removed = cast("CursorResult[Any]", session.execute(
         delete(WebhookEvent)
         .where(WebhookEvent.shop_domain == event.shop_domain, WebhookEvent.id != event.id)
         .execution_options(synchronize_session=False)
-    ).rowcount or 0
+    )).rowcount or 0
     if shop is not None:
         session.execute(delete(Shop).where(Shop.id == shop.id).execution_options(synchronize_session=False))
     log.info("event=shop_redacted shop=%s events_deleted=%d shop_found=%s",

@@ -34,9 +34,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from models import Attribution, Click, Cost, Order, Post, Rollup, RollupMonth
@@ -145,7 +146,7 @@ def _sales_cells(ctx: ShopContext, influencer_id: int | None, kind: str | None,
                  placed_at: datetime, acquired_at: datetime | None) -> set[Cell]:
     if influencer_id is None or kind not in ("first", "repeat"):
         return set()
-    cells = {(influencer_id, ctx.day(placed_at))}
+    cells: set[Cell] = {(influencer_id, ctx.day(placed_at))}
     if kind == "repeat" and acquired_at is not None:
         cells.add((influencer_id, ctx.day(acquired_at)))
     return cells
@@ -250,7 +251,7 @@ class RollupSums:
         self.rows: dict[RowKey, dict[str, Any]] = defaultdict(_zeros)
         self._repeaters: dict[Cell, set[tuple[int | None, datetime | None]]] = defaultdict(set)
 
-    def add_sale(self, influencer_id: int, kind: str, net: Decimal, placed_at: datetime,
+    def add_sale(self, influencer_id: int | None, kind: str | None, net: Decimal, placed_at: datetime,
                  customer: int | None, acquired_at: datetime | None) -> None:
         row = self.rows[("day", influencer_id, self.ctx.day(placed_at), None, None, None)]
         if kind == "first":
@@ -333,7 +334,7 @@ def _runs(values: Iterable[date], following: Callable[[date], date]) -> list[tup
     return [(first, last) for first, last in runs]
 
 
-def _month_rows(shop_id: int, day_rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _month_rows(shop_id: int, day_rows: Iterable[Mapping[Any, Any]]) -> list[dict[str, Any]]:
     """Day rows summed per calendar month and the same dimensions."""
     months: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(_zeros)
     for row in day_rows:
@@ -422,7 +423,7 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
     if not cells:
         return
     lock(session, (_cell_key(ctx.shop_id, c) for c in cells), patient=True)
-    creators = sorted({i for i, _ in cells})
+    creators = sorted({i for i, _ in cells if i is not None})
     runs = _day_runs(ctx, (d for _, d in cells))
     mine = [Attribution.shop_id == ctx.shop_id, Attribution.influencer_id.in_(creators)]
     placed = select(*_SALES_COLUMNS).join(Order, Order.id == Attribution.order_id).where(
@@ -464,8 +465,8 @@ def click_counted(session: Session, shop_id: int, influencer_id: int, day: date)
     lock(session, [_cell_key(shop_id, (influencer_id, day))], shared=[_shop_key(shop_id)])
     session.execute(_click_upsert(session.get_bind().dialect.name),
                     _row(shop_id, ("day", influencer_id, day, None, None, None), {**_zeros(), "clicks": 1}))
-    moved = session.execute(_CLICK_ON_MONTH, {"b_shop": shop_id, "b_influencer": influencer_id,
-                                              "b_month": month_of(day)}).rowcount
+    moved = cast("CursorResult[Any]", session.execute(
+        _CLICK_ON_MONTH, {"b_shop": shop_id, "b_influencer": influencer_id, "b_month": month_of(day)})).rowcount
     if not moved:  # the creator's first figures of the month: sum its day rows
         refresh_months(session, shop_id, {(influencer_id, day)})
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exc as sa_exc, or_, select, text
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from models import Database, Shop, WebhookEvent, utcnow
@@ -352,7 +353,7 @@ def process_event(event_id: int) -> str:
             if not (outcome is not None and outcome.status == PENDING):
                 return event.status
         time.sleep(0.05 * (attempt + 1))  # another worker held what it needs: after its commit
-    return event.status
+    return event.status  # type: ignore[union-attr]  # the last try's event (None returned above)
 
 
 # --- one event --------------------------------------------------------------------------
@@ -449,7 +450,7 @@ def failure_values(event: WebhookEvent, exc: BaseException, job_id: str) -> dict
     # (database, Shopify, a bug fixed by the next deploy) is retried with backoff.
     retry = not isinstance(exc, PayloadError) and attempts < MAX_ATTEMPTS
     delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-    values = {"attempts": attempts, "status": FAILED, "error": error_text(exc), "processed_at": now,
+    values: dict[str, Any] = {"attempts": attempts, "status": FAILED, "error": error_text(exc), "processed_at": now,
               "next_attempt_at": now + timedelta(seconds=delay) if retry else None}
     logger = log.warning if retry or isinstance(exc, PayloadError) else log.error
     logger("event=webhook_failed shop=%s topic=%s webhook_id=%s job_id=%s attempts=%d retry_at=%s error=%s",

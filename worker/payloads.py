@@ -50,7 +50,7 @@ def parse_body(body: str) -> dict[str, Any]:
     """The JSON object of a webhook body; numbers with a fraction become Decimal, never float."""
     try:
         payload = json.loads(body, parse_float=Decimal)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not JSON: {exc.msg}") from None
     if not isinstance(payload, dict):
         raise PayloadError("body is not a JSON object")

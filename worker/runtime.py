@@ -6,8 +6,8 @@ an RQ worker process builds one from the environment. Jobs look it up with
 """
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -2,7 +2,8 @@
 
 Built on Shopify's `shopify_app` package (token exchange, refresh, GraphQL);
 this module adds what the app needs around it: typed results and errors,
-bounded retries on throttling and 5xx, key=value logs that never carry a token,
+bounded retries on throttling and 5xx (tenacity runs the attempts; which answers
+are retried, and how long to wait, is decided here), key=value logs that never carry a token,
 routing to a local fake Shopify in tests, and the REST-shaped order payloads
 the webhook code already parses.
 
@@ -17,7 +18,6 @@ import json
 import logging
 import random
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from shopify_app import admin_graphql_request, refresh_access_token, token_exchange
+from shopify_app import AppConfig, admin_graphql_request, refresh_access_token, token_exchange
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
 log = logging.getLogger("creator_roi.shopify_admin")
 
@@ -93,7 +94,7 @@ class UserErrors(ShopifyAdminError):
     """A mutation answered userErrors (e.g. code TAKEN for a discount code that exists)."""
 
     def __init__(self, errors: list[dict[str, Any]], status: int | None = 200) -> None:
-        self.errors = [
+        self.errors: list[dict[str, Any]] = [
             {"field": list(e.get("field") or []), "message": str(e.get("message") or ""), "code": e.get("code")}
             for e in errors
         ]
@@ -181,7 +182,7 @@ def _http_status(result: Any) -> int | None:
     return status or None
 
 
-def _app_configs(config: AdminConfig) -> Iterator[dict[str, Any]]:
+def _app_configs(config: AdminConfig) -> Iterator[AppConfig]:
     """The current secret first; the old one only while a secret rotation is under way."""
     for secret in (config.api_secret, config.old_api_secret):
         if secret:
@@ -318,55 +319,89 @@ def _throttle_wait(config: AdminConfig, body: dict[str, Any], attempt: int) -> f
     return min(config.max_backoff_seconds, max(missing / rate, 0.0))
 
 
+def _body(result: Any) -> dict[str, Any]:
+    try:
+        body = json.loads(result.response.body or "{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _throttled_body(result: Any) -> dict[str, Any] | None:
+    """The body of a THROTTLED answer (HTTP 200 with errors, and Shopify's cost report), else None."""
+    if result.log.code != "graphql_errors":
+        return None
+    body = _body(result)
+    return body if _is_throttled(body.get("errors")) else None
+
+
+def _retry_reason(result: Any) -> str | None:
+    """Why an answer is worth another attempt (throttled, 429, 5xx), or None: every other answer is final.
+
+    A network error is final too: a mutation may have gone through; the job is retried instead.
+    """
+    code = result.log.code
+    if result.ok or code in ("unauthorized", "network_error"):
+        return None
+    if code == "graphql_errors":
+        return "throttled" if _throttled_body(result) is not None else None
+    status = _http_status(result)
+    return code if status == 429 or (status or 0) >= 500 else None
+
+
 def _graphql(client: httpx.Client, config: AdminConfig, shop: str, access_token: str,
-             query: str, variables: dict | None) -> dict:
+             query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
     name = _shop_name(shop)
     domain = f"{name}.myshopify.com"
     operation = _operation_name(query)
     attempts = max(1, config.max_attempts)
-    for attempt in range(1, attempts + 1):
-        result = admin_graphql_request(query, shop=name, access_token=access_token,
-                                       api_version=config.api_version, variables=variables,
-                                       http_client=client)
-        status = _http_status(result)
-        code = result.log.code
-        if result.ok:
-            cost = ((result.extensions or {}).get("cost") or {}).get("actualQueryCost")
-            log.info("shop=%s op=graphql operation=%s status=ok http_status=%s attempt=%d cost=%s",
-                     domain, operation, status, attempt, cost)
-            return result.data or {}
-        if code == "unauthorized":
-            log.warning("shop=%s op=graphql operation=%s status=unauthorized http_status=401", domain, operation)
-            raise AccessRevoked("Admin API answered 401: the access token is invalid or was revoked", 401)
-        if code == "graphql_errors":
-            try:
-                body = json.loads(result.response.body or "{}")
-            except ValueError:
-                body = {}
-            errors = body.get("errors")
-            if not _is_throttled(errors):
-                log.warning("shop=%s op=graphql operation=%s status=graphql_errors http_status=%s",
-                            domain, operation, status)
-                raise ShopifyAdminError(f"GraphQL errors: {_error_messages(errors)}", status)
-            reason, wait = "throttled", _throttle_wait(config, body, attempt)
-        elif code == "network_error":
-            # Not retried here: a mutation may have gone through; the job is retried instead.
-            log.warning("shop=%s op=graphql operation=%s status=network_error", domain, operation)
-            raise ShopifyUnavailable("Admin API unreachable (network error)", None)
-        elif status == 429 or (status or 0) >= 500:
-            reason, wait = code, _backoff(config, attempt)
-        else:
-            log.warning("shop=%s op=graphql operation=%s status=%s http_status=%s",
-                        domain, operation, code, status)
-            raise ShopifyAdminError(f"Admin API request failed: {code}", status)
-        if attempt == attempts:
-            break
+
+    def wait(state: RetryCallState) -> float:
+        answer, number = _last_answer(state), state.attempt_number
+        body = _throttled_body(answer)
+        return _backoff(config, number) if body is None else _throttle_wait(config, body, number)
+
+    def log_retry(state: RetryCallState) -> None:
+        answer = _last_answer(state)
         log.warning("shop=%s op=graphql operation=%s status=%s http_status=%s attempt=%d retry_in=%.2f",
-                    domain, operation, reason, status, attempt, wait)
-        time.sleep(wait)
-    log.error("shop=%s op=graphql operation=%s status=gave_up reason=%s http_status=%s attempts=%d",
-              domain, operation, reason, status, attempts)
-    raise ShopifyUnavailable(f"Admin API still {reason} after {attempts} attempts", status)
+                    domain, operation, _retry_reason(answer), _http_status(answer), state.attempt_number,
+                    state.next_action.sleep if state.next_action else 0.0)
+
+    retrying = Retrying(stop=stop_after_attempt(attempts), wait=wait, before_sleep=log_retry,
+                        retry=retry_if_result(lambda answer: _retry_reason(answer) is not None),
+                        retry_error_callback=_last_answer)  # out of attempts: the last answer, classified below
+    result = retrying(admin_graphql_request, query, shop=name, access_token=access_token,
+                      api_version=config.api_version, variables=variables, http_client=client)
+    attempt = retrying.statistics["attempt_number"]
+    status = _http_status(result)
+    code = result.log.code
+    if result.ok:
+        cost = ((result.extensions or {}).get("cost") or {}).get("actualQueryCost")
+        log.info("shop=%s op=graphql operation=%s status=ok http_status=%s attempt=%d cost=%s",
+                 domain, operation, status, attempt, cost)
+        return result.data or {}
+    reason = _retry_reason(result)
+    if reason is not None:
+        log.error("shop=%s op=graphql operation=%s status=gave_up reason=%s http_status=%s attempts=%d",
+                  domain, operation, reason, status, attempts)
+        raise ShopifyUnavailable(f"Admin API still {reason} after {attempts} attempts", status)
+    if code == "unauthorized":
+        log.warning("shop=%s op=graphql operation=%s status=unauthorized http_status=401", domain, operation)
+        raise AccessRevoked("Admin API answered 401: the access token is invalid or was revoked", 401)
+    if code == "graphql_errors":
+        log.warning("shop=%s op=graphql operation=%s status=graphql_errors http_status=%s", domain, operation, status)
+        raise ShopifyAdminError(f"GraphQL errors: {_error_messages(_body(result).get('errors'))}", status)
+    if code == "network_error":
+        log.warning("shop=%s op=graphql operation=%s status=network_error", domain, operation)
+        raise ShopifyUnavailable("Admin API unreachable (network error)", None)
+    log.warning("shop=%s op=graphql operation=%s status=%s http_status=%s", domain, operation, code, status)
+    raise ShopifyAdminError(f"Admin API request failed: {code}", status)
+
+
+def _last_answer(state: RetryCallState) -> Any:
+    """shopify_app's result of the attempt just made (its request function does not raise)."""
+    assert state.outcome is not None
+    return state.outcome.result()
 
 
 def graphql(config: AdminConfig, shop: str, access_token: str, query: str,

@@ -35,7 +35,7 @@ def campaign_named(name: str | None) -> Campaign | None:
     return found
 
 
-def _members(campaign_ids: list[int]) -> dict[int, int]:
+def _members(campaign_ids: list[int]) -> dict[int | None, int]:
     if not campaign_ids:
         return {}
     rows = session().execute(

@@ -113,16 +113,16 @@ def _create_in_shopify(influencer: Influencer, code: str, data: dict[str, Any]) 
             usage_limit=data.get("usage_limit"), once_per_customer=data.get("once_per_customer", False),
         )
     except shopify_admin.UserErrors as exc:
-        raise ApiError(_user_errors(exc), 422)
-    except shopify_admin.AccessRevoked:
+        raise ApiError(_user_errors(exc), 422) from exc
+    except shopify_admin.AccessRevoked as exc:
         db.rollback()
         log.warning("event=discount_create_failed shop=%s reason=access_revoked", shop.domain)
         raise ApiError({"shopify": ["the app's access to the store was revoked: open the app from the "
-                                    "Shopify admin to reconnect it"]}, 502)
+                                    "Shopify admin to reconnect it"]}, 502) from exc
     except shopify_admin.ShopifyAdminError as exc:
         db.rollback()
         log.warning("event=discount_create_failed shop=%s status=%s", shop.domain, exc.status)
-        raise ApiError({"shopify": [_failure(exc)]}, 502)
+        raise ApiError({"shopify": [_failure(exc)]}, 502) from exc
 
 
 @bp.post("/influencers/<int:influencer_id>/codes")
@@ -176,7 +176,8 @@ def list_codes() -> Any:
 def get_code(code_id: int) -> Any:
     """One discount code."""
     code = get_owned(DiscountCode, code_id)
-    return jsonify(DiscountCodeSchema().dump(code_dict(code, session().get(Influencer, code.influencer_id))))
+    creator = session().get(Influencer, code.influencer_id)  # a code always has its creator
+    return jsonify(DiscountCodeSchema().dump(code_dict(code, creator)))  # type: ignore[arg-type]
 
 
 @bp.patch("/codes/<int:code_id>")

@@ -22,7 +22,6 @@ from plugin.schemas.registry import (
     InfluencerUpdateSchema,
 )
 
-
 GROWTH_WINDOW = timedelta(days=30)
 
 

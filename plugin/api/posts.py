@@ -159,8 +159,8 @@ def _csv_text() -> str:
         raise RequestEntityTooLarge()
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ApiError({"body": ["the file must be UTF-8 text"]}, 400)
+    except UnicodeDecodeError as exc:
+        raise ApiError({"body": ["the file must be UTF-8 text"]}, 400) from exc
 
 
 def _check_header(columns: list[str]) -> None:
@@ -225,14 +225,14 @@ def import_posts() -> Any:
     try:
         columns = [(c or "").strip().lower() for c in (reader.fieldnames or [])]
     except csv.Error as exc:
-        raise ApiError({"body": [f"not a CSV file: {exc}"]}, 400)
+        raise ApiError({"body": [f"not a CSV file: {exc}"]}, 400) from exc
     _check_header(columns)
     reader.fieldnames = columns
     creators, schema = _Creators(), PostInputSchema()
     posts: list[Post] = []
     errors: list[dict[str, Any]] = []
     # Posts already recorded, and those earlier in this file, by (creator, url).
-    seen: set[tuple[int, str]] = {(influencer_id, url) for influencer_id, url in session().execute(
+    seen: set[tuple[int, str | None]] = {(influencer_id, url) for influencer_id, url in session().execute(
         select(Post.influencer_id, Post.url).where(Post.shop_id == current_shop().id, Post.url.is_not(None)))}
     try:
         for row in reader:
@@ -257,7 +257,7 @@ def import_posts() -> Any:
             seen.add(key)
             posts.append(_new_post(data, influencer))
     except csv.Error as exc:
-        raise ApiError({"body": [f"line {reader.line_num}: not valid CSV ({exc})"]}, 400)
+        raise ApiError({"body": [f"line {reader.line_num}: not valid CSV ({exc})"]}, 400) from exc
     db = session()
     db.add_all(posts)
     db.flush()

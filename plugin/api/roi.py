@@ -8,7 +8,6 @@ import logging
 from typing import Any
 
 from flask import Response, jsonify, request
-from sqlalchemy import select
 
 from models import Attribution, Influencer, Order
 from plugin import display, report_cache, reports

@@ -65,7 +65,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def demo_database(tmp_path_factory, worker_id) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def demo_database(tmp_path_factory, worker_id) -> Iterator[str]:
     """One database for this module: seeding the case study takes a while, so it is done once."""
     import models
     from models.db import make_engine
@@ -101,7 +101,7 @@ def demo_fake() -> Iterator[FakeShopify]:
 
 
 @pytest.fixture(scope="module")
-def dev_app(demo_database, demo_fake):  # type: ignore[no-untyped-def]
+def dev_app(demo_database, demo_fake):
     """The app as `make demo` runs it: development mode, so the demo login is on."""
     from plugin import create_app
 
@@ -131,7 +131,7 @@ def drain_jobs(app: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_shop(dev_app, demo_fake) -> str:  # type: ignore[no-untyped-def]
+def demo_shop(dev_app, demo_fake) -> str:
     """The seeded case-study store, installed with a token the fake Shopify honours."""
     if "demo" not in dev_app.cli.commands:
         pytest.skip("`creator-roi demo` (the case-study seeding) is not available in this build")
@@ -148,13 +148,13 @@ def demo_shop(dev_app, demo_fake) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def live(dev_app, demo_shop) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def live(dev_app, demo_shop) -> Iterator[LiveServer]:
     with LiveServer(dev_app) as server:
         yield server
 
 
 @pytest.fixture
-def page(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def page(browser) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.route("https://cdn.shopify.com/**", lambda route: route.abort())  # offline, as in CI
@@ -351,7 +351,7 @@ def assert_tab_reaches_everything(tab: Any) -> None:
 
 
 @pytest.fixture
-def fresh(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def fresh(app) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
         yield server
 
@@ -490,7 +490,7 @@ def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
     link.locator("input[name=destination]").fill("/collections/spring")
     link.get_by_role("button", name="Save link").click()
     page.locator("#links-table tbody tr td", has_text="/collections/spring").wait_for()
-    assert [l["destination"] for l in client.get(f"/api/v1/influencers/{maya['id']}/links",
+    assert [link["destination"] for link in client.get(f"/api/v1/influencers/{maya['id']}/links",
                                                  headers=auth_headers(SHOP)).json["links"]] == ["/collections/spring"]
     page.click("#links-section > details > summary")
     page.fill("#new-link-slug", "maya-autumn")

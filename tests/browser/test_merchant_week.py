@@ -11,8 +11,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from conftest import auth_headers
 from test_dashboard_browser import (  # noqa: F401  (fixtures)
     LiveServer,
     browser,
@@ -24,6 +22,8 @@ from test_dashboard_browser import (  # noqa: F401  (fixtures)
     open_demo,
     page,
 )
+
+from conftest import auth_headers
 
 pytestmark = pytest.mark.browser
 
