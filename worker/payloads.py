@@ -52,6 +52,8 @@ def parse_body(body: str) -> dict[str, Any]:
         payload = json.loads(body, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not JSON: {exc.msg}") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4,300 digits)
+        raise PayloadError(f"body is not JSON this app reads: {exc}") from None
     if not isinstance(payload, dict):
         raise PayloadError("body is not a JSON object")
     return payload
