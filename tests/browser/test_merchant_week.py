@@ -23,7 +23,7 @@ from test_dashboard_browser import (  # noqa: F401  (fixtures)
     page,
 )
 
-from conftest import auth_headers
+from factories.admin import auth_headers
 
 pytestmark = pytest.mark.browser
 
