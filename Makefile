@@ -34,6 +34,7 @@ lock:
 check: install
 	$(BIN)/lint-imports
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/mypy
 
 # Serves the seeded case-study store with SQLite and inline jobs.

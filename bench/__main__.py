@@ -2,6 +2,7 @@
 
 Each needs PostgreSQL and Redis on this machine; run one alone with `python -m bench.<name> --help`.
 """
+
 from __future__ import annotations
 
 import subprocess

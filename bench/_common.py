@@ -1,5 +1,6 @@
 """What the benchmarks share: the app, a PostgreSQL database of their own, a store installed in it,
 in-process request timings and their percentiles, a free port."""
+
 from __future__ import annotations
 
 import socket

@@ -14,6 +14,7 @@ The events are the `orders/create` fixture with fresh order and customer ids, sp
 attribution engine (worker.engine.orders_changed) the way production does.
 Target: >= 2x the RQ no-op ceiling, and as close to the bare PostgreSQL rate as possible.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,15 @@ def noop() -> None:
 
 def _env(database_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(APP_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url, SHOPIFY_API_KEY="bench",
-               SHOPIFY_API_SECRET="bench-secret", SECRET_KEY="bench", PYTHONPATH=str(ROOT))
+    env.update(
+        APP_ENV="test",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SHOPIFY_API_KEY="bench",
+        SHOPIFY_API_SECRET="bench-secret",
+        SECRET_KEY="bench",
+        PYTHONPATH=str(ROOT),
+    )
     return env
 
 
@@ -56,8 +64,9 @@ def fresh_database(url: str) -> int:
     rt = Runtime.from_env({"DATABASE_URL": url})
     with rt.db.session() as session:
         for number in range(CREATORS):
-            creator = Influencer(shop_id=shop_id, name=f"Creator {number}", handle=f"creator{number}",
-                                 platform="instagram")
+            creator = Influencer(
+                shop_id=shop_id, name=f"Creator {number}", handle=f"creator{number}", platform="instagram"
+            )
             session.add(creator)
             session.flush()
             session.add(DiscountCode(shop_id=shop_id, influencer_id=creator.id, code=f"CREATOR{number}"))
@@ -95,8 +104,9 @@ def _reset(database_url: str) -> None:
 
     engine = make_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE webhook_events, attributions, refunds, orders, customers, rollups "
-                          "RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("TRUNCATE webhook_events, attributions, refunds, orders, customers, rollups RESTART IDENTITY CASCADE")
+        )
     engine.dispose()
 
 
@@ -113,8 +123,7 @@ def _run_workers(workers: int, env: dict[str, str], command: list[str] | None = 
     command = command or [str(Path(sys.executable).parent / "creator-roi"), "worker", "--burst"]
     logs = [tempfile.TemporaryFile() for _ in range(workers)]  # a pipe left unread would stall a worker
     started = time.perf_counter()
-    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-                 for log in logs]
+    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log) for log in logs]
     for process, log in zip(processes, logs):
         process.wait(timeout=3600)
         if process.returncode:
@@ -135,13 +144,25 @@ def rq_noop_rate(count: int, workers: int, redis_url: str, env: dict[str, str], 
     queue = Queue("default", connection=connection)
     for offset in range(0, count, 1000):
         queue.enqueue_many([Queue.prepare_data(noop, result_ttl=0) for _ in range(min(1000, count - offset))])
-    command = [str(Path(sys.executable).parent / "rq"), "worker", "--burst", "--url", redis_url,
-               "-w", "rq.worker.SimpleWorker"] if simple else None
+    command = (
+        [
+            str(Path(sys.executable).parent / "rq"),
+            "worker",
+            "--burst",
+            "--url",
+            redis_url,
+            "-w",
+            "rq.worker.SimpleWorker",
+        ]
+        if simple
+        else None
+    )
     return count / _run_workers(workers, env, command)
 
 
-def pipeline_rate(bodies: list[str], shop_id: int, workers: int, database_url: str, redis_url: str,
-                  env: dict[str, str]) -> tuple[float, dict[str, int]]:
+def pipeline_rate(
+    bodies: list[str], shop_id: int, workers: int, database_url: str, redis_url: str, env: dict[str, str]
+) -> tuple[float, dict[str, int]]:
     from rq import Queue
     from sqlalchemy import func, select
 
@@ -152,12 +173,22 @@ def pipeline_rate(bodies: list[str], shop_id: int, workers: int, database_url: s
     db = Database(database_url)
     with db.session() as session:
         for offset in range(0, len(bodies), 2000):
-            session.execute(WebhookEvent.__table__.insert(), [
-                {"shop_domain": SHOP, "shop_id": shop_id, "webhook_id": f"bench-{offset + n}",
-                 "topic": "orders/create", "body": body, "status": "pending", "attempts": 0,
-                 "received_at": datetime.now(timezone.utc)}
-                for n, body in enumerate(bodies[offset:offset + 2000])
-            ])
+            session.execute(
+                WebhookEvent.__table__.insert(),
+                [
+                    {
+                        "shop_domain": SHOP,
+                        "shop_id": shop_id,
+                        "webhook_id": f"bench-{offset + n}",
+                        "topic": "orders/create",
+                        "body": body,
+                        "status": "pending",
+                        "attempts": 0,
+                        "received_at": datetime.now(timezone.utc),
+                    }
+                    for n, body in enumerate(bodies[offset : offset + 2000])
+                ],
+            )
     connection = _flush_redis(redis_url)
     # The CLV refit a drain asks for is a job of its own, not the drain's cost: held off here
     # as a refit scheduled within the hour would hold it off.
@@ -167,8 +198,7 @@ def pipeline_rate(bodies: list[str], shop_id: int, workers: int, database_url: s
         queue.enqueue(jobs.drain_inbox, SHOP, job_timeout=inbox.DRAIN_JOB_TIMEOUT)
     elapsed = _run_workers(workers, env)
     with db.session() as session:
-        statuses = dict(session.execute(select(WebhookEvent.status, func.count()).group_by(WebhookEvent.status))
-                        .all())
+        statuses = dict(session.execute(select(WebhookEvent.status, func.count()).group_by(WebhookEvent.status)).all())
         orders = session.scalar(select(func.count()).select_from(Order))
     db.dispose()
     return len(bodies) / elapsed, {**statuses, "orders": orders}
@@ -221,13 +251,21 @@ def bare_rate(bodies: list[str], shop_id: int, workers: int, database_url: str) 
     for number, body in enumerate(bodies):
         payload = json.loads(body)
         placed = datetime.fromisoformat(payload["created_at"])
-        rows.append({"shop_id": shop_id, "shopify_id": payload["id"], "name": payload["name"],
-                     "customer": payload["customer"]["id"], "placed_at": placed,
-                     "updated_at": datetime.fromisoformat(payload["updated_at"]),
-                     "subtotal": Decimal(payload["subtotal_price_set"]["shop_money"]["amount"]),
-                     "landing": payload.get("landing_site"), "codes": json.dumps(
-                         [c["code"] for c in payload["discount_codes"]]),
-                     "day": placed.date(), "influencer_id": creators[number % len(creators)]})
+        rows.append(
+            {
+                "shop_id": shop_id,
+                "shopify_id": payload["id"],
+                "name": payload["name"],
+                "customer": payload["customer"]["id"],
+                "placed_at": placed,
+                "updated_at": datetime.fromisoformat(payload["updated_at"]),
+                "subtotal": Decimal(payload["subtotal_price_set"]["shop_money"]["amount"]),
+                "landing": payload.get("landing_site"),
+                "codes": json.dumps([c["code"] for c in payload["discount_codes"]]),
+                "day": placed.date(),
+                "influencer_id": creators[number % len(creators)],
+            }
+        )
     shares = [(database_url, n, rows[n::workers]) for n in range(workers)]
     started = time.perf_counter()
     with multiprocessing.Pool(workers) as pool:
@@ -256,13 +294,19 @@ def main() -> None:
         bare = bare_rate(bodies, shop_id, workers, args.database_url)
         rows.append((workers, rate, noop_rate, simple_rate, bare))
 
-    print(f"drain: {args.orders} pending orders/create on PostgreSQL, `creator-roi worker --burst` "
-          f"(RQ forking Worker), attribution engine included")
-    print(f"  {'workers':>7}{'pipeline/s':>12}{'rq no-op/s':>12}{'x no-op':>9}{'simple/s':>10}{'x simple':>10}"
-          f"{'bare pg/s':>11}{'x bare':>8}")
+    print(
+        f"drain: {args.orders} pending orders/create on PostgreSQL, `creator-roi worker --burst` "
+        f"(RQ forking Worker), attribution engine included"
+    )
+    print(
+        f"  {'workers':>7}{'pipeline/s':>12}{'rq no-op/s':>12}{'x no-op':>9}{'simple/s':>10}{'x simple':>10}"
+        f"{'bare pg/s':>11}{'x bare':>8}"
+    )
     for workers, rate, noop_rate, simple_rate, bare in rows:
-        print(f"  {workers:>7}{rate:>12.0f}{noop_rate:>12.0f}{rate / noop_rate:>9.2f}{simple_rate:>10.0f}"
-              f"{rate / simple_rate:>10.2f}{bare:>11.0f}{rate / bare:>8.2f}")
+        print(
+            f"  {workers:>7}{rate:>12.0f}{noop_rate:>12.0f}{rate / noop_rate:>9.2f}{simple_rate:>10.0f}"
+            f"{rate / simple_rate:>10.2f}{bare:>11.0f}{rate / bare:>8.2f}"
+        )
     print("  rq no-op: the same worker class (forking Worker, one fork per job); simple: RQ's SimpleWorker,")
     print("  for reference only (no fork per job)")
     print("  target: >= 2x the RQ no-op ceiling; as close to the bare PostgreSQL rate as possible")

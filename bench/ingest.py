@@ -21,6 +21,7 @@ the same cores is printed beside what /webhooks spends beyond them. The machine'
 switches per request are counted too: a delivery's commit is a blocking round trip, and
 each switch it causes costs CPU the bare endpoint never spends.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,9 @@ def bare_app() -> Any:
     @app.post("/webhooks")
     def webhooks() -> Any:
         raw = request.get_data()
-        result = verifier.verify_webhook_req({"method": "POST", "headers": dict(request.headers),
-                                              "url": request.url, "body": raw.decode("utf-8")})
+        result = verifier.verify_webhook_req(
+            {"method": "POST", "headers": dict(request.headers), "url": request.url, "body": raw.decode("utf-8")}
+        )
         return ("", 200) if result.ok else ("", result.response.status)
 
     @app.get("/healthz")
@@ -71,8 +73,15 @@ def bare_app() -> Any:
 
 def _env(database_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(APP_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url, SHOPIFY_API_KEY="bench",
-               SHOPIFY_API_SECRET=SECRET, SECRET_KEY="bench", PYTHONPATH=str(ROOT))
+    env.update(
+        APP_ENV="test",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SHOPIFY_API_KEY="bench",
+        SHOPIFY_API_SECRET=SECRET,
+        SECRET_KEY="bench",
+        PYTHONPATH=str(ROOT),
+    )
     return env
 
 
@@ -82,7 +91,11 @@ class Server:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.process = subprocess.Popen(
             [gunicorn, "--bind", f"127.0.0.1:{self.port}", *GUNICORN_FLAGS, target],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -117,10 +130,15 @@ def _client(args: tuple[int, str, int, int]) -> tuple[list[float], int]:
                 # gunicorn worker gets its share (a long-lived one sticks to one worker).
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            headers = {"Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
-                       "X-Shopify-Hmac-Sha256": digest, "X-Shopify-Shop-Domain": SHOP,
-                       "X-Shopify-API-Version": "2026-10", "X-Shopify-Webhook-Id": f"{prefix}-{thread}-{number}",
-                       "X-Shopify-Triggered-At": "2026-10-14T14:32:10.184224570Z"}
+            headers = {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": "orders/create",
+                "X-Shopify-Hmac-Sha256": digest,
+                "X-Shopify-Shop-Domain": SHOP,
+                "X-Shopify-API-Version": "2026-10",
+                "X-Shopify-Webhook-Id": f"{prefix}-{thread}-{number}",
+                "X-Shopify-Triggered-At": "2026-10-14T14:32:10.184224570Z",
+            }
             started = time.perf_counter()
             conn.request("POST", "/webhooks", body=body, headers=headers)
             response = conn.getresponse()
@@ -149,9 +167,13 @@ def load(pool: Any, port: int, prefix: str, requests: int, concurrency: int, pro
     elapsed = time.perf_counter() - started
     latencies = [x for lat, _ in results for x in lat]
     errors = sum(e for _, e in results)
-    return {"rate": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p99": sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000, "errors": errors,
-            "sent": len(latencies)}
+    return {
+        "rate": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000,
+        "errors": errors,
+        "sent": len(latencies),
+    }
 
 
 def context_switches() -> int:
@@ -187,10 +209,24 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
     def run(thread: int) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             for number in range(per_thread):
-                conn.execute(sql, row_params([Delivery(
-                    shop_domain=SHOP, webhook_id=f"bare-insert-{time.time_ns()}-{thread}-{number}",
-                    topic="orders/create", body=body, api_version="2026-10", triggered_at=None,
-                    event_id=None, received_at=utcnow(), any_shop=False)])).fetchone()
+                conn.execute(
+                    sql,
+                    row_params(
+                        [
+                            Delivery(
+                                shop_domain=SHOP,
+                                webhook_id=f"bare-insert-{time.time_ns()}-{thread}-{number}",
+                                topic="orders/create",
+                                body=body,
+                                api_version="2026-10",
+                                triggered_at=None,
+                                event_id=None,
+                                received_at=utcnow(),
+                                any_shop=False,
+                            )
+                        ]
+                    ),
+                ).fetchone()
 
     workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     started, busy, switches = time.perf_counter(), cpu_busy(), context_switches()
@@ -200,8 +236,7 @@ def bare_inserts(database_url: str, count: int, threads: int) -> dict[str, float
         worker.join()
     elapsed, busy = time.perf_counter() - started, cpu_busy() - busy
     count = per_thread * threads
-    return {"rate": count / elapsed, "cpu_ms": busy * 1000 / count,
-            "switches": (context_switches() - switches) / count}
+    return {"rate": count / elapsed, "cpu_ms": busy * 1000 / count, "switches": (context_switches() - switches) / count}
 
 
 def main() -> None:
@@ -232,11 +267,11 @@ def main() -> None:
             for name in order:
                 server = Server(targets[name], env)
                 try:
-                    warm = load(pool, server.port, f"warm-{round_number}-{name}", 200, args.concurrency,
-                                args.processes)
+                    warm = load(pool, server.port, f"warm-{round_number}-{name}", 200, args.concurrency, args.processes)
                     busy, switches = cpu_busy(), context_switches()
-                    figures = load(pool, server.port, f"r{round_number}-{name}", args.requests, args.concurrency,
-                                   args.processes)
+                    figures = load(
+                        pool, server.port, f"r{round_number}-{name}", args.requests, args.concurrency, args.processes
+                    )
                     figures["cpu_ms"] = (cpu_busy() - busy) * 1000 / figures["sent"]
                     figures["switches"] = (context_switches() - switches) / figures["sent"]
                 finally:
@@ -247,14 +282,14 @@ def main() -> None:
                     raise SystemExit(f"{name}: {figures['errors']} requests did not answer 200")
                 runs[name].append(figures)
             ratios.append(runs["webhooks"][-1]["rate"] / runs["bare"][-1]["rate"])
-    typical = {name: {key: statistics.median(run[key] for run in runs[name]) for key in runs[name][0]}
-               for name in targets}
+    typical = {
+        name: {key: statistics.median(run[key] for run in runs[name]) for key in runs[name][0]} for name in targets
+    }
 
     # As many connections as gunicorn has threads: the most inserts /webhooks runs at once.
     flags = dict(zip(GUNICORN_FLAGS[::2], GUNICORN_FLAGS[1::2]))
     threads = int(flags.get("--workers", 1)) * int(flags.get("--threads", 1))
-    inserts = max((bare_inserts(args.database_url, args.requests, threads) for _ in range(2)),
-                  key=lambda f: f["rate"])
+    inserts = max((bare_inserts(args.database_url, args.requests, threads) for _ in range(2)), key=lambda f: f["rate"])
 
     from sqlalchemy import func, select
 
@@ -262,27 +297,37 @@ def main() -> None:
 
     db = Database(args.database_url)
     with db.session() as session:
-        stored = session.scalar(select(func.count()).select_from(WebhookEvent).where(
-            WebhookEvent.webhook_id.not_like("bare-insert-%")))
+        stored = session.scalar(
+            select(func.count()).select_from(WebhookEvent).where(WebhookEvent.webhook_id.not_like("bare-insert-%"))
+        )
     db.dispose()
     ratio = statistics.median(ratios)
-    print(f"ingest: POST /webhooks under gunicorn {' '.join(GUNICORN_FLAGS)}, {args.concurrency} concurrent "
-          f"keep-alive clients, 13 KB orders/create bodies, PostgreSQL + Redis, medians of {args.rounds} rounds")
+    print(
+        f"ingest: POST /webhooks under gunicorn {' '.join(GUNICORN_FLAGS)}, {args.concurrency} concurrent "
+        f"keep-alive clients, 13 KB orders/create bodies, PostgreSQL + Redis, medians of {args.rounds} rounds"
+    )
     print(f"  {'endpoint':<38}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'switches/req':>14}")
     for name, label in (("bare", "bare Flask, HMAC check only"), ("webhooks", "/webhooks (verify, store, schedule)")):
         f = typical[name]
-        print(f"  {label:<38}{f['rate']:>9.0f}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['cpu_ms']:>12.2f}"
-              f"{f['switches']:>14.1f}")
-    print(f"  {f'the inbox INSERT alone, {threads} conns':<38}{inserts['rate']:>9.0f}{'':>18}{inserts['cpu_ms']:>12.2f}"
-          f"{inserts['switches']:>14.1f}")
-    print(f"  ratio /webhooks : bare = {ratio:.2f}x, median of the rounds' paired ratios "
-          f"({', '.join(f'{r:.2f}' for r in ratios)})  (target >= 0.5x)")
+        print(
+            f"  {label:<38}{f['rate']:>9.0f}{f['p50']:>9.1f}{f['p99']:>9.1f}{f['cpu_ms']:>12.2f}{f['switches']:>14.1f}"
+        )
+    print(
+        f"  {f'the inbox INSERT alone, {threads} conns':<38}{inserts['rate']:>9.0f}{'':>18}{inserts['cpu_ms']:>12.2f}"
+        f"{inserts['switches']:>14.1f}"
+    )
+    print(
+        f"  ratio /webhooks : bare = {ratio:.2f}x, median of the rounds' paired ratios "
+        f"({', '.join(f'{r:.2f}' for r in ratios)})  (target >= 0.5x)"
+    )
     # CPU ms per request is the whole machine's (load generator, gunicorn, PostgreSQL, Redis):
     # with every core busy, /webhooks can go no faster than the bare endpoint plus the insert.
     ceiling = typical["bare"]["cpu_ms"] / (typical["bare"]["cpu_ms"] + inserts["cpu_ms"])
-    print(f"  bare endpoint + one single-row INSERT per delivery, on the same cores: {ceiling:.2f}x; "
-          f"/webhooks spends {typical['webhooks']['cpu_ms'] - typical['bare']['cpu_ms'] - inserts['cpu_ms']:+.2f} "
-          f"CPU ms/req beyond the two")
+    print(
+        f"  bare endpoint + one single-row INSERT per delivery, on the same cores: {ceiling:.2f}x; "
+        f"/webhooks spends {typical['webhooks']['cpu_ms'] - typical['bare']['cpu_ms'] - inserts['cpu_ms']:+.2f} "
+        f"CPU ms/req beyond the two"
+    )
     print(f"  inbox rows stored by /webhooks: {stored} (deliveries sent, warm-up included: {sent})")
 
 

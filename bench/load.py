@@ -14,6 +14,7 @@ Prints: webhook throughput and p50/p95/p99, read p50/p95/p99, errors, worker lag
 the last acknowledged delivery until the inbox is drained) and the reconciliation: orders
 sent = orders stored and revenue sent = revenue reported by /api/v1/roi.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,13 +41,12 @@ from processes import AppProcesses, process_env
 
 CREATORS = 20
 TODAY = time.gmtime()
-ROI_PATH = (f"/api/v1/roi?group_by=influencer&from={TODAY.tm_year - 1}-01-01"
-            f"&to={TODAY.tm_year + 1}-12-31")
-
+ROI_PATH = f"/api/v1/roi?group_by=influencer&from={TODAY.tm_year - 1}-01-01&to={TODAY.tm_year + 1}-12-31"
 
 
 def stamp(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(seconds))
+
 
 def percentiles(seconds: list[float]) -> str:
     if not seconds:
@@ -68,8 +68,12 @@ def set_up_store(procs: AppProcesses, database_url: str) -> list[tuple[str, str]
     with db.session() as session:
         shop = session.query(models.Shop).one()
         for i in range(CREATORS):
-            creator = models.Influencer(shop_id=shop.id, name=f"Creator {i}", handle=f"creator.{i}",
-                                        platform=random.choice(["instagram", "tiktok", "youtube"]))
+            creator = models.Influencer(
+                shop_id=shop.id,
+                name=f"Creator {i}",
+                handle=f"creator.{i}",
+                platform=random.choice(["instagram", "tiktok", "youtube"]),
+            )
             session.add(creator)
             session.flush()
             session.add(models.DiscountCode(shop_id=shop.id, influencer_id=creator.id, code=f"LOAD{i}"))
@@ -85,8 +89,9 @@ def click(base_url: str, slug: str) -> str:
     return location.params["crid"]
 
 
-def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng: random.Random
-               ) -> tuple[list[tuple[str, bytes, str]], Decimal]:
+def deliveries(
+    orders: int, creators: list[tuple[str, str]], base_url: str, rng: random.Random
+) -> tuple[list[tuple[str, bytes, str]], Decimal]:
     out: list[tuple[str, bytes, str]] = []
     revenue = Decimal("0.00")
     for i in range(orders):
@@ -96,11 +101,19 @@ def deliveries(orders: int, creators: list[tuple[str, str]], base_url: str, rng:
         now = time.time() + 1
         order_id = 5_100_000_000_000 + i
         subtotal = Decimal(rng.randint(1500, 25000)) / 100
-        body = order_from_fixture(order_id, 70000 + i, subtotal, 6_100_000_000_000 + i,
-                                  created_at=stamp(now + 1), processed_at=stamp(now + 1), updated_at=stamp(now + 2))
+        body = order_from_fixture(
+            order_id,
+            70000 + i,
+            subtotal,
+            6_100_000_000_000 + i,
+            created_at=stamp(now + 1),
+            processed_at=stamp(now + 1),
+            updated_at=stamp(now + 2),
+        )
         if crid is not None:
-            body.update(discount_codes=[], discount_applications=[],
-                        landing_site=f"/?ref={slug}&crid={crid}&utm_medium=creator")
+            body.update(
+                discount_codes=[], discount_applications=[], landing_site=f"/?ref={slug}&crid={crid}&utm_medium=creator"
+            )
         else:
             body["discount_codes"] = [{"code": code, "amount": "1.00", "type": "percentage"}]
         out.append(("orders/create", as_json(body).encode(), f"load-create-{i}"))
@@ -206,8 +219,9 @@ def main() -> None:
         max_pending = 0
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                pending = conn.execute(text(
-                    "SELECT count(*) FROM webhook_events WHERE status NOT IN ('processed', 'ignored')")).scalar()
+                pending = conn.execute(
+                    text("SELECT count(*) FROM webhook_events WHERE status NOT IN ('processed', 'ignored')")
+                ).scalar()
             max_pending = max(max_pending, pending or 0)
             if not pending:
                 break
@@ -217,19 +231,22 @@ def main() -> None:
             stored = conn.execute(text("SELECT count(*) FROM orders")).scalar()
             events = conn.execute(text("SELECT count(*) FROM webhook_events")).scalar()
         engine.dispose()
-        report = client.get(f"{base}{ROI_PATH}",
-                            headers=auth_headers(SHOP)).json()
+        report = client.get(f"{base}{ROI_PATH}", headers=auth_headers(SHOP)).json()
         revenue_reported = Decimal(report["totals"]["revenue"]) + Decimal(report["totals"]["repeat_revenue"])
         client.close()
 
-        print(f"deliveries: {len(batch)} ({events} distinct stored) in {sent_seconds:.1f} s = "
-              f"{len(batch) / sent_seconds:.0f}/s; webhook latency {percentiles(hook_latency)}")
+        print(
+            f"deliveries: {len(batch)} ({events} distinct stored) in {sent_seconds:.1f} s = "
+            f"{len(batch) / sent_seconds:.0f}/s; webhook latency {percentiles(hook_latency)}"
+        )
         print(f"reads: {len(read_latency)} during ingest; latency {percentiles(read_latency)}")
         print(f"errors: {errors}")
         print(f"worker lag after the last 2xx: {lag:.1f} s (events still waiting then: {max_pending})")
-        print(f"reconciliation: orders sent {orders}, stored {stored}, attributed first orders "
-              f"{report['totals']['orders']}; revenue sent {revenue_sent}, reported {revenue_reported} -> "
-              f"{'OK' if stored == orders and revenue_reported == revenue_sent else 'MISMATCH'}")
+        print(
+            f"reconciliation: orders sent {orders}, stored {stored}, attributed first orders "
+            f"{report['totals']['orders']}; revenue sent {revenue_sent}, reported {revenue_reported} -> "
+            f"{'OK' if stored == orders and revenue_reported == revenue_sent else 'MISMATCH'}"
+        )
     finally:
         procs.stop()
 

@@ -18,6 +18,7 @@ hour; --reseed starts again), then prints:
 Targets: /app p95 < 150 ms, first page < 100 KB, LCP < 1.0 s locally, CLS < 0.05
 (Built for Shopify: LCP <= 2.5 s, CLS <= 0.1).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,16 @@ from typing import Any
 from bench._common import ROOT, build_app, create_database, free_port, percentile, server_times, vacuum_analyze
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 OBSERVERS = """
 window.__lcp = null; window.__cls = 0;
 new PerformanceObserver(list => { for (const e of list.getEntries()) window.__lcp = e.renderTime || e.loadTime || e.startTime; })
@@ -60,8 +69,10 @@ def seed(app: Any, scale: int, jobs: int, reseed: bool) -> str:
         found = installation.find_shop(db, shop)
         orders = db.query(models.Order).filter_by(shop_id=found.id).count()
         creators = db.query(models.Influencer).filter_by(shop_id=found.id).count()
-    print(f"demo store: {creators:,} creators, {orders:,} orders ({result.output.splitlines()[0]}; "
-          f"{time.perf_counter() - started:.0f} s)")
+    print(
+        f"demo store: {creators:,} creators, {orders:,} orders ({result.output.splitlines()[0]}; "
+        f"{time.perf_counter() - started:.0f} s)"
+    )
     return shop
 
 
@@ -95,9 +106,21 @@ def serve(database_url: str) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, APP_ENV="development", DATABASE_URL=database_url)
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--log-level", "warning", "plugin:create_app()"],
-        cwd=ROOT, env=env)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+            "plugin:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -148,8 +171,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--loads", type=int, default=5, help="page loads in Chromium")
     parser.add_argument("--jobs", type=int, default=2, help="processes seeding copies side by side")
-    parser.add_argument("--database-url", default=None,
-                        help="default: PostgreSQL on 127.0.0.1, database creator_roi_bench_page_k<scale>")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: PostgreSQL on 127.0.0.1, database creator_roi_bench_page_k<scale>",
+    )
     parser.add_argument("--reseed", action="store_true", help="erase the demo store and seed it again")
     args = parser.parse_args()
     database_url = args.database_url or f"postgresql://postgres@127.0.0.1:5432/creator_roi_bench_page_k{args.scale}"
@@ -170,13 +196,19 @@ def main() -> None:
     raw = app.test_client().get(path)
     cold_ms = server_times(build_app(database_url, cache=False), path, args.requests, gzip)
     p95, base95, cold95 = percentile(page_ms, 95), percentile(base_ms, 95), percentile(cold_ms, 95)
-    print(f"\n/app server time (scale {args.scale}, {args.requests} requests): "
-          f"p50 {statistics.median(page_ms):.1f} ms, p95 {p95:.1f} ms (target < 150 ms: "
-          f"{'met' if p95 < 150 else 'MISSED'}; reports kept while the figures stand still)")
-    print(f"  computed on every request (report cache off): p50 {statistics.median(cold_ms):.1f} ms, "
-          f"p95 {cold95:.1f} ms (what the first view after a change of figures costs)")
-    print(f"/api/v1/shop baseline: p50 {statistics.median(base_ms):.1f} ms, p95 {base95:.1f} ms; "
-          f"/app p95 = {p95 / base95:.1f} × baseline (computed: {cold95 / base95:.1f} ×)")
+    print(
+        f"\n/app server time (scale {args.scale}, {args.requests} requests): "
+        f"p50 {statistics.median(page_ms):.1f} ms, p95 {p95:.1f} ms (target < 150 ms: "
+        f"{'met' if p95 < 150 else 'MISSED'}; reports kept while the figures stand still)"
+    )
+    print(
+        f"  computed on every request (report cache off): p50 {statistics.median(cold_ms):.1f} ms, "
+        f"p95 {cold95:.1f} ms (what the first view after a change of figures costs)"
+    )
+    print(
+        f"/api/v1/shop baseline: p50 {statistics.median(base_ms):.1f} ms, p95 {base95:.1f} ms; "
+        f"/app p95 = {p95 / base95:.1f} × baseline (computed: {cold95 / base95:.1f} ×)"
+    )
     engine = engine_times(app, shop, max(5, args.requests // 10))
     for name, values in engine.items():
         print(f"  of which reports.{name}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 95):.1f} ms")
@@ -192,12 +224,18 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=10)
     transfer = max(figures["transfer"])
-    print(f"transfer size of the first page (document + own script, no CDN): {transfer / 1024:.1f} KB "
-          f"(document {max(figures['document']) / 1024:.1f} KB; target < 100 KB)")
-    print(f"LCP: median {statistics.median(figures['lcp']):.0f} ms, worst {max(figures['lcp']):.0f} ms "
-          f"(target < 1000 ms locally; Built for Shopify <= 2500 ms)")
-    print(f"CLS: median {statistics.median(figures['cls']):.3f}, worst {max(figures['cls']):.3f} "
-          f"(target < 0.05; Built for Shopify <= 0.1)")
+    print(
+        f"transfer size of the first page (document + own script, no CDN): {transfer / 1024:.1f} KB "
+        f"(document {max(figures['document']) / 1024:.1f} KB; target < 100 KB)"
+    )
+    print(
+        f"LCP: median {statistics.median(figures['lcp']):.0f} ms, worst {max(figures['lcp']):.0f} ms "
+        f"(target < 1000 ms locally; Built for Shopify <= 2500 ms)"
+    )
+    print(
+        f"CLS: median {statistics.median(figures['cls']):.3f}, worst {max(figures['cls']):.3f} "
+        f"(target < 0.05; Built for Shopify <= 0.1)"
+    )
 
 
 if __name__ == "__main__":

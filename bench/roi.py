@@ -19,6 +19,7 @@ Every figure is printed beside a baseline measured in the same run:
    with the engine's entry point swapped for a no-op (the pipeline's own cost), and the
    engine's rebuild (`reattribute_shop`) of the same orders.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,17 @@ def run_demo(url: str, shop: str, scale: int, jobs: int) -> tuple[int, float, st
     """(peak RSS of the process tree, seconds, first line of output) of `creator-roi demo`."""
     env = dict(os.environ, APP_ENV="development", DATABASE_URL=url)
     env.pop("REDIS_URL", None)
-    command = [str(Path(sys.executable).parent / "creator-roi"), "demo", "--shop", shop,
-               "--scale", str(scale), "--jobs", str(jobs), "--reset"]
+    command = [
+        str(Path(sys.executable).parent / "creator-roi"),
+        "demo",
+        "--shop",
+        shop,
+        "--scale",
+        str(scale),
+        "--jobs",
+        str(jobs),
+        "--reset",
+    ]
     started = time.perf_counter()
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -103,8 +113,11 @@ def counts(app: Any, shop: str) -> tuple[int, int, int]:
             return 0, 0, 0
         creators = db.scalar(select(func.count()).select_from(Influencer).where(Influencer.shop_id == found.id))
         orders = db.scalar(select(func.count()).select_from(Order).where(Order.shop_id == found.id))
-        firsts = db.scalar(select(func.count()).select_from(Attribution).where(
-            Attribution.shop_id == found.id, Attribution.kind == "first"))
+        firsts = db.scalar(
+            select(func.count())
+            .select_from(Attribution)
+            .where(Attribution.shop_id == found.id, Attribution.kind == "first")
+        )
     return creators, orders, firsts
 
 
@@ -116,8 +129,7 @@ def add_copies(app: Any, shop: str, first_copy: int, how_many: int) -> None:
     rt = app.extensions["creator_roi"]
     with rt.db.session() as db:
         found = installation.find_shop(db, shop)
-        seeder = CopySeeder(rt, shop, found.id, 2026, date.today() - timedelta(days=1),
-                            found.timezone, found.currency)
+        seeder = CopySeeder(rt, shop, found.id, 2026, date.today() - timedelta(days=1), found.timezone, found.currency)
     for copy in range(first_copy, first_copy + how_many):
         seeder(copy)
 
@@ -126,9 +138,17 @@ def session_headers(app: Any, shop: str) -> dict[str, str]:
     import jwt
 
     now = int(time.time())
-    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": app.config["SHOPIFY_API_KEY"],
-              "sub": "bench", "exp": now + 3600, "nbf": now - 1, "iat": now - 1, "jti": str(uuid.uuid4()),
-              "sid": uuid.uuid4().hex}
+    claims = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": app.config["SHOPIFY_API_KEY"],
+        "sub": "bench",
+        "exp": now + 3600,
+        "nbf": now - 1,
+        "iat": now - 1,
+        "jti": str(uuid.uuid4()),
+        "sid": uuid.uuid4().hex,
+    }
     import warnings
 
     with warnings.catch_warnings():
@@ -146,8 +166,9 @@ def report_range(app: Any, shop: str) -> tuple[str, str]:
     rt = app.extensions["creator_roi"]
     with rt.db.session() as db:
         found = installation.find_shop(db, shop)
-        first, last = db.execute(select(func.min(Rollup.day), func.max(Rollup.day)).where(
-            Rollup.shop_id == found.id)).one()
+        first, last = db.execute(
+            select(func.min(Rollup.day), func.max(Rollup.day)).where(Rollup.shop_id == found.id)
+        ).one()
     return first.isoformat(), last.isoformat()
 
 
@@ -210,8 +231,9 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=64)
     parser.add_argument("--jobs", type=int, default=2, help="processes seeding copies side by side")
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--database-url", default=None,
-                        help="default: PostgreSQL on 127.0.0.1, database creator_roi_bench_roi_k<scale>")
+    parser.add_argument(
+        "--database-url", default=None, help="default: PostgreSQL on 127.0.0.1, database creator_roi_bench_roi_k<scale>"
+    )
     parser.add_argument("--reseed", action="store_true", help="drop the benchmark database and seed again")
     args = parser.parse_args()
     url = args.database_url or f"postgresql://postgres@127.0.0.1:5432/creator_roi_bench_roi_k{args.scale}"
@@ -225,8 +247,10 @@ def main() -> None:
     creators, orders, _ = counts(app, SHOP)
     if creators < 15 * args.scale:
         peak, seconds, line = run_demo(url, SHOP, args.scale, args.jobs)
-        print(f"   --scale {args.scale} --jobs {args.jobs}: {peak / 2**20:.0f} MiB "
-              f"({peak / small_peak:.2f}x the baseline; {args.jobs} worker processes), {seconds / 60:.1f} min: {line}")
+        print(
+            f"   --scale {args.scale} --jobs {args.jobs}: {peak / 2**20:.0f} MiB "
+            f"({peak / small_peak:.2f}x the baseline; {args.jobs} worker processes), {seconds / 60:.1f} min: {line}"
+        )
     else:
         print(f"   --scale {args.scale}: seeded by an earlier run (--reseed measures again)")
     creators, orders, firsts = counts(app, SHOP)
@@ -247,21 +271,29 @@ def main() -> None:
         times = server_times(app, path, args.requests, headers)
         p95 = percentile(times, 95)
         verdict = f" (target < 100: {'met' if p95 < 100 else 'MISSED'})" if group == "influencer" else ""
-        print(f"   group_by={group}: p50 {statistics.median(times):.1f}, p95 {p95:.1f}"
-              f" = {p95 / percentile(base, 95):.1f}x the baseline{verdict}")
+        print(
+            f"   group_by={group}: p50 {statistics.median(times):.1f}, p95 {p95:.1f}"
+            f" = {p95 / percentile(base, 95):.1f}x the baseline{verdict}"
+        )
         cold = server_times(cold_app, path, max(20, args.requests // 2), headers)
-        print(f"     computed on every request (report cache off): p50 {statistics.median(cold):.1f}, "
-              f"p95 {percentile(cold, 95):.1f}")
+        print(
+            f"     computed on every request (report cache off): p50 {statistics.median(cold):.1f}, "
+            f"p95 {percentile(cold, 95):.1f}"
+        )
     times = server_times(app, f"/api/v1/roi.csv?from={date_from}&to={date_to}", max(20, args.requests // 4), headers)
     print(f"   roi.csv by influencer: p50 {statistics.median(times):.1f}, p95 {percentile(times, 95):.1f}")
 
     print("3. attribution in the worker (one copy's deliveries, drained in process)")
     deliveries, order_count, with_engine = drain_rate(app, "bench-roi-drain.myshopify.com", noop_engine=False)
     _, _, without = drain_rate(app, "bench-roi-drain-noop.myshopify.com", noop_engine=True)
-    print(f"   {deliveries:,} deliveries, {order_count:,} orders: {order_count / with_engine:.0f} orders/s "
-          f"({deliveries / with_engine:.0f} deliveries/s) with attribution and rollups")
-    print(f"   baseline, the pipeline alone (engine swapped for a no-op): {order_count / without:.0f} orders/s; "
-          f"the engine costs {with_engine / without:.2f}x the pipeline's time")
+    print(
+        f"   {deliveries:,} deliveries, {order_count:,} orders: {order_count / with_engine:.0f} orders/s "
+        f"({deliveries / with_engine:.0f} deliveries/s) with attribution and rollups"
+    )
+    print(
+        f"   baseline, the pipeline alone (engine swapped for a no-op): {order_count / without:.0f} orders/s; "
+        f"the engine costs {with_engine / without:.2f}x the pipeline's time"
+    )
     rebuilt, seconds = rebuild_rate(app, "bench-roi-drain.myshopify.com")
     print(f"   rebuild (reattribute_shop) of the same {rebuilt:,} orders: {rebuilt / seconds:.0f} orders/s")
     app.extensions["creator_roi"].db.dispose()

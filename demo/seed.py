@@ -9,6 +9,7 @@ memory stays that of one copy.
 The day the history ends is the caller's to give: seeding never reads the clock, so the same
 arguments seed the same store on any day.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,17 +52,28 @@ def write_registry(session: Session, shop_id: int, plan: CopyPlan) -> set[tuple[
     ids: dict[str, int] = {}
     links: dict[str, tuple[int, int]] = {}
     for creator in plan.creators:
-        influencer = Influencer(shop_id=shop_id, name=creator.name, handle=creator.handle,
-                                platform=creator.spec.platform, followers=creator.spec.followers,
-                                campaign_id=campaigns[creator.spec.campaign])
+        influencer = Influencer(
+            shop_id=shop_id,
+            name=creator.name,
+            handle=creator.handle,
+            platform=creator.spec.platform,
+            followers=creator.spec.followers,
+            campaign_id=campaigns[creator.spec.campaign],
+        )
         session.add(influencer)
         session.flush()
-        code = DiscountCode(shop_id=shop_id, influencer_id=influencer.id, code=creator.code,
-                            percent_off=Decimal("15.00"))
+        code = DiscountCode(
+            shop_id=shop_id, influencer_id=influencer.id, code=creator.code, percent_off=Decimal("15.00")
+        )
         session.add(code)
         session.flush()
-        link = ReferralLink(shop_id=shop_id, influencer_id=influencer.id, slug=creator.slug,
-                            destination="/products/serum", discount_code_id=code.id)
+        link = ReferralLink(
+            shop_id=shop_id,
+            influencer_id=influencer.id,
+            slug=creator.slug,
+            destination="/products/serum",
+            discount_code_id=code.id,
+        )
         session.add(link)
         session.flush()
         ids[creator.handle] = influencer.id
@@ -71,28 +83,46 @@ def write_registry(session: Session, shop_id: int, plan: CopyPlan) -> set[tuple[
     rows = []
     for click in plan.clicks:
         link_id, influencer_id = links[click["slug"]]
-        rows.append({"shop_id": shop_id, "link_id": link_id, "influencer_id": influencer_id,
-                     **{k: v for k, v in click.items() if k != "slug"}})
+        rows.append(
+            {
+                "shop_id": shop_id,
+                "link_id": link_id,
+                "influencer_id": influencer_id,
+                **{k: v for k, v in click.items() if k != "slug"},
+            }
+        )
         cells.add((influencer_id, click["clicked_at"].astimezone(ctx_zone).date()))
     for at in range(0, len(rows), 5000):
-        session.execute(Click.__table__.insert(), rows[at:at + 5000])
+        session.execute(Click.__table__.insert(), rows[at : at + 5000])
     for cost in plan.costs:
         owner = ids.get(cost["handle"]) if cost["handle"] else None
-        session.add(Cost(shop_id=shop_id, influencer_id=owner,
-                         **{k: v for k, v in cost.items() if k != "handle"}))
+        session.add(Cost(shop_id=shop_id, influencer_id=owner, **{k: v for k, v in cost.items() if k != "handle"}))
         cells.add((owner, cost["incurred_on"]))
     for post in plan.posts:
         influencer_id = ids[post["handle"]]
-        session.add(Post(shop_id=shop_id, influencer_id=influencer_id, **{k: v for k, v in post.items() if k != "handle"}))
+        session.add(
+            Post(shop_id=shop_id, influencer_id=influencer_id, **{k: v for k, v in post.items() if k != "handle"})
+        )
         cells.add((influencer_id, post["posted_at"].astimezone(ctx_zone).date()))
     session.flush()
     return cells
 
 
 def inbox_rows(domain: str, shop_id: int, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
-    return [{"shop_domain": domain, "shop_id": shop_id, "webhook_id": d.webhook_id, "topic": d.topic,
-             "api_version": "2026-10", "triggered_at": d.at, "body": d.body, "status": "pending", "attempts": 0}
-            for d in deliveries]
+    return [
+        {
+            "shop_domain": domain,
+            "shop_id": shop_id,
+            "webhook_id": d.webhook_id,
+            "topic": d.topic,
+            "api_version": "2026-10",
+            "triggered_at": d.at,
+            "body": d.body,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for d in deliveries
+    ]
 
 
 @dataclass
@@ -121,8 +151,15 @@ class CopySeeder:
     currency: str
 
     def plan(self, copy: int) -> CopyPlan:
-        return plan_copy(copy, seed=self.seed, domain=self.domain, end=self.end, timezone=self.timezone,
-                         currency=self.currency, free_slug=self._free_slug)
+        return plan_copy(
+            copy,
+            seed=self.seed,
+            domain=self.domain,
+            end=self.end,
+            timezone=self.timezone,
+            currency=self.currency,
+            free_slug=self._free_slug,
+        )
 
     def _free_slug(self, slug: str) -> str:
         """Slugs are unique across stores: one another store took gets this store's mark
@@ -139,7 +176,7 @@ class CopySeeder:
             cells = write_registry(writer, self.shop_id, plan)
             engine.refresh_activity(writer, self.shop_id, cells)
         for at in range(0, len(plan.deliveries), DELIVERY_CHUNK):
-            chunk = plan.deliveries[at:at + DELIVERY_CHUNK]
+            chunk = plan.deliveries[at : at + DELIVERY_CHUNK]
             with db.session() as writer:
                 writer.execute(WebhookEvent.__table__.insert(), inbox_rows(self.domain, self.shop_id, chunk))
             with bind(self.runtime):
@@ -153,9 +190,15 @@ class CopySeeder:
         drains deadlocking on a customer's rows) are due again and drained."""
         for _ in range(rounds):
             with self.runtime.db.session() as session:
-                due = session.execute(update(WebhookEvent).where(
-                    WebhookEvent.shop_id == self.shop_id, WebhookEvent.status == FAILED,
-                    WebhookEvent.next_attempt_at.is_not(None)).values(next_attempt_at=utcnow())).rowcount
+                due = session.execute(
+                    update(WebhookEvent)
+                    .where(
+                        WebhookEvent.shop_id == self.shop_id,
+                        WebhookEvent.status == FAILED,
+                        WebhookEvent.next_attempt_at.is_not(None),
+                    )
+                    .values(next_attempt_at=utcnow())
+                ).rowcount
             if not due:
                 return
             log.info("event=demo_retry shop=%s events=%s", self.domain, due)
@@ -163,8 +206,7 @@ class CopySeeder:
                 jobs.drain_inbox(self.domain)
 
 
-def seed_store(rt: Any, domain: str, *, end: date, scale: int = 1, seed: int = 2026,
-               jobs: int = 1) -> DemoResult:
+def seed_store(rt: Any, domain: str, *, end: date, scale: int = 1, seed: int = 2026, jobs: int = 1) -> DemoResult:
     """Seed the installed shop `domain` with `scale` copies of the case study, through the inbox,
     their history ending on `end` (a day in the shop's time zone); predicted CLV is fitted as of
     `end`.
@@ -185,8 +227,14 @@ def seed_store(rt: Any, domain: str, *, end: date, scale: int = 1, seed: int = 2
     else:
         delivered = sum(seeder(copy) for copy in range(scale))
     with db.session() as session:
-        failed = session.scalar(select(func.count()).select_from(WebhookEvent).where(
-            WebhookEvent.shop_id == shop_id, WebhookEvent.status == FAILED)) or 0
+        failed = (
+            session.scalar(
+                select(func.count())
+                .select_from(WebhookEvent)
+                .where(WebhookEvent.shop_id == shop_id, WebhookEvent.status == FAILED)
+            )
+            or 0
+        )
         lifetime_value.refresh_clv(session, shop_id, today=end)
     log.info("event=demo_seeded shop=%s copies=%s deliveries=%s failed=%s", domain, scale, delivered, failed)
     return DemoResult(shop_id, scale, delivered, failed, end)

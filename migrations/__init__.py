@@ -1,4 +1,5 @@
 """Alembic migrations: one linear history. `upgrade(url)` brings a database to head."""
+
 from __future__ import annotations
 
 from pathlib import Path

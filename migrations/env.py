@@ -18,7 +18,7 @@ def database_url() -> str:
 def run_migrations() -> None:
     url = database_url()
     if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///"):])) or ".", exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///") :])) or ".", exist_ok=True)
     engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(

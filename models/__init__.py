@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
+
 from models.attribution import Attribution
 from models.compliance import DataExport
 from models.cost import COST_CATEGORIES, Cost
@@ -13,8 +14,30 @@ from models.tracking import Click, DiscountCode, ReferralLink
 from models.webhook import WebhookEvent
 
 __all__ = [
-    "Attribution", "Base", "CONTENT_TYPES", "COST_CATEGORIES", "Campaign", "Click", "Cost",
-    "CreatorClv", "Customer", "DataExport", "Database", "DiscountCode", "FigureVersion", "FollowerSnapshot", "Influencer", "Order",
-    "PLATFORMS", "Post", "Refund", "ReferralLink", "Rollup", "RollupMonth", "Shop", "ShopSettings",
-    "WebhookEvent", "utcnow",
+    "Attribution",
+    "Base",
+    "CONTENT_TYPES",
+    "COST_CATEGORIES",
+    "Campaign",
+    "Click",
+    "Cost",
+    "CreatorClv",
+    "Customer",
+    "DataExport",
+    "Database",
+    "DiscountCode",
+    "FigureVersion",
+    "FollowerSnapshot",
+    "Influencer",
+    "Order",
+    "PLATFORMS",
+    "Post",
+    "Refund",
+    "ReferralLink",
+    "Rollup",
+    "RollupMonth",
+    "Shop",
+    "ShopSettings",
+    "WebhookEvent",
+    "utcnow",
 ]

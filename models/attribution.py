@@ -1,4 +1,5 @@
 """Which creator an order belongs to, and why."""
+
 from __future__ import annotations
 
 from datetime import datetime

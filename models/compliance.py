@@ -1,4 +1,5 @@
 """What the app answers to privacy requests: the data held about one customer."""
+
 from __future__ import annotations
 
 from datetime import datetime

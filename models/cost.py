@@ -1,4 +1,5 @@
 """Everything a creator costs: fees, product, rights, time, tools, commissions."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -18,9 +19,7 @@ class Cost(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
-    influencer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    influencer_id: Mapped[int | None] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     category: Mapped[str] = mapped_column(String(20))
     amount: Mapped[Decimal]

@@ -1,4 +1,5 @@
 """Engine, session factory and the declarative base every model shares."""
+
 from __future__ import annotations
 
 import os
@@ -96,9 +97,9 @@ def default_database_url() -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -14,6 +14,7 @@ from a sequence: it never repeats, even for a shop deleted and made again.
 SQLite (one writer at a time): a plain row trigger per table and operation,
 the version taken from the clock in microseconds and always above the last.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -78,19 +79,30 @@ def trigger_statements(dialect: str) -> list[str]:
     """The DDL that makes the database move the versions, for `dialect`."""
     if dialect == "postgresql":
         # Dropped first: a constraint trigger has no CREATE OR REPLACE, and create_all runs again.
-        return ["CREATE SEQUENCE IF NOT EXISTS figure_version_seq", _PG_FUNCTION.strip(),
-                *_drop_trigger_statements(dialect)] + [
+        return [
+            "CREATE SEQUENCE IF NOT EXISTS figure_version_seq",
+            _PG_FUNCTION.strip(),
+            *_drop_trigger_statements(dialect),
+        ] + [
             f"CREATE CONSTRAINT TRIGGER figures_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION figures_changed()" for table in WATCHED]
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION figures_changed()"
+            for table in WATCHED
+        ]
     if dialect == "sqlite":
-        return [_SQLITE_TRIGGER.format(table=table, op=op.lower(), OP=op, row="OLD" if op == "DELETE" else "NEW").strip()
-                for table in WATCHED for op in _SQLITE_OPS]
+        return [
+            _SQLITE_TRIGGER.format(table=table, op=op.lower(), OP=op, row="OLD" if op == "DELETE" else "NEW").strip()
+            for table in WATCHED
+            for op in _SQLITE_OPS
+        ]
     raise ValueError(f"no figure-version triggers for {dialect}")
 
 
 def drop_statements(dialect: str) -> list[str]:
-    extra = (["DROP FUNCTION IF EXISTS figures_changed()", "DROP SEQUENCE IF EXISTS figure_version_seq"]
-             if dialect == "postgresql" else [])
+    extra = (
+        ["DROP FUNCTION IF EXISTS figures_changed()", "DROP SEQUENCE IF EXISTS figure_version_seq"]
+        if dialect == "postgresql"
+        else []
+    )
     return _drop_trigger_statements(dialect) + extra
 
 

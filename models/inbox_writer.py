@@ -9,6 +9,7 @@ then go in together. Under a burst this saves most of each statement's cost
 delivery still goes in alone, at once. Should a shared statement fail for any reason, each
 of its deliveries is stored alone, so one delivery never decides another's answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,6 +36,7 @@ _INSTALLED = and_(Shop.access_token_enc.is_not(None), Shop.uninstalled_at.is_(No
 @dataclass
 class Delivery:
     """One delivery's inbox row, as the webhook read it from the request."""
+
     shop_domain: str
     webhook_id: str
     topic: str
@@ -56,12 +58,16 @@ def insert_statement() -> Any:
     runs group_insert_sql."""
     if "sqlalchemy" not in _statements:
         values: dict[str, Any] = {
-            "shop_domain": bindparam("shop_domain", type_=String), "shop_id": Shop.id,
-            "webhook_id": bindparam("webhook_id", type_=String), "topic": bindparam("topic", type_=String),
+            "shop_domain": bindparam("shop_domain", type_=String),
+            "shop_id": Shop.id,
+            "webhook_id": bindparam("webhook_id", type_=String),
+            "topic": bindparam("topic", type_=String),
             "api_version": bindparam("api_version", type_=String),
             "triggered_at": bindparam("triggered_at", type_=UTCDateTime()),
-            "event_id": bindparam("event_id", type_=String), "body": bindparam("body", type_=Text),
-            "status": literal_column(f"'{PENDING}'"), "attempts": literal_column("0"),
+            "event_id": bindparam("event_id", type_=String),
+            "body": bindparam("body", type_=Text),
+            "status": literal_column(f"'{PENDING}'"),
+            "attempts": literal_column("0"),
             "received_at": bindparam("received_at", type_=UTCDateTime()),
         }
         source = (
@@ -71,7 +77,8 @@ def insert_statement() -> Any:
             .where(or_(bindparam("any_shop", type_=Boolean), _INSTALLED))
         )
         _statements["sqlalchemy"] = (
-            dialect_insert("sqlite", WebhookEvent).from_select(list(values), source)
+            dialect_insert("sqlite", WebhookEvent)
+            .from_select(list(values), source)
             .on_conflict_do_nothing(index_elements=["shop_domain", "webhook_id"])
             .returning(WebhookEvent.id)
         )
@@ -82,9 +89,17 @@ def insert_statement() -> Any:
 # parameters, sent as they are: arrays of bodies would be escaped and parsed again element
 # by element), kept when its shop is installed (or for any shop, for compliance topics) and,
 # with `check_json`, when its body is a JSON object. Built once per size; bind row_params.
-_COLUMNS = {"shop_domain": "varchar", "webhook_id": "varchar", "topic": "varchar", "api_version": "varchar",
-            "triggered_at": "timestamptz", "event_id": "varchar", "body": "text", "received_at": "timestamptz",
-            "any_shop": "boolean"}
+_COLUMNS = {
+    "shop_domain": "varchar",
+    "webhook_id": "varchar",
+    "topic": "varchar",
+    "api_version": "varchar",
+    "triggered_at": "timestamptz",
+    "event_id": "varchar",
+    "body": "text",
+    "received_at": "timestamptz",
+    "any_shop": "boolean",
+}
 GROUP_MAX = 16
 
 
@@ -92,8 +107,8 @@ def group_insert_sql(size: int, *, check_json: bool = True) -> str:
     key = ("group", size, check_json)
     if key not in _statements:
         rows = ",\n       ".join(
-            "(" + ", ".join(f"%({column}_{n})s::{kind}" for column, kind in _COLUMNS.items()) + ")"
-            for n in range(size))
+            "(" + ", ".join(f"%({column}_{n})s::{kind}" for column, kind in _COLUMNS.items()) + ")" for n in range(size)
+        )
         json_object = "\n  AND json_typeof(CAST(d.body AS json)) = 'object'" if check_json else ""
         _statements[key] = f"""
 INSERT INTO webhook_events (shop_domain, shop_id, webhook_id, topic, api_version, triggered_at, event_id,
@@ -111,14 +126,20 @@ RETURNING id, shop_domain, webhook_id
 
 def row_params(deliveries: list[Delivery]) -> dict[str, Any]:
     """The parameters of group_insert_sql(len(deliveries)), one row per delivery in order."""
-    return {f"{column}_{n}": value for n, delivery in enumerate(deliveries)
-            for column, value in vars(delivery).items()}
+    return {f"{column}_{n}": value for n, delivery in enumerate(deliveries) for column, value in vars(delivery).items()}
 
 
 def _statement_error(sql: str, exc: Exception, dialect: Any, invalidated: bool) -> StatementError:
     """A driver error as SQLAlchemy raises it, without the parameters (webhook bodies)."""
-    return DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
-                               connection_invalidated=invalidated, dialect=dialect)
+    return DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
 
 
 _ALONE = object()  # the delivery is to be stored on its own
@@ -150,8 +171,13 @@ class InboxWriter:
         self._turn = threading.BoundedSemaphore(LANES)
         self._waiting: list[_Waiting] = []
         if self._grouped:
-            self._lane_engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=LANES,
-                                      max_overflow=0, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+            self._lane_engine = make_engine(
+                engine.url.render_as_string(hide_password=False),
+                pool_size=LANES,
+                max_overflow=0,
+                isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+            )
             self._pid = os.getpid()
             event.listen(engine, "engine_disposed", self._dispose_lanes)
 
@@ -178,8 +204,11 @@ class InboxWriter:
         """Insert one delivery in autocommit: the new row's id (committed), or None."""
         if not self._grouped:  # SQLite
             with self.engine.connect() as conn:
-                return conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    insert_statement(), vars(delivery)).scalar()
+                return (
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                    .execute(insert_statement(), vars(delivery))
+                    .scalar()
+                )
         with self._turn:
             rows = self._on_own_connection(group_insert_sql(1, check_json=check_json), row_params([delivery]))
         return rows[0][0] if rows else None
@@ -235,8 +264,9 @@ class InboxWriter:
             unique.setdefault(key, delivery)
         # Rows in key order: two statements in flight that hold the same deliveries (Shopify
         # retrying) then wait on each other in one order, and never deadlock.
-        rows = self._on_own_connection(group_insert_sql(len(unique)),
-                                       row_params([unique[key] for key in sorted(unique)]))
+        rows = self._on_own_connection(
+            group_insert_sql(len(unique)), row_params([unique[key] for key in sorted(unique)])
+        )
         stored = {(shop_domain, webhook_id): row_id for row_id, shop_domain, webhook_id in rows}
         seen: set[tuple[str, str]] = set()
         outcomes: list[int | None] = []

@@ -1,4 +1,5 @@
 """Creators (influencers), the campaigns they run in, and their follower history."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,9 +37,7 @@ class Influencer(Base):
     platform: Mapped[str] = mapped_column(String(20))
     followers: Mapped[int] = mapped_column(Integer, default=0)
     email: Mapped[str | None] = mapped_column(String(254))
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
-    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     # Share of attributed net sales paid as commission; refunds shrink it with the sales.
     commission_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -58,8 +57,6 @@ class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    influencer_id: Mapped[int] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     followers: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

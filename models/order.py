@@ -1,4 +1,5 @@
 """Customers, orders and refunds as received from Shopify (shop currency only)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,9 +54,7 @@ class Order(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     shopify_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str | None] = mapped_column(String(64))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
     shopify_customer_id: Mapped[int | None] = mapped_column(BigInteger)
     placed_at: Mapped[datetime]
     shopify_updated_at: Mapped[datetime | None]
@@ -80,16 +79,27 @@ class Order(Base):
         """Whether the order can be a conversion and count revenue at all: read as usual (a
         subtotal, not flagged), not cancelled, voided or a test, and net sales above zero.
         Also a SQL condition (`select(...).where(Order.is_countable)`), written below."""
-        return (self.subtotal is not None and not self.flagged and self.cancelled_at is None
-                and self.financial_status != "voided" and not self.test and (self.net_sales or 0) > 0)
+        return (
+            self.subtotal is not None
+            and not self.flagged
+            and self.cancelled_at is None
+            and self.financial_status != "voided"
+            and not self.test
+            and (self.net_sales or 0) > 0
+        )
 
     @is_countable.inplace.expression
     @classmethod
     def _is_countable_in_sql(cls) -> ColumnElement[bool]:
         # NULL-safe, as the Python above reads None: no flag, no status, not a test.
-        return and_(cls.subtotal.is_not(None), func.coalesce(cls.flagged, "") == "", cls.cancelled_at.is_(None),
-                    func.coalesce(cls.financial_status, "") != "voided", func.coalesce(cls.test, false()) == false(),
-                    cls.net_sales > 0)
+        return and_(
+            cls.subtotal.is_not(None),
+            func.coalesce(cls.flagged, "") == "",
+            cls.cancelled_at.is_(None),
+            func.coalesce(cls.financial_status, "") != "voided",
+            func.coalesce(cls.test, false()) == false(),
+            cls.net_sales > 0,
+        )
 
 
 class Refund(Base):

@@ -1,4 +1,5 @@
 """Creator content and its reach and engagement."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,9 +18,7 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
-    influencer_id: Mapped[int] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(20))
     content_type: Mapped[str] = mapped_column(String(10))
     posted_at: Mapped[datetime]

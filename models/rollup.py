@@ -13,6 +13,7 @@ refreshed on its own without touching the others:
 Platform and campaign of sales and clicks are the creator's and are resolved
 when reading, so moving a creator to another campaign needs no rebuild.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -54,17 +55,22 @@ class Rollup(Figures, Base):
         Index("ix_rollups_shop_day_influencer", "shop_id", "day", "influencer_id"),
         Index("ix_rollups_shop_influencer_day", "shop_id", "influencer_id", "day"),
         # One sales-and-clicks row per creator-day: the engine upserts it.
-        Index("uq_rollups_creator_day", "shop_id", "influencer_id", "day", unique=True,
-              postgresql_where=text("kind = 'day'"), sqlite_where=text("kind = 'day'")),
+        Index(
+            "uq_rollups_creator_day",
+            "shop_id",
+            "influencer_id",
+            "day",
+            unique=True,
+            postgresql_where=text("kind = 'day'"),
+            sqlite_where=text("kind = 'day'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(4))
-    influencer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    influencer_id: Mapped[int | None] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     # Set on cost rows whose entries name a campaign, else the creator's campaign applies.
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     platform: Mapped[str | None] = mapped_column(String(20))
@@ -98,9 +104,7 @@ class CreatorClv(Base):
     __tablename__ = "creator_clv"
 
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
-    influencer_id: Mapped[int] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), primary_key=True
-    )
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), primary_key=True)
     customers: Mapped[int] = mapped_column(Integer, default=0)
     # Mean expected value of one acquired customer over the horizon; None without enough data.
     predicted: Mapped[Decimal | None]

@@ -1,4 +1,5 @@
 """The installed store, its encrypted tokens and its settings."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -57,9 +58,7 @@ class Shop(Base):
 class ShopSettings(Base):
     __tablename__ = "shop_settings"
 
-    shop_id: Mapped[int] = mapped_column(
-        ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True
-    )
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     attribution_window_days: Mapped[int] = mapped_column(Integer, default=30)
     repeat_window_days: Mapped[int] = mapped_column(Integer, default=90)
     evidence_order: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_EVIDENCE_ORDER))

@@ -1,4 +1,5 @@
 """Tracking instruments: discount codes, referral links and the clicks on them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,9 +16,7 @@ class DiscountCode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
-    influencer_id: Mapped[int] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(255))
     shopify_discount_id: Mapped[str | None] = mapped_column(String(255))
     percent_off: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
@@ -29,15 +28,11 @@ class ReferralLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
-    influencer_id: Mapped[int] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     # /r/<slug> carries no shop, so slugs are unique across the app.
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     destination: Mapped[str] = mapped_column(String(2048), default="/")
-    discount_code_id: Mapped[int | None] = mapped_column(
-        ForeignKey("discount_codes.id", ondelete="SET NULL")
-    )
+    discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -49,12 +44,8 @@ class Click(Base):
     # The public click id carried as `crid` in the landing URL.
     click_id: Mapped[str] = mapped_column(String(32), unique=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
-    link_id: Mapped[int] = mapped_column(
-        ForeignKey("referral_links.id", ondelete="CASCADE"), index=True
-    )
-    influencer_id: Mapped[int] = mapped_column(
-        ForeignKey("influencers.id", ondelete="CASCADE"), index=True
-    )
+    link_id: Mapped[int] = mapped_column(ForeignKey("referral_links.id", ondelete="CASCADE"), index=True)
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"), index=True)
     clicked_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))

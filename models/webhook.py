@@ -1,4 +1,5 @@
 """The webhook inbox: every delivery Shopify got a 2xx for, until processed."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The Flask app: `create_app()` builds everything; nothing happens at import."""
+
 from __future__ import annotations
 
 import logging
@@ -80,9 +81,16 @@ def _register_commands(app: Flask) -> None:
     `flask` both find them there."""
     from plugin import cli, cli_engine, cli_pipeline
 
-    for command in (cli.db, cli.shop, cli_pipeline.worker_command, cli_pipeline.sweep_command,
-                    cli_pipeline.events_command, cli_pipeline.backfill_command, cli_engine.demo_command,
-                    cli_engine.reattribute_command):
+    for command in (
+        cli.db,
+        cli.shop,
+        cli_pipeline.worker_command,
+        cli_pipeline.sweep_command,
+        cli_pipeline.events_command,
+        cli_pipeline.backfill_command,
+        cli_engine.demo_command,
+        cli_engine.reattribute_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -6,6 +6,7 @@ request's own transaction; a discount code that appears, moves or disappears (or
 a new attribution window or evidence order) can change which creator earlier
 orders belong to, so the whole shop is re-attributed by a job, after commit.
 """
+
 from __future__ import annotations
 
 import logging

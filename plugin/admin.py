@@ -4,6 +4,7 @@ Pages read figures only through `plugin.reports` and registry rows through
 `shop_select`; every write goes through the JSON API (the page's script posts
 there), so validation lives in one place. First paint needs no script.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,13 +51,35 @@ bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
 DEMO_TOKEN_SECONDS = 12 * 3600
 DEMO_CLAIM = "creator_roi_demo"
-GROUP_LABELS = {"influencer": "Creator", "platform": "Platform", "content_type": "Content type",
-                "campaign": "Campaign"}
+GROUP_LABELS = {"influencer": "Creator", "platform": "Platform", "content_type": "Content type", "campaign": "Campaign"}
 SORTABLE = {"label"} | {key for key, _, _ in display.TABLE_COLUMNS}
-CSV_METRICS = ("cost", "orders", "new_customers", "revenue", "repeat_orders", "repeat_revenue",
-               "repeat_customers", "repeat_purchase_rate", "clicks", "impressions", "reach", "engagements",
-               "followers", "engagement_rate", "effective_reach_rate", "ctr", "conversion_rate", "cac", "roas",
-               "roi", "roi_with_repeat", "emv", "emv_ratio", "clv_historical", "clv_predicted")
+CSV_METRICS = (
+    "cost",
+    "orders",
+    "new_customers",
+    "revenue",
+    "repeat_orders",
+    "repeat_revenue",
+    "repeat_customers",
+    "repeat_purchase_rate",
+    "clicks",
+    "impressions",
+    "reach",
+    "engagements",
+    "followers",
+    "engagement_rate",
+    "effective_reach_rate",
+    "ctr",
+    "conversion_rate",
+    "cac",
+    "roas",
+    "roi",
+    "roi_with_repeat",
+    "emv",
+    "emv_ratio",
+    "clv_historical",
+    "clv_predicted",
+)
 
 
 # --- response headers ------------------------------------------------------------------
@@ -81,9 +104,13 @@ def frame_ancestors() -> str:
 
 def gzip_response(response: Response) -> Response:
     """Pages and CSV travel gzipped: the first page stays well under 100 KB on the wire."""
-    if (response.direct_passthrough or response.status_code != 200 or "Content-Encoding" in response.headers
-            or "gzip" not in request.headers.get("Accept-Encoding", "")
-            or not (response.mimetype or "").startswith(("text/", "image/svg"))):
+    if (
+        response.direct_passthrough
+        or response.status_code != 200
+        or "Content-Encoding" in response.headers
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or not (response.mimetype or "").startswith(("text/", "image/svg"))
+    ):
         return response
     body = response.get_data()
     if len(body) < 1024:
@@ -122,12 +149,19 @@ def _money(value: Any) -> str:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     zone = current_shop().zone if getattr(g, "shop", None) is not None else ZoneInfo("UTC")
-    return {"app_url": app_url, "display": display, "raw": display.raw,
-            "when": lambda value: display.when(value, zone),
-            "platforms": [(p, display.label(p)) for p in PLATFORMS],
-            "content_types": [(c, display.label(c)) for c in CONTENT_TYPES],
-            "cost_categories": [(c, display.label(c)) for c in COST_CATEGORIES], "label": display.label,
-            "asset_url": asset_url, "pairs": pairs, "today": datetime.now(zone).date().isoformat()}
+    return {
+        "app_url": app_url,
+        "display": display,
+        "raw": display.raw,
+        "when": lambda value: display.when(value, zone),
+        "platforms": [(p, display.label(p)) for p in PLATFORMS],
+        "content_types": [(c, display.label(c)) for c in CONTENT_TYPES],
+        "cost_categories": [(c, display.label(c)) for c in COST_CATEGORIES],
+        "label": display.label,
+        "asset_url": asset_url,
+        "pairs": pairs,
+        "today": datetime.now(zone).date().isoformat(),
+    }
 
 
 def pairs(items: Any, value: str, text: str) -> list[tuple[Any, Any]]:
@@ -154,9 +188,15 @@ def asset_url(filename: str) -> str:
 def page(template: str, **context: Any) -> str:
     shop = current_shop()
     return render_template(
-        template, shop=shop, currency=shop.currency, id_token=g.id_token, demo=is_demo_session(),
-        api_key=current_app.config["SHOPIFY_API_KEY"], app_url_base=current_app.config["SHOPIFY_APP_URL"],
-        **context)
+        template,
+        shop=shop,
+        currency=shop.currency,
+        id_token=g.id_token,
+        demo=is_demo_session(),
+        api_key=current_app.config["SHOPIFY_API_KEY"],
+        app_url_base=current_app.config["SHOPIFY_APP_URL"],
+        **context,
+    )
 
 
 # --- filters: the date range, campaign and platform a page shows --------------------------
@@ -177,11 +217,19 @@ class Filters:
     entered: dict[str, str] = field(default_factory=dict)  # dates as typed, shown again with an error
 
     def query(self, **changes: Any) -> dict[str, Any]:
-        dates = ({"range": self.preset} if self.preset
-                 else {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()})
-        params = {**dates, "campaign": self.campaign_id, "platform": self.platform,
-                  "group": None if self.group == "influencer" else self.group,
-                  "sort": self.sort, "dir": self.direction}
+        dates = (
+            {"range": self.preset}
+            if self.preset
+            else {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        )
+        params = {
+            **dates,
+            "campaign": self.campaign_id,
+            "platform": self.platform,
+            "group": None if self.group == "influencer" else self.group,
+            "sort": self.sort,
+            "dir": self.direction,
+        }
         params.update(changes)
         return {k: v for k, v in params.items() if v not in (None, "")}
 
@@ -271,8 +319,10 @@ def shop_campaigns() -> list[Campaign]:
 
 def table_rows(report: dict[str, Any], filters: Filters) -> list[dict[str, Any]]:
     """Report rows; grouped by creator, every active creator appears, with data or not."""
-    rows = [{"key": r["key"], "label": r.get("label") or str(r["key"]), "metrics": r, "creator": None}
-            for r in report["rows"]]
+    rows = [
+        {"key": r["key"], "label": r.get("label") or str(r["key"]), "metrics": r, "creator": None}
+        for r in report["rows"]
+    ]
     if filters.group in ("platform", "content_type"):
         for row in rows:  # "TikTok", "YouTube": the names as the platforms write them
             row["label"] = display.label(row["key"]) if row["key"] is not None else row["label"]
@@ -280,7 +330,8 @@ def table_rows(report: dict[str, Any], filters: Filters) -> list[dict[str, Any]]
         return rows
     # Plain rows, not ORM objects: a large store has hundreds of creators, the page shows fifty.
     query = shop_select(Influencer).with_only_columns(
-        Influencer.id, Influencer.name, Influencer.handle, Influencer.platform, Influencer.archived_at)
+        Influencer.id, Influencer.name, Influencer.handle, Influencer.platform, Influencer.archived_at
+    )
     if filters.campaign_id is not None:
         query = query.where(Influencer.campaign_id == filters.campaign_id)
     if filters.platform is not None:
@@ -293,8 +344,11 @@ def table_rows(report: dict[str, Any], filters: Filters) -> list[dict[str, Any]]
         seen.add(str(row["key"]))
         if creator is not None:
             row["label"] = creator.name
-    rows += [{"key": c.id, "label": c.name, "metrics": {}, "creator": c}
-             for key, c in creators.items() if key not in seen and c.archived_at is None]
+    rows += [
+        {"key": c.id, "label": c.name, "metrics": {}, "creator": c}
+        for key, c in creators.items()
+        if key not in seen and c.archived_at is None
+    ]
     return rows
 
 
@@ -314,8 +368,13 @@ def with_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     currency = current_shop().currency
     for row in rows:
         metrics = row["metrics"]
-        row["cells"] = [(display.raw(metrics.get(key)), display.figure(metrics.get(key), kind, currency)
-                         if metrics else display.DASH) for key, _, kind in display.TABLE_COLUMNS]
+        row["cells"] = [
+            (
+                display.raw(metrics.get(key)),
+                display.figure(metrics.get(key), kind, currency) if metrics else display.DASH,
+            )
+            for key, _, kind in display.TABLE_COLUMNS
+        ]
     return rows
 
 
@@ -328,8 +387,7 @@ def is_loser(row: dict[str, Any]) -> bool:
 def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15) -> Any:
     creators = [r for r in rows if r["key"] is not None and r["metrics"].get("cost")]
     spenders = sorted(creators, key=lambda r: r["metrics"]["cost"], reverse=True)[:limit]
-    spenders.sort(key=lambda r: r["metrics"].get("roi") if r["metrics"].get("roi") is not None else -1e9,
-                  reverse=True)
+    spenders.sort(key=lambda r: r["metrics"].get("roi") if r["metrics"].get("roi") is not None else -1e9, reverse=True)
     bars = [(str(r["label"]), r["metrics"].get("roi")) for r in spenders]
     title = f"ROI by {noun}" + (f" (the {limit} biggest spends)" if len(creators) > limit else "")
     return title, charts.bar_chart(bars, title=title, value_format=display.percent)
@@ -338,8 +396,9 @@ def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15
 def money_chart(series: list[dict[str, Any]], start: date | None = None) -> Any:
     """Cumulative revenue and cost; with `start`, the lines rise from nothing on that day when
     the first point is later (a whole month drawn at its last day)."""
-    points = [dict(p, day=p["day"] if isinstance(p["day"], date) else date.fromisoformat(str(p["day"])))
-              for p in series]
+    points = [
+        dict(p, day=p["day"] if isinstance(p["day"], date) else date.fromisoformat(str(p["day"]))) for p in series
+    ]
     if start is not None and points and points[0]["day"] > start:
         points.insert(0, {"day": start, "revenue": 0, "repeat_revenue": 0, "cost": 0})
     running = charts.cumulative(points, ("revenue", "repeat_revenue", "cost"))
@@ -349,10 +408,14 @@ def money_chart(series: list[dict[str, Any]], start: date | None = None) -> Any:
     title = "Revenue and cost, cumulative"
     return title, charts.line_chart(
         running,
-        [charts.Line("with_repeat", "Revenue incl. repeats", "#7b61ff", dashed=True),
-         charts.Line("revenue", "Revenue", charts.POSITIVE),
-         charts.Line("cost", "Cost", charts.NEGATIVE)],
-        title=title, y_format=lambda v: display.compact_money(v, currency))
+        [
+            charts.Line("with_repeat", "Revenue incl. repeats", "#7b61ff", dashed=True),
+            charts.Line("revenue", "Revenue", charts.POSITIVE),
+            charts.Line("cost", "Cost", charts.NEGATIVE),
+        ],
+        title=title,
+        y_format=lambda v: display.compact_money(v, currency),
+    )
 
 
 # --- reading the chart's series while the report is computed -------------------------------
@@ -366,8 +429,15 @@ def money_series_meanwhile(shop_id: int, filters: Filters) -> Callable[[bool], l
     Returns the call that gives it (`needed`: False when the page has no chart); the read is
     waited for either way, so none outlives its request. SQLite reads it when asked, if needed."""
     rt = runtime()
-    args = (rt, report_cache.report_cache(), shop_id, filters.date_from, filters.date_to, filters.campaign_id,
-            filters.platform)
+    args = (
+        rt,
+        report_cache.report_cache(),
+        shop_id,
+        filters.date_from,
+        filters.date_to,
+        filters.campaign_id,
+        filters.platform,
+    )
     if rt.db.is_sqlite:
         return lambda needed: read_money_series(*args) if needed else []
     global _side_reads
@@ -377,12 +447,26 @@ def money_series_meanwhile(shop_id: int, filters: Filters) -> Callable[[bool], l
     return lambda needed: future.result()
 
 
-def read_money_series(rt: Runtime, cache: report_cache.ReportCache, shop_id: int, date_from: date, date_to: date,
-                      campaign_id: int | None, platform: str | None) -> list[dict[str, Any]]:
+def read_money_series(
+    rt: Runtime,
+    cache: report_cache.ReportCache,
+    shop_id: int,
+    date_from: date,
+    date_to: date,
+    campaign_id: int | None,
+    platform: str | None,
+) -> list[dict[str, Any]]:
     with rt.db.session() as db:
         shop = db.get(Shop, shop_id)  # the request's shop
-        return report_cache.money_series(cache, db, shop, date_from=date_from, date_to=date_to,  # type: ignore[arg-type]
-                                         campaign_id=campaign_id, platform=platform)
+        return report_cache.money_series(
+            cache,
+            db,
+            shop,  # type: ignore[arg-type]
+            date_from=date_from,
+            date_to=date_to,
+            campaign_id=campaign_id,
+            platform=platform,
+        )
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -395,15 +479,25 @@ def overview() -> Any:
     campaigns = shop_campaigns()
     filters = read_filters(campaigns)
     series = money_series_meanwhile(shop.id, filters)
-    report = report_cache.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to,
-                                     group_by=filters.group, campaign_id=filters.campaign_id,
-                                     platform=filters.platform)
+    report = report_cache.roi_report(
+        db,
+        shop,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        group_by=filters.group,
+        campaign_id=filters.campaign_id,
+        platform=filters.platform,
+    )
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     filters.page = min(filters.page, pages)
-    shown = rows[(filters.page - 1) * PAGE_SIZE: filters.page * PAGE_SIZE]
-    has_creators = db.scalar(select(func.count()).select_from(
-        shop_select(Influencer).where(Influencer.archived_at.is_(None)).subquery())) or 0
+    shown = rows[(filters.page - 1) * PAGE_SIZE : filters.page * PAGE_SIZE]
+    has_creators = (
+        db.scalar(
+            select(func.count()).select_from(shop_select(Influencer).where(Influencer.archived_at.is_(None)).subquery())
+        )
+        or 0
+    )
     has_figures = any(r["metrics"] for r in rows) or bool(report["totals"].get("orders"))
     empty_filter = filter_without_creators(filters, campaigns) if has_creators else None
     roi_title, roi_svg = roi_chart(rows, GROUP_LABELS[filters.group].lower())
@@ -411,18 +505,35 @@ def overview() -> Any:
     points = series(has_figures)
     if has_figures:
         money_title, money_svg = money_chart(points, filters.date_from)
-    return page("admin/overview.html", filters=filters, campaigns=campaigns, report=report,
-                totals=report["totals"], rows=with_cells(shown), pages=pages,
-                # "Creators (15)": the shop-wide row is not a creator (nor a platform, nor a campaign).
-                row_count=sum(1 for r in rows if r["key"] is not None),
-                has_creators=has_creators, has_figures=has_figures, is_loser=is_loser,
-                roi_title=roi_title, roi_svg=roi_svg, money_title=money_title, money_svg=money_svg,
-                group_label=GROUP_LABELS[filters.group], kpis=display.KPIS, columns=display.TABLE_COLUMNS,
-                presets=ranges.PRESETS, preset_names=ranges.NAMES, empty_filter=empty_filter, title="Overview")
+    return page(
+        "admin/overview.html",
+        filters=filters,
+        campaigns=campaigns,
+        report=report,
+        totals=report["totals"],
+        rows=with_cells(shown),
+        pages=pages,
+        # "Creators (15)": the shop-wide row is not a creator (nor a platform, nor a campaign).
+        row_count=sum(1 for r in rows if r["key"] is not None),
+        has_creators=has_creators,
+        has_figures=has_figures,
+        is_loser=is_loser,
+        roi_title=roi_title,
+        roi_svg=roi_svg,
+        money_title=money_title,
+        money_svg=money_svg,
+        group_label=GROUP_LABELS[filters.group],
+        kpis=display.KPIS,
+        columns=display.TABLE_COLUMNS,
+        presets=ranges.PRESETS,
+        preset_names=ranges.NAMES,
+        empty_filter=empty_filter,
+        title="Overview",
+    )
 
 
 def filter_without_creators(filters: Filters, campaigns: list[Campaign]) -> str | None:
-    """"No Twitch creators" when the platform or campaign filter matches no creator at all: the
+    """ "No Twitch creators" when the platform or campaign filter matches no creator at all: the
     empty page is the filter's doing, not a missing code or link."""
     if filters.platform is None and filters.campaign_id is None:
         return None
@@ -443,19 +554,28 @@ def filter_without_creators(filters: Filters, campaigns: list[Campaign]) -> str 
 def table_csv() -> Any:
     """Every row of the overview table (all pages), as the page's export button downloads it."""
     filters = read_filters(shop_campaigns())
-    report = report_cache.roi_report(session(), current_shop(), date_from=filters.date_from,
-                                     date_to=filters.date_to, group_by=filters.group,
-                                     campaign_id=filters.campaign_id, platform=filters.platform)
+    report = report_cache.roi_report(
+        session(),
+        current_shop(),
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        group_by=filters.group,
+        campaign_id=filters.campaign_id,
+        platform=filters.platform,
+    )
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([filters.group, "name", *CSV_METRICS])
     for row in rows:
-        writer.writerow([row["key"], csv_cell(row["label"]), *(display.raw(row["metrics"].get(m)) for m in CSV_METRICS)])
+        writer.writerow(
+            [row["key"], csv_cell(row["label"]), *(display.raw(row["metrics"].get(m)) for m in CSV_METRICS)]
+        )
     writer.writerow(["total", "Total", *(display.raw(report["totals"].get(m)) for m in CSV_METRICS)])
     name = f"creator-roi-{filters.group}-{filters.date_from}-{filters.date_to}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 def csv_cell(value: Any) -> str:
@@ -474,28 +594,53 @@ def creator(influencer_id: int) -> Any:
     filters = read_filters([])
     report = report_cache.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
     figures: dict[str, Any] = next((r for r in report["rows"] if str(r["key"]) == str(influencer.id)), {})
-    codes = list(db.scalars(shop_select(DiscountCode).where(DiscountCode.influencer_id == influencer.id)
-                            .order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc())))
-    links = list(db.scalars(shop_select(ReferralLink).where(ReferralLink.influencer_id == influencer.id)
-                            .order_by(ReferralLink.created_at.desc(), ReferralLink.id.desc())))
+    codes = list(
+        db.scalars(
+            shop_select(DiscountCode)
+            .where(DiscountCode.influencer_id == influencer.id)
+            .order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc())
+        )
+    )
+    links = list(
+        db.scalars(
+            shop_select(ReferralLink)
+            .where(ReferralLink.influencer_id == influencer.id)
+            .order_by(ReferralLink.created_at.desc(), ReferralLink.id.desc())
+        )
+    )
     posts = post_rows(Post.influencer_id == influencer.id, limit=100)
     costs = cost_rows(Cost.influencer_id == influencer.id)
     orders = reports.creator_orders(db, shop, influencer.id, limit=100)
     clv = reports.creator_clv(db, shop, influencer.id)
     code_by_id: dict[int | None, str] = {c.id: c.code for c in codes}
-    return page("admin/creator.html", creator=influencer, filters=filters, figures=figures,
-                codes=[code_view(c) for c in codes],
-                links=[link_view(link, code_by_id.get(link.discount_code_id)) for link in links],
-                posts=posts, costs=costs, orders=orders, clv=clv, campaigns=shop_campaigns(),
-                evidence_summary=display.evidence_summary, title=influencer.name)
+    return page(
+        "admin/creator.html",
+        creator=influencer,
+        filters=filters,
+        figures=figures,
+        codes=[code_view(c) for c in codes],
+        links=[link_view(link, code_by_id.get(link.discount_code_id)) for link in links],
+        posts=posts,
+        costs=costs,
+        orders=orders,
+        clv=clv,
+        campaigns=shop_campaigns(),
+        evidence_summary=display.evidence_summary,
+        title=influencer.name,
+    )
 
 
 def code_view(code: DiscountCode) -> dict[str, Any]:
     from plugin.api.codes import share_url
 
-    return {"id": code.id, "code": code.code, "percent_off": code.percent_off,
-            "in_shopify": bool(code.shopify_discount_id), "share_url": share_url(current_shop(), code.code),
-            "created_at": code.created_at}
+    return {
+        "id": code.id,
+        "code": code.code,
+        "percent_off": code.percent_off,
+        "in_shopify": bool(code.shopify_discount_id),
+        "share_url": share_url(current_shop(), code.code),
+        "created_at": code.created_at,
+    }
 
 
 def link_view(link: ReferralLink, code: str | None) -> dict[str, Any]:
@@ -504,16 +649,24 @@ def link_view(link: ReferralLink, code: str | None) -> dict[str, Any]:
 
     url = public_url(link.slug)
     qr = segno.make(url, error="m")
-    return {"id": link.id, "slug": link.slug, "url": url, "destination": link.destination, "code": code,
-            "qr_svg": qr.svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
-            "qr_png": qr.png_data_uri(scale=10, border=4), "created_at": link.created_at}
+    return {
+        "id": link.id,
+        "slug": link.slug,
+        "url": url,
+        "destination": link.destination,
+        "code": code,
+        "qr_svg": qr.svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
+        "qr_png": qr.png_data_uri(scale=10, border=4),
+        "created_at": link.created_at,
+    }
 
 
 @bp.get("/app/costs")
 @page_auth_required
 def costs_page() -> Any:
-    return page("admin/costs.html", costs=cost_rows(), creators=active_creators(), campaigns=shop_campaigns(),
-                title="Costs")
+    return page(
+        "admin/costs.html", costs=cost_rows(), creators=active_creators(), campaigns=shop_campaigns(), title="Costs"
+    )
 
 
 @bp.get("/app/posts")
@@ -524,19 +677,31 @@ def posts_page() -> Any:
 
 def cost_rows(*where: Any, limit: int = 200) -> list[Any]:
     """(cost, creator name, campaign name), newest first."""
-    return list(session().execute(
-        shop_select(Cost).where(*where).add_columns(Influencer.name, Campaign.name)
-        .outerjoin(Influencer, Influencer.id == Cost.influencer_id)
-        .outerjoin(Campaign, Campaign.id == Cost.campaign_id)
-        .order_by(Cost.incurred_on.desc(), Cost.id.desc()).limit(limit)))
+    return list(
+        session().execute(
+            shop_select(Cost)
+            .where(*where)
+            .add_columns(Influencer.name, Campaign.name)
+            .outerjoin(Influencer, Influencer.id == Cost.influencer_id)
+            .outerjoin(Campaign, Campaign.id == Cost.campaign_id)
+            .order_by(Cost.incurred_on.desc(), Cost.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def post_rows(*where: Any, limit: int = 200) -> list[Any]:
     """(post, creator name), newest first."""
-    return list(session().execute(
-        shop_select(Post).where(*where).add_columns(Influencer.name)
-        .join(Influencer, Influencer.id == Post.influencer_id)
-        .order_by(Post.posted_at.desc(), Post.id.desc()).limit(limit)))
+    return list(
+        session().execute(
+            shop_select(Post)
+            .where(*where)
+            .add_columns(Influencer.name)
+            .join(Influencer, Influencer.id == Post.influencer_id)
+            .order_by(Post.posted_at.desc(), Post.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @bp.get("/app/settings")
@@ -544,13 +709,20 @@ def post_rows(*where: Any, limit: int = 200) -> list[Any]:
 def settings_page() -> Any:
     from plugin.api.shop import settings_dict
 
-    return page("admin/settings.html", settings=settings_dict(current_shop().settings),
-                campaigns=shop_campaigns(), title="Settings")
+    return page(
+        "admin/settings.html",
+        settings=settings_dict(current_shop().settings),
+        campaigns=shop_campaigns(),
+        title="Settings",
+    )
 
 
 def active_creators() -> list[Influencer]:
-    return list(session().scalars(shop_select(Influencer).where(Influencer.archived_at.is_(None))
-                                  .order_by(func.lower(Influencer.name))))
+    return list(
+        session().scalars(
+            shop_select(Influencer).where(Influencer.archived_at.is_(None)).order_by(func.lower(Influencer.name))
+        )
+    )
 
 
 # --- landing page and the development-only demo login --------------------------------------
@@ -584,10 +756,18 @@ def demo() -> Any:
 def demo_session_token(domain: str) -> str:
     """A session token as App Bridge mints it, longer-lived, for the local demo only."""
     now = int(time.time())
-    claims = {"iss": f"https://{domain}/admin", "dest": f"https://{domain}",
-              "aud": current_app.config["SHOPIFY_API_KEY"], "sub": "demo", "exp": now + DEMO_TOKEN_SECONDS,
-              "nbf": now - 1, "iat": now - 1, "jti": str(uuid.uuid4()), "sid": uuid.uuid4().hex,
-              DEMO_CLAIM: True}
+    claims = {
+        "iss": f"https://{domain}/admin",
+        "dest": f"https://{domain}",
+        "aud": current_app.config["SHOPIFY_API_KEY"],
+        "sub": "demo",
+        "exp": now + DEMO_TOKEN_SECONDS,
+        "nbf": now - 1,
+        "iat": now - 1,
+        "jti": str(uuid.uuid4()),
+        "sid": uuid.uuid4().hex,
+        DEMO_CLAIM: True,
+    }
     with warnings.catch_warnings():  # the development secret is short by design; production has no demo
         warnings.simplefilter("ignore")
         return jwt.encode(claims, current_app.config["SHOPIFY_API_SECRET"], algorithm="HS256")

@@ -4,6 +4,7 @@ Shopify's `shopify_app` verifies the token (signature, `aud`, exp/nbf with 10 s
 leeway, the bounce to the patch-id-token page). It does not check `dest`
 against `iss`, so we do.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,7 @@ RETRY_HEADER = {"X-Shopify-Retry-Invalid-Session-Request": "1"}
 
 def shopify_app() -> ShopifyApp:
     cfg = current_app.config
-    return ShopifyApp(cfg["SHOPIFY_API_KEY"], cfg["SHOPIFY_API_SECRET"],
-                      cfg.get("SHOPIFY_OLD_API_SECRET") or None)
+    return ShopifyApp(cfg["SHOPIFY_API_KEY"], cfg["SHOPIFY_API_SECRET"], cfg.get("SHOPIFY_OLD_API_SECRET") or None)
 
 
 def request_input() -> RequestInput:
@@ -104,11 +104,13 @@ def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         authenticate_api()
         return view(*args, **kwargs)
+
     return wrapped
 
 
 def page_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """For /app: the library's own answers on failure (bounce page, 401); headers kept on success."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         result = shopify_app().verify_app_home_req(request_input(), PATCH_ID_TOKEN_PATH)
@@ -116,8 +118,7 @@ def page_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return to_response(result.response)
         domain = shop_from_claims(result.id_token.claims)
         if domain is None:
-            return error_response({"session_token": ["session token dest does not match iss"]},
-                                  401, RETRY_HEADER)
+            return error_response({"session_token": ["session token dest does not match iss"]}, 401, RETRY_HEADER)
         try:
             g.shop = _load_or_install(domain, result.id_token.token)
         except ApiError as exc:
@@ -128,6 +129,7 @@ def page_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
         for key, value in result.response.headers.items():
             response.headers[key] = value
         return response
+
     return wrapped
 
 

@@ -3,6 +3,7 @@
 Every label goes through `escape`; the SVGs scale with their container through
 `viewBox`, so their box is known before anything loads (no layout shift).
 """
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,9 @@ def cumulative(series: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[di
     return out
 
 
-def line_chart(series: Sequence[dict[str, Any]], lines: Sequence[Line], *, title: str,
-               y_format: Callable[[Any], str]) -> Markup:
+def line_chart(
+    series: Sequence[dict[str, Any]], lines: Sequence[Line], *, title: str, y_format: Callable[[Any], str]
+) -> Markup:
     """Lines over days; `series` is [{"day": date, key: number, ...}] in day order, a point
     per day or further apart (each is drawn at its day)."""
     if not series:
@@ -80,35 +82,46 @@ def line_chart(series: Sequence[dict[str, Any]], lines: Sequence[Line], *, title
     def y(v: Any) -> float:
         return PAD_TOP + plot_h * (1 - float(v or 0) / top)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(title)}</title>"]
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
     for k in range(count + 1):
         value = step * k
         yy = y(value)
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{_n(yy)}" y2="{_n(yy)}"/>')
-        parts.append(f'<text class="axis" x="{PAD_LEFT - 6}" y="{_n(yy + 4)}" text-anchor="end">'
-                     f"{escape(y_format(value))}</text>")
+        parts.append(
+            f'<text class="axis" x="{PAD_LEFT - 6}" y="{_n(yy + 4)}" text-anchor="end">{escape(y_format(value))}</text>'
+        )
     for i in sorted({round(days * k / 5) for k in range(6)}):
         day = first + timedelta(days=i)
         label = day.strftime("%b %-d")
         anchor = "start" if i == 0 else "end" if i == span else "middle"
-        parts.append(f'<text class="axis" x="{_n(x(i))}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
-                     f"{escape(label)}</text>")
+        parts.append(
+            f'<text class="axis" x="{_n(x(i))}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(label)}</text>'
+        )
     legend_x = PAD_LEFT
     for line in lines:
         points = " ".join(f"{_n(x((p['day'] - first).days))},{_n(y(p.get(line.key)))}" for p in series)
         dash = ' stroke-dasharray="6 4"' if line.dashed else ""
         parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="2"{dash} points="{points}"/>')
-        parts.append(f'<rect x="{legend_x}" y="8" width="12" height="4" fill="{line.color}"/>'
-                     f'<text class="legend" x="{legend_x + 16}" y="14">{escape(line.label)}</text>')
+        parts.append(
+            f'<rect x="{legend_x}" y="8" width="12" height="4" fill="{line.color}"/>'
+            f'<text class="legend" x="{legend_x + 16}" y="14">{escape(line.label)}</text>'
+        )
         legend_x += 28 + 7 * len(line.label)
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def bar_chart(bars: Sequence[tuple[str, float | None]], *, title: str,
-              value_format: Callable[[float | None], str], label_width: int = 150) -> Markup:
+def bar_chart(
+    bars: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    value_format: Callable[[float | None], str],
+    label_width: int = 150,
+) -> Markup:
     """Horizontal bars around zero (losses in red); `bars` is [(label, value)], drawn in order."""
     if not bars:
         return Markup("")
@@ -120,15 +133,19 @@ def bar_chart(bars: Sequence[tuple[str, float | None]], *, title: str,
     plot_x0, plot_x1 = label_width + 8, WIDTH - value_room
     scale = (plot_x1 - plot_x0) / ((high - low) or 1.0)
     zero = plot_x0 + (0 - low) * scale
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(title)}</title>",
-             f'<line class="zero" x1="{_n(zero)}" x2="{_n(zero)}" y1="{PAD_TOP - 6}" y2="{height - 4}"/>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="zero" x1="{_n(zero)}" x2="{_n(zero)}" y1="{PAD_TOP - 6}" y2="{height - 4}"/>',
+    ]
     for i, (label, value) in enumerate(bars):
         top = PAD_TOP + i * (row_h + gap)
         short = label if len(label) <= 22 else label[:21] + "…"
-        parts.append(f'<text class="label" x="{label_width}" y="{top + 15}" text-anchor="end">'
-                     f"<title>{escape(label)}</title>{escape(short)}</text>")
+        parts.append(
+            f'<text class="label" x="{label_width}" y="{top + 15}" text-anchor="end">'
+            f"<title>{escape(label)}</title>{escape(short)}</text>"
+        )
         if value is None:
             parts.append(f'<text class="axis" x="{_n(zero + 4)}" y="{top + 15}">no cost yet</text>')
             continue

@@ -3,6 +3,7 @@
 The group holds no command of its own: it builds the app, whose factory registers
 every command on `app.cli` (`plugin._register_commands`), and finds them there.
 """
+
 from __future__ import annotations
 
 import click
@@ -16,8 +17,11 @@ def _create_app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
-                 help="Creator ROI: creator attribution and ROI for Shopify stores.")
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=True,
+    help="Creator ROI: creator attribution and ROI for Shopify stores.",
+)
 
 
 @click.group()

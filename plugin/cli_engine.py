@@ -1,4 +1,5 @@
 """`creator-roi demo` and `creator-roi reattribute`: seeding the case study, rebuilding figures."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -23,8 +24,10 @@ def _runtime() -> Runtime:
 
 
 def _has_data(session: Any, shop: Shop) -> bool:
-    return bool(session.scalar(select(exists().where(Order.shop_id == shop.id)))
-                or session.scalar(select(exists().where(Influencer.shop_id == shop.id))))
+    return bool(
+        session.scalar(select(exists().where(Order.shop_id == shop.id)))
+        or session.scalar(select(exists().where(Influencer.shop_id == shop.id)))
+    )
 
 
 def _is_demo_store(rt: Runtime, shop: Shop) -> bool:
@@ -75,11 +78,21 @@ def _summary(rt: Runtime, domain: str, start: date, end: date) -> dict[str, Any]
 
 @click.command("demo")
 @click.option("--shop", "domain", default=None, help="the demo store [default: DEMO_SHOP]")
-@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 1000),
-              help="copies of the case study (1: 15 creators and 1,560 first orders; 64: about 100k orders)")
+@click.option(
+    "--scale",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="copies of the case study (1: 15 creators and 1,560 first orders; 64: about 100k orders)",
+)
 @click.option("--reset", is_flag=True, help="erase the demo store's data and seed it again")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="processes seeding copies side by side (PostgreSQL)")
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="processes seeding copies side by side (PostgreSQL)",
+)
 @with_appcontext
 def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None:
     """Seed the reference case study through the webhook pipeline."""
@@ -101,16 +114,20 @@ def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None
     if result.failed:
         raise click.ClickException(f"{result.failed} deliveries failed: see `creator-roi events`")
     figures = _summary(rt, domain, start, end)
-    click.echo(f"seeded {domain}: {scale} cop{'y' if scale == 1 else 'ies'}, {result.deliveries} webhook deliveries, "
-               f"{start} to {end}")
+    click.echo(
+        f"seeded {domain}: {scale} cop{'y' if scale == 1 else 'ies'}, {result.deliveries} webhook deliveries, "
+        f"{start} to {end}"
+    )
     click.echo(
         f"{figures['creators']} creators, cost {figures['cost']}, {figures['impressions']} impressions, "
         f"engagement rate {figures['engagement_rate']}, {figures['clicks']} clicks, {figures['orders']} first orders, "
         f"revenue {figures['revenue']}, repeat purchase rate {figures['repeat_purchase_rate']}, "
-        f"repeat revenue {figures['repeat_revenue']}")
+        f"repeat revenue {figures['repeat_revenue']}"
+    )
     click.echo(
         f"ctr {figures['ctr']}, conversion rate {figures['conversion_rate']}, cac {figures['cac']}, "
-        f"roas {figures['roas']}, roi {figures['roi']}, roi with repeats {figures['roi_with_repeat']}")
+        f"roas {figures['roas']}, roi {figures['roi']}, roi with repeats {figures['roi_with_repeat']}"
+    )
 
 
 @click.command("reattribute")

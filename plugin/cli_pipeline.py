@@ -1,4 +1,5 @@
 """`creator-roi worker | sweep | events | backfill`: running and watching the webhook pipeline."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -59,8 +60,13 @@ def worker_class() -> type:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="drain what is queued (after one sweep), then exit")
-@click.option("--sweep-interval", default=DEFAULT_SWEEP_INTERVAL, show_default=True, type=click.IntRange(min=5),
-              help="seconds between sweeps of the inbox")
+@click.option(
+    "--sweep-interval",
+    default=DEFAULT_SWEEP_INTERVAL,
+    show_default=True,
+    type=click.IntRange(min=5),
+    help="seconds between sweeps of the inbox",
+)
 @with_appcontext
 def worker_command(burst: bool, sweep_interval: int) -> None:
     """Run an RQ worker (with its scheduler) for the jobs of worker.jobs: drains, sweeps, refits, imports."""
@@ -94,13 +100,20 @@ def sweep_command() -> None:
     rt = _runtime()
     with bind(rt):
         result = jobs.sweep(rt)
-    click.echo(f"shops with events due: {result['shops_due']}, drains scheduled: {result['drains_scheduled']}, "
-               f"CLV refits scheduled: {result['clv_scheduled']}")
+    click.echo(
+        f"shops with events due: {result['shops_due']}, drains scheduled: {result['drains_scheduled']}, "
+        f"CLV refits scheduled: {result['clv_scheduled']}"
+    )
 
 
 @click.command("events")
-@click.option("--status", "status", default="failed", show_default=True,
-              type=click.Choice(["pending", "processed", "ignored", "failed", "all"]))
+@click.option(
+    "--status",
+    "status",
+    default="failed",
+    show_default=True,
+    type=click.Choice(["pending", "processed", "ignored", "failed", "all"]),
+)
 @click.option("--shop", "shop_domain", default=None, help="only this shop's events")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--retry", is_flag=True, help="process the listed events again now")
@@ -135,9 +148,15 @@ def events_command(status: str, shop_domain: str | None, limit: int, retry: bool
 
 
 def _event_line(event: Any) -> str:
-    parts = [f"id={event.id}", f"shop={event.shop_domain}", f"topic={event.topic}",
-             f"webhook_id={event.webhook_id}", f"status={event.status}", f"attempts={event.attempts}",
-             f"received_at={event.received_at.isoformat()}"]
+    parts = [
+        f"id={event.id}",
+        f"shop={event.shop_domain}",
+        f"topic={event.topic}",
+        f"webhook_id={event.webhook_id}",
+        f"status={event.status}",
+        f"attempts={event.attempts}",
+        f"received_at={event.received_at.isoformat()}",
+    ]
     if event.next_attempt_at:
         parts.append(f"retry_at={event.next_attempt_at.isoformat()}")
     if event.error:
@@ -147,8 +166,12 @@ def _event_line(event: Any) -> str:
 
 @click.command("backfill")
 @click.argument("domain")
-@click.option("--days", default=None, type=click.IntRange(min=1),
-              help="how far back (default 60, the reach of read_orders; more needs read_all_orders)")
+@click.option(
+    "--days",
+    default=None,
+    type=click.IntRange(min=1),
+    help="how far back (default 60, the reach of read_orders; more needs read_all_orders)",
+)
 @with_appcontext
 def backfill_command(domain: str, days: int | None) -> None:
     """Import DOMAIN's past orders and refunds from the Admin API, through the webhook upsert."""
@@ -161,8 +184,10 @@ def backfill_command(domain: str, days: int | None) -> None:
         if shop is None or not shop.is_installed:
             raise click.UsageError(f"{domain} is not an installed shop")
         if not backfill.reachable(shop.scopes, days):
-            raise click.UsageError(f"{days} days reach further back than read_orders (60 days); "
-                                   f"the shop has not granted {backfill.ALL_ORDERS_SCOPE}")
+            raise click.UsageError(
+                f"{days} days reach further back than read_orders (60 days); "
+                f"the shop has not granted {backfill.ALL_ORDERS_SCOPE}"
+            )
         shop_id = shop.id
     from worker.shopify_admin import ShopifyAdminError
 
@@ -175,5 +200,7 @@ def backfill_command(domain: str, days: int | None) -> None:
         raise click.ClickException(f"{domain}: {result['skipped']}")
     if "stopped" in result:
         raise click.ClickException(f"{domain}: stopped after {result['fetched']} orders: {result['stopped']}")
-    click.echo(f"{result['shop']}: {result['fetched']} orders fetched over {result['days']} days, "
-               f"{result['changed']} stored or updated, {result['failed']} failed")
+    click.echo(
+        f"{result['shop']}: {result['fetched']} orders fetched over {result['days']} days, "
+        f"{result['changed']} stored or updated, {result['failed']} failed"
+    )

@@ -3,6 +3,7 @@
 APP_ENV picks the defaults: development and test fill in development keys and
 secrets; production refuses to start without its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,9 @@ def load_config(env: dict[str, str] | None = None, overrides: dict[str, Any] | N
     cfg.update(overrides)
     cfg["DEMO_LOGIN"] = cfg["APP_ENV"] == "development" and overrides.get("DEMO_LOGIN", True)
     if cfg["APP_ENV"] == "production":
-        missing = [k for k in ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY")
-                   if not cfg.get(k)]
+        missing = [
+            k for k in ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY") if not cfg.get(k)
+        ]
         if missing:
             raise ConfigError("production refuses to start without " + ", ".join(missing))
         cfg["DEMO_LOGIN"] = False

@@ -1,4 +1,5 @@
 """The request's database session and the shop-scoping helpers every route uses."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

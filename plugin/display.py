@@ -4,6 +4,7 @@
 Values arrive as the engine returns them (Decimal money, float or None ratios);
 nothing here computes a metric. A missing ratio is shown as an em dash, never 0.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -11,12 +12,32 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 DASH = "—"
-SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "EUR": "€", "GBP": "£",
-           "JPY": "¥", "INR": "₹", "BRL": "R$", "MXN": "MX$", "CHF": "CHF ", "SEK": "SEK ",
-           "DKK": "DKK ", "NOK": "NOK "}
+SYMBOLS = {
+    "USD": "$",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "BRL": "R$",
+    "MXN": "MX$",
+    "CHF": "CHF ",
+    "SEK": "SEK ",
+    "DKK": "DKK ",
+    "NOK": "NOK ",
+}
 
-PLATFORM_LABELS = {"instagram": "Instagram", "tiktok": "TikTok", "youtube": "YouTube", "pinterest": "Pinterest",
-                   "twitch": "Twitch", "x": "X", "other": "Other"}
+PLATFORM_LABELS = {
+    "instagram": "Instagram",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "pinterest": "Pinterest",
+    "twitch": "Twitch",
+    "x": "X",
+    "other": "Other",
+}
 
 # The KPI cards of the overview, in reading order: (metric, label, format, help).
 KPIS: tuple[tuple[str, str, str, str], ...] = (
@@ -191,8 +212,7 @@ def _click_before(placed: str | None, clicked: str | None) -> str:
     return "click minutes before"
 
 
-def attribution_summary(rule: str | None, evidence: list[dict[str, Any]],
-                        order_names: dict[int, str | None]) -> str:
+def attribution_summary(rule: str | None, evidence: list[dict[str, Any]], order_names: dict[int, str | None]) -> str:
     """An attribution's decisive evidence in a few words ("code ANNA15", "repeat of #1002", …),
     the `summary` the API returns; `order_names` names the orders a repeat refers to."""
     decisive = next((p for p in evidence if p.get("decisive")), None)

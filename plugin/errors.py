@@ -1,4 +1,5 @@
 """Every error answers JSON `{"errors": {field: [messages]}}` on the API."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,9 @@ log = logging.getLogger("creator_roi.errors")
 class ApiError(Exception):
     status = 400
 
-    def __init__(self, errors: dict[str, list[str]] | str, status: int | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, errors: dict[str, list[str]] | str, status: int | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(str(errors))
         self.errors = {"_schema": [errors]} if isinstance(errors, str) else errors
         if status is not None:
@@ -73,8 +75,11 @@ def register_error_handlers(app: Flask) -> None:
         if not _wants_json():
             return exc
         messages = {
-            400: "malformed request", 404: "not found", 405: "method not allowed",
-            413: "request body too large", 415: "unsupported media type",
+            400: "malformed request",
+            404: "not found",
+            405: "method not allowed",
+            413: "request body too large",
+            415: "unsupported media type",
         }
         message = messages.get(exc.code or 500, exc.description or "error")
         field = "body" if exc.code in (400, 413, 415) else "_schema"

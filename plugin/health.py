@@ -1,4 +1,5 @@
 """GET /healthz: 200 only when the database (and Redis, if configured) answer."""
+
 from __future__ import annotations
 
 from typing import Any

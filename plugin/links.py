@@ -7,6 +7,7 @@ and link previewers are recorded but never counted. The visitor's IP is kept
 only as an HMAC keyed with the app's SECRET_KEY. Behind a proxy, the client IP
 comes from X-Forwarded-For as far as TRUSTED_PROXY_HOPS allows (ProxyFix).
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,8 +61,14 @@ def ip_hash(ip: str | None) -> str | None:
     return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()
 
 
-def landing_url(shop: Shop, link: ReferralLink, code: DiscountCode | None, influencer: Influencer,
-                campaign: Campaign | None, click_id: str | None) -> str:
+def landing_url(
+    shop: Shop,
+    link: ReferralLink,
+    code: DiscountCode | None,
+    influencer: Influencer,
+    campaign: Campaign | None,
+    click_id: str | None,
+) -> str:
     """https://<shop><destination>?ref=..&crid=..&utm_..., through /discount/<CODE> when the link has one."""
     destination = link.destination if is_store_path(link.destination) else "/"
     parts = urlsplit(destination)
@@ -84,10 +91,19 @@ def _seen_recently(link: ReferralLink, visitor: str | None, hashed_ip: str | Non
         same_visitor.append((Click.ip_hash == hashed_ip) & (Click.user_agent == user_agent))
     if not same_visitor:
         return False
-    return session().scalar(
-        select(Click.id).where(Click.link_id == link.id, Click.counted.is_(True),
-                               Click.clicked_at > utcnow() - COUNT_WINDOW, or_(*same_visitor)).limit(1)
-    ) is not None
+    return (
+        session().scalar(
+            select(Click.id)
+            .where(
+                Click.link_id == link.id,
+                Click.counted.is_(True),
+                Click.clicked_at > utcnow() - COUNT_WINDOW,
+                or_(*same_visitor),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 @bp.get("/r/<slug>")
@@ -115,22 +131,44 @@ def follow(slug: str) -> Any:
     counted = not bot and not _seen_recently(link, visitor, hashed_ip, user_agent)
     if visitor is None and not bot:
         visitor = new_token(16)
-    click = Click(click_id=new_token(10), shop_id=shop.id, link_id=link.id, influencer_id=influencer.id,
-                  clicked_at=utcnow(), ip_hash=hashed_ip, user_agent=user_agent or None,
-                  referrer=(request.referrer or "")[:2048] or None, visitor_id=visitor,
-                  counted=counted, bot=bot)
+    click = Click(
+        click_id=new_token(10),
+        shop_id=shop.id,
+        link_id=link.id,
+        influencer_id=influencer.id,
+        clicked_at=utcnow(),
+        ip_hash=hashed_ip,
+        user_agent=user_agent or None,
+        referrer=(request.referrer or "")[:2048] or None,
+        visitor_id=visitor,
+        counted=counted,
+        bot=bot,
+    )
     db.add(click)
     db.flush()
     if counted:
         engine.click_counted(db, shop.id, influencer.id, shop.local_day(click.clicked_at))
     db.commit()
-    log.info("event=click shop=%s link_id=%s click_id=%s counted=%s bot=%s",
-             shop.domain, link.id, click.click_id, counted, bot)
+    log.info(
+        "event=click shop=%s link_id=%s click_id=%s counted=%s bot=%s",
+        shop.domain,
+        link.id,
+        click.click_id,
+        counted,
+        bot,
+    )
 
     response = _redirect(landing_url(shop, link, code, influencer, campaign, click.click_id))
     if visitor is not None:
-        response.set_cookie(VISITOR_COOKIE, visitor, max_age=int(timedelta(days=365).total_seconds()),
-                            path="/r/", secure=request.is_secure, httponly=True, samesite="Lax")
+        response.set_cookie(
+            VISITOR_COOKIE,
+            visitor,
+            max_age=int(timedelta(days=365).total_seconds()),
+            path="/r/",
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 

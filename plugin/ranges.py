@@ -4,6 +4,7 @@ A preset is kept in the page's URL by name (`?range=30d`), not as dates, so a sh
 bookmarked view means the same words tomorrow: "last 30 days" moves with the calendar.
 Days are the shop's: `today` is the shop-local date.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -35,4 +36,3 @@ def preset_days(name: str, today: date, first_figure: date | None) -> tuple[date
     if name == "all":
         return min(first_figure or today, today), today
     raise ValueError(f"unknown preset {name!r}")
-

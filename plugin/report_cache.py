@@ -18,6 +18,7 @@ uncommitted figures may yet be rolled back). Entries also expire after ten
 minutes, so memory goes to the reports being read. Size is bounded in report
 rows (cachetools' TTLCache).
 """
+
 from __future__ import annotations
 
 import threading
@@ -47,9 +48,10 @@ def figure_version(session: Session, shop_id: int) -> tuple[int, bool]:
     """(the shop's figure version, whether this transaction has written anything)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        version, writing = session.execute(text(
-            "SELECT (SELECT version FROM figure_versions WHERE shop_id = :shop), txid_current_if_assigned()"),
-            {"shop": shop_id}).one()
+        version, writing = session.execute(
+            text("SELECT (SELECT version FROM figure_versions WHERE shop_id = :shop), txid_current_if_assigned()"),
+            {"shop": shop_id},
+        ).one()
         return version or 0, writing is not None
     version = session.scalar(select(FigureVersion.version).where(FigureVersion.shop_id == shop_id))
     # pysqlite opens a transaction before the first write only.
@@ -59,13 +61,21 @@ def figure_version(session: Session, shop_id: int) -> tuple[int, bool]:
 class ReportCache:
     def __init__(self, max_rows: int, seconds: float = SECONDS) -> None:
         self._entries: TTLCache[Hashable, _Entry] = TTLCache(
-            maxsize=max(max_rows, 1), ttl=seconds, getsizeof=lambda entry: entry.rows)
+            maxsize=max(max_rows, 1), ttl=seconds, getsizeof=lambda entry: entry.rows
+        )
         self._lock = threading.Lock()
         self.enabled = max_rows > 0
         self.hits = self.misses = 0
 
-    def get(self, session: Session, shop: Shop, name: str, params: dict[str, Any],
-            compute: Callable[[], T], rows: Callable[[T], int]) -> T:
+    def get(
+        self,
+        session: Session,
+        shop: Shop,
+        name: str,
+        params: dict[str, Any],
+        compute: Callable[[], T],
+        rows: Callable[[T], int],
+    ) -> T:
         """`compute()`'s value for these parameters at the shop's current figures, computed
         once per version. The value is shared: callers must not change it."""
         if not self.enabled:
@@ -95,8 +105,9 @@ def report_cache() -> ReportCache:
 
 def figure_days(session: Session, shop_id: int) -> tuple[date, date] | None:
     """The shop's first and last day with any figure (sales, clicks, costs or posts)."""
-    first, last = session.execute(select(func.min(Rollup.day), func.max(Rollup.day))
-                                  .where(Rollup.shop_id == shop_id)).one()
+    first, last = session.execute(
+        select(func.min(Rollup.day), func.max(Rollup.day)).where(Rollup.shop_id == shop_id)
+    ).one()
     return (first, last) if first is not None else None
 
 
@@ -116,6 +127,7 @@ def days_to_read(session: Session, shop_id: int, date_from: date, date_to: date)
 
 def roi_report(session: Session, shop: Shop, **params: Any) -> dict[str, Any]:
     """`reports.roi_report`, cached; `from` and `to` are the range asked for."""
+
     def compute() -> dict[str, Any]:
         first, last = days_to_read(session, shop.id, params["date_from"], params["date_to"])
         report = reports.roi_report(session, shop, **{**params, "date_from": first, "date_to": last})
@@ -127,6 +139,7 @@ def roi_report(session: Session, shop: Shop, **params: Any) -> dict[str, Any]:
 def money_series(cache: ReportCache, session: Session, shop: Shop, **params: Any) -> list[dict[str, Any]]:
     """`reports.money_series`, cached (the cache given: it is read off the request's thread);
     its points span the days of the range that hold figures."""
+
     def compute() -> list[dict[str, Any]]:
         first, last = days_to_read(session, shop.id, params["date_from"], params["date_to"])
         return reports.money_series(session, shop, **{**params, "date_from": first, "date_to": last})

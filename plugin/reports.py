@@ -21,6 +21,7 @@ it describes the creator's customers to date, not the date range; groups show
 the customer-weighted mean of their creators (`roi.group_clv`). A report only
 reads it, with when it was fitted (`clv_fitted_at`); refits are jobs (`worker.jobs`).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -79,10 +80,14 @@ class Piece:
 
 
 def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
-    return {id_: Creator(id_, name, platform, campaign_id, rate)
-            for id_, name, platform, campaign_id, rate in session.execute(select(
-                Influencer.id, Influencer.name, Influencer.platform, Influencer.campaign_id,
-                Influencer.commission_rate).where(Influencer.shop_id == shop_id))}
+    return {
+        id_: Creator(id_, name, platform, campaign_id, rate)
+        for id_, name, platform, campaign_id, rate in session.execute(
+            select(
+                Influencer.id, Influencer.name, Influencer.platform, Influencer.campaign_id, Influencer.commission_rate
+            ).where(Influencer.shop_id == shop_id)
+        )
+    }
 
 
 _MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
@@ -91,8 +96,9 @@ _MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
 def _totals(sums: dict[str, Any], creator: Creator | None) -> Totals:
     """A row's sums by column name (SUMMED but posts: every other field of Totals) as Totals;
     the creator's commission added to its cost, engagements derived. Fills in `sums`."""
-    sums["cost"] = cost_with_commission(sums["cost"], creator.commission_rate if creator else None,
-                                        sums["revenue"], sums["repeat_revenue"])
+    sums["cost"] = cost_with_commission(
+        sums["cost"], creator.commission_rate if creator else None, sums["revenue"], sums["repeat_revenue"]
+    )
     sums["engagements"] = sums["likes"] + sums["comments"] + sums["shares"] + sums["saves"]
     return Totals.of(sums)
 
@@ -120,8 +126,9 @@ def _month_parts(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
     return parts
 
 
-def _read_whole(session: Session, shop_id: int,
-                days: list[tuple[date, date]]) -> tuple[list[date], list[tuple[date, date]]]:
+def _read_whole(
+    session: Session, shop_id: int, days: list[tuple[date, date]]
+) -> tuple[list[date], list[tuple[date, date]]]:
     """Of the partial months at the range's ends, those whose other days hold no figure at all
     (the range starts at the shop's first figures, or ends after its last): their month row
     is exactly the days asked for, so it is read instead of the days. (first days of those
@@ -130,16 +137,23 @@ def _read_whole(session: Session, shop_id: int,
     for a, b in _month_parts(days):
         first, last = month_of(a), next_month(a) - timedelta(days=1)
         outside = [(x, y) for x, y in ((first, a - timedelta(days=1)), (b + timedelta(days=1), last)) if x <= y]
-        if not outside or not session.scalar(select(exists().where(
-                Rollup.shop_id == shop_id, or_(*(Rollup.day.between(x, y) for x, y in outside))))):
+        if not outside or not session.scalar(
+            select(exists().where(Rollup.shop_id == shop_id, or_(*(Rollup.day.between(x, y) for x, y in outside))))
+        ):
             months.append(first)
         else:
             spans.append((a, b))
     return months, spans
 
 
-def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_from: date,
-            date_to: date, dimensions: Iterable[str]) -> list[Piece]:
+def _pieces(
+    session: Session,
+    shop_id: int,
+    creators: dict[int, Creator],
+    date_from: date,
+    date_to: date,
+    dimensions: Iterable[str],
+) -> list[Piece]:
     """Rollups of the range summed per creator and the given dimensions (`platform`,
     `campaign_id`, `content_type`): whole months from `rollup_months`, the days at the
     ends from `rollups` (unless their month holds nothing else); one query, a row per
@@ -151,13 +165,21 @@ def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_f
     parts = []
     for model, column, spans in ((RollupMonth, RollupMonth.month, month_spans), (Rollup, Rollup.day, days)):
         if spans:
-            parts.append(select(model.influencer_id, *(getattr(model, name) for name in (*dimensions, *SUMMED)))
-                         .where(model.shop_id == shop_id, or_(*(column.between(a, b) for a, b in spans))))
+            parts.append(
+                select(model.influencer_id, *(getattr(model, name) for name in (*dimensions, *SUMMED))).where(
+                    model.shop_id == shop_id, or_(*(column.between(a, b) for a, b in spans))
+                )
+            )
     both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     dims = [both.c.influencer_id, *(both.c[name] for name in dimensions)]
     # Counts summed as bigint: PostgreSQL would sum bigint columns as numeric.
-    query = select(*dims, *(func.sum(both.c[name]) if name in _MONEY_FIELDS
-                            else cast(func.sum(both.c[name]), BigInteger) for name in SUMMED)).group_by(*dims)
+    query = select(
+        *dims,
+        *(
+            func.sum(both.c[name]) if name in _MONEY_FIELDS else cast(func.sum(both.c[name]), BigInteger)
+            for name in SUMMED
+        ),
+    ).group_by(*dims)
     pieces = []
     width = len(dims)
     for row in session.execute(query):
@@ -166,21 +188,24 @@ def _pieces(session: Session, shop_id: int, creators: dict[int, Creator], date_f
         platform, campaign_id = extra.get("platform"), extra.get("campaign_id")
         sums = dict(zip(SUMMED, row[width:]))
         posts = sums.pop("posts")
-        pieces.append(Piece(
-            influencer_id=influencer_id,
-            platform=platform or (creator.platform if creator else None),
-            campaign_id=campaign_id if campaign_id is not None else (creator.campaign_id if creator else None),
-            content_type=extra.get("content_type"),
-            posts=posts,
-            # Sales (and so commission) only ever sit on the creator's own rows.
-            totals=_totals(sums, creator),
-        ))
+        pieces.append(
+            Piece(
+                influencer_id=influencer_id,
+                platform=platform or (creator.platform if creator else None),
+                campaign_id=campaign_id if campaign_id is not None else (creator.campaign_id if creator else None),
+                content_type=extra.get("content_type"),
+                posts=posts,
+                # Sales (and so commission) only ever sit on the creator's own rows.
+                totals=_totals(sums, creator),
+            )
+        )
     return pieces
 
 
 def _wanted(piece: Piece, campaign_id: int | None, platform: str | None) -> bool:
-    return ((campaign_id is None or piece.campaign_id == campaign_id)
-            and (platform is None or piece.platform == platform))
+    return (campaign_id is None or piece.campaign_id == campaign_id) and (
+        platform is None or piece.platform == platform
+    )
 
 
 def _dimensions(group_by: str, campaign_id: int | None, platform: str | None) -> list[str]:
@@ -198,8 +223,9 @@ def _dimensions(group_by: str, campaign_id: int | None, platform: str | None) ->
 
 def _rates(shop: Shop) -> EmvRates:
     s = shop.settings
-    return EmvRates(cpm=s.emv_cpm, like=s.emv_like, comment=s.emv_comment, share=s.emv_share,
-                    save=s.emv_save, click=s.emv_click)
+    return EmvRates(
+        cpm=s.emv_cpm, like=s.emv_like, comment=s.emv_comment, share=s.emv_share, save=s.emv_save, click=s.emv_click
+    )
 
 
 class StoredClv(NamedTuple):
@@ -213,8 +239,13 @@ class StoredClv(NamedTuple):
 def _clv_rows(session: Session, shop: Shop) -> dict[int, StoredClv]:
     """Stored per-creator CLV (influencer_id, customers, predicted, horizon_months,
     computed_at), as the last fit left it."""
-    query = select(CreatorClv.influencer_id, CreatorClv.customers, CreatorClv.predicted,
-                   CreatorClv.horizon_months, CreatorClv.computed_at).where(CreatorClv.shop_id == shop.id)
+    query = select(
+        CreatorClv.influencer_id,
+        CreatorClv.customers,
+        CreatorClv.predicted,
+        CreatorClv.horizon_months,
+        CreatorClv.computed_at,
+    ).where(CreatorClv.shop_id == shop.id)
     return {row.influencer_id: row for row in (StoredClv(*row) for row in session.execute(query))}
 
 
@@ -227,8 +258,7 @@ def _predicted(creator_ids: set[int | None], clv: dict[int, StoredClv]) -> Decim
     return customer_weighted_clv(clv[i] for i in creator_ids if i is not None and i in clv)
 
 
-def _labeller(session: Session, shop: Shop, group_by: str,
-              creators: dict[int, Creator]) -> Callable[[Any], str]:
+def _labeller(session: Session, shop: Shop, group_by: str, creators: dict[int, Creator]) -> Callable[[Any], str]:
     if group_by == "influencer":
         return lambda key: creators[key].name if key in creators else f"Creator {key}"
     if group_by == "campaign":
@@ -237,16 +267,27 @@ def _labeller(session: Session, shop: Shop, group_by: str,
     return lambda key: str(key).replace("_", " ").capitalize()
 
 
-def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
-               group_by: str = "influencer", campaign_id: int | None = None,
-               platform: str | None = None) -> dict[str, Any]:
+def roi_report(
+    session: Session,
+    shop: Shop,
+    *,
+    date_from: date,
+    date_to: date,
+    group_by: str = "influencer",
+    campaign_id: int | None = None,
+    platform: str | None = None,
+) -> dict[str, Any]:
     """The /api/v1/roi body before JSON encoding; money as Decimal, ratios float or None."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     creators = _creators(session, shop.id)
-    pieces = [piece for piece in _pieces(session, shop.id, creators, date_from, date_to,
-                                         _dimensions(group_by, campaign_id, platform))
-              if _wanted(piece, campaign_id, platform)]
+    pieces = [
+        piece
+        for piece in _pieces(
+            session, shop.id, creators, date_from, date_to, _dimensions(group_by, campaign_id, platform)
+        )
+        if _wanted(piece, campaign_id, platform)
+    ]
     clv = _clv_rows(session, shop)
     rates = _rates(shop)
     members: dict[Any, set[int | None]] = defaultdict(set)
@@ -264,14 +305,23 @@ def roi_report(session: Session, shop: Shop, *, date_from: date, date_to: date,
     rows = []
     for key, totals in groups.items():
         predicted = _predicted(members[key], clv) if group_by != "content_type" else None
-        rows.append({"key": key, "label": label(key) if key is not None else UNGROUPED_LABELS[group_by],
-                     **compute_metrics(totals, rates, predicted)})
+        rows.append(
+            {
+                "key": key,
+                "label": label(key) if key is not None else UNGROUPED_LABELS[group_by],
+                **compute_metrics(totals, rates, predicted),
+            }
+        )
     rows.sort(key=lambda r: (-r["revenue"], r["key"] is None, r["label"].lower()))
     everyone = {piece.influencer_id for piece in pieces}
     return {
-        "currency": shop.currency, "from": date_from, "to": date_to, "group_by": group_by,
+        "currency": shop.currency,
+        "from": date_from,
+        "to": date_to,
+        "group_by": group_by,
         "totals": compute_metrics(add_up(p.totals for p in pieces), rates, _predicted(everyone, clv)),
-        "rows": rows, "clv_fitted_at": _fitted_at(clv),
+        "rows": rows,
+        "clv_fitted_at": _fitted_at(clv),
     }
 
 
@@ -279,8 +329,10 @@ def _creator_filter(model: Any, shop_id: int, campaign_id: int | None, platform:
     """Rollup rows of the given campaign and platform: the row's own, else its creator's
     (a subquery on creators, so the rollups need no join)."""
     conditions = []
-    for column, value, own in ((Influencer.platform, platform, model.platform),
-                               (Influencer.campaign_id, campaign_id, model.campaign_id)):
+    for column, value, own in (
+        (Influencer.platform, platform, model.platform),
+        (Influencer.campaign_id, campaign_id, model.campaign_id),
+    ):
         if value is not None:
             theirs = select(Influencer.id).where(Influencer.shop_id == shop_id, column == value)
             conditions.append(or_(own == value, and_(own.is_(None), model.influencer_id.in_(theirs))))
@@ -288,30 +340,51 @@ def _creator_filter(model: Any, shop_id: int, campaign_id: int | None, platform:
 
 
 def _has_commission(session: Session, shop_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(
-        Influencer.shop_id == shop_id, Influencer.commission_rate != 0))))
+    return bool(session.scalar(select(exists().where(Influencer.shop_id == shop_id, Influencer.commission_rate != 0))))
 
 
-def _money_by(session: Session, model: Any, period: Any, where: Sequence[Any], shop_id: int,
-              commission: bool) -> dict[date, tuple[Decimal, Decimal, Decimal, int]]:
+def _money_by(
+    session: Session, model: Any, period: Any, where: Sequence[Any], shop_id: int, commission: bool
+) -> dict[date, tuple[Decimal, Decimal, Decimal, int]]:
     """Revenue, repeat revenue, cost (with commission) and orders summed per `period` (a day
     or month column of `model`) over the rows matching `where`. Commission, which needs the
     creator's rate, is summed apart over the rows of creators that have one."""
-    query = (select(period, func.sum(model.revenue), func.sum(model.repeat_revenue), func.sum(model.cost),
-                    func.sum(model.orders)).where(*where).group_by(period))
+    query = (
+        select(
+            period,
+            func.sum(model.revenue),
+            func.sum(model.repeat_revenue),
+            func.sum(model.cost),
+            func.sum(model.orders),
+        )
+        .where(*where)
+        .group_by(period)
+    )
     paid: dict[date, Any] = {}
     if commission:
-        paid = dict(session.execute(
-            select(period, func.sum((model.revenue + model.repeat_revenue) * Influencer.commission_rate))
-            .join(Influencer, Influencer.id == model.influencer_id)
-            .where(*where, Influencer.shop_id == shop_id, Influencer.commission_rate != 0)
-            .group_by(period)).all())
-    return {key: (revenue or ZERO, repeat or ZERO, (cost or ZERO) + Decimal(str(paid.get(key) or 0)), orders or 0)
-            for key, revenue, repeat, cost, orders in session.execute(query)}
+        paid = dict(
+            session.execute(
+                select(period, func.sum((model.revenue + model.repeat_revenue) * Influencer.commission_rate))
+                .join(Influencer, Influencer.id == model.influencer_id)
+                .where(*where, Influencer.shop_id == shop_id, Influencer.commission_rate != 0)
+                .group_by(period)
+            ).all()
+        )
+    return {
+        key: (revenue or ZERO, repeat or ZERO, (cost or ZERO) + Decimal(str(paid.get(key) or 0)), orders or 0)
+        for key, revenue, repeat, cost, orders in session.execute(query)
+    }
 
 
-def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date,
-                 campaign_id: int | None = None, platform: str | None = None) -> list[dict[str, Any]]:
+def money_series(
+    session: Session,
+    shop: Shop,
+    *,
+    date_from: date,
+    date_to: date,
+    campaign_id: int | None = None,
+    platform: str | None = None,
+) -> list[dict[str, Any]]:
     """The overview's revenue and cost chart: revenue, repeat revenue, cost (with commission)
     and orders per day of the partial months at the range's ends and per whole month between
     (dated its last day), read like the ROI report: whole months from `rollup_months`, the days at the
@@ -322,38 +395,74 @@ def money_series(session: Session, shop: Shop, *, date_from: date, date_to: date
     periods: list[tuple[date, date]] = []  # (key in sums, day the point is drawn at)
     if months:
         first, last = months
-        sums.update(_money_by(session, RollupMonth, RollupMonth.month, (
-            RollupMonth.shop_id == shop.id, RollupMonth.month.between(first, last),
-            *_creator_filter(RollupMonth, shop.id, campaign_id, platform)), shop.id, commission))
+        sums.update(
+            _money_by(
+                session,
+                RollupMonth,
+                RollupMonth.month,
+                (
+                    RollupMonth.shop_id == shop.id,
+                    RollupMonth.month.between(first, last),
+                    *_creator_filter(RollupMonth, shop.id, campaign_id, platform),
+                ),
+                shop.id,
+                commission,
+            )
+        )
         month = first
         while month <= last:
             periods.append((month, next_month(month) - timedelta(days=1)))
             month = next_month(month)
     if days:
-        sums.update(_money_by(session, Rollup, Rollup.day, (
-            Rollup.shop_id == shop.id, or_(*(Rollup.day.between(a, b) for a, b in days)),
-            *_creator_filter(Rollup, shop.id, campaign_id, platform)), shop.id, commission))
+        sums.update(
+            _money_by(
+                session,
+                Rollup,
+                Rollup.day,
+                (
+                    Rollup.shop_id == shop.id,
+                    or_(*(Rollup.day.between(a, b) for a, b in days)),
+                    *_creator_filter(Rollup, shop.id, campaign_id, platform),
+                ),
+                shop.id,
+                commission,
+            )
+        )
         for a, b in days:
             periods += [(a + timedelta(days=n), a + timedelta(days=n)) for n in range((b - a).days + 1)]
     periods.sort(key=lambda period: period[1])
     series = []
     for key, day in periods:
         revenue, repeat, cost, orders = sums.get(key, (ZERO, ZERO, ZERO, 0))
-        series.append({"day": day, "revenue": to_cents(revenue), "repeat_revenue": to_cents(repeat),
-                       "cost": to_cents(cost), "orders": int(orders)})
+        series.append(
+            {
+                "day": day,
+                "revenue": to_cents(revenue),
+                "repeat_revenue": to_cents(repeat),
+                "cost": to_cents(cost),
+                "orders": int(orders),
+            }
+        )
     return series
 
 
 # --- one creator ---------------------------------------------------------------------
 
 
-def acquiring_order_names(session: Session, shop_id: int, evidences: Iterable[list[dict[str, Any]]]) -> dict[int, str | None]:
-    ids = {p.get("acquiring_order_id") for evidence in evidences for p in evidence
-           if p.get("rule") == "repeat" and isinstance(p.get("acquiring_order_id"), int)}
+def acquiring_order_names(
+    session: Session, shop_id: int, evidences: Iterable[list[dict[str, Any]]]
+) -> dict[int, str | None]:
+    ids = {
+        p.get("acquiring_order_id")
+        for evidence in evidences
+        for p in evidence
+        if p.get("rule") == "repeat" and isinstance(p.get("acquiring_order_id"), int)
+    }
     if not ids:
         return {}
-    return dict(session.execute(select(Order.id, Order.name).where(
-        Order.shop_id == shop_id, Order.id.in_(sorted(ids)))).all())
+    return dict(
+        session.execute(select(Order.id, Order.name).where(Order.shop_id == shop_id, Order.id.in_(sorted(ids)))).all()
+    )
 
 
 def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int = 100) -> list[dict[str, Any]]:
@@ -361,31 +470,51 @@ def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int 
     rows = session.execute(
         select(Attribution, Order.shopify_id, Order.name, Order.placed_at)
         .join(Order, Order.id == Attribution.order_id)
-        .where(Attribution.shop_id == shop.id, Attribution.influencer_id == influencer_id,
-               Attribution.kind.in_(("first", "repeat")))
-        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)).all()
+        .where(
+            Attribution.shop_id == shop.id,
+            Attribution.influencer_id == influencer_id,
+            Attribution.kind.in_(("first", "repeat")),
+        )
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).all()
     names = acquiring_order_names(session, shop.id, (a.evidence for a, *_ in rows))
-    return [{
-        "order_id": a.order_id, "shopify_id": shopify_id, "name": name, "placed_at": placed_at,
-        "net": a.net, "kind": a.kind, "rule": a.rule, "evidence": list(a.evidence),
-        "summary": attribution_summary(a.rule, list(a.evidence), names),
-    } for a, shopify_id, name, placed_at in rows]
+    return [
+        {
+            "order_id": a.order_id,
+            "shopify_id": shopify_id,
+            "name": name,
+            "placed_at": placed_at,
+            "net": a.net,
+            "kind": a.kind,
+            "rule": a.rule,
+            "evidence": list(a.evidence),
+            "summary": attribution_summary(a.rule, list(a.evidence), names),
+        }
+        for a, shopify_id, name, placed_at in rows
+    ]
 
 
 def creator_clv(session: Session, shop: Shop, influencer_id: int) -> dict[str, Any]:
     """Historical CLV (all time, from rollups) and predicted CLV over the shop's horizon."""
     revenue, repeat_revenue, customers = session.execute(
-        select(func.sum(Rollup.revenue), func.sum(Rollup.repeat_revenue), func.sum(Rollup.new_customers))
-        .where(Rollup.shop_id == shop.id, Rollup.influencer_id == influencer_id, Rollup.kind == "day")).one()
+        select(func.sum(Rollup.revenue), func.sum(Rollup.repeat_revenue), func.sum(Rollup.new_customers)).where(
+            Rollup.shop_id == shop.id, Rollup.influencer_id == influencer_id, Rollup.kind == "day"
+        )
+    ).one()
     customers = int(customers or 0)
     historical = None
     if customers:
         historical = to_cents(((revenue or ZERO) + (repeat_revenue or ZERO)) / customers)
     stored_clv = _clv_rows(session, shop)
     stored = stored_clv.get(influencer_id)
-    return {"historical": historical, "predicted": stored.predicted if stored else None,
-            "horizon_months": shop.settings.clv_horizon_months, "customers": customers,
-            "fitted_at": _fitted_at(stored_clv)}
+    return {
+        "historical": historical,
+        "predicted": stored.predicted if stored else None,
+        "horizon_months": shop.settings.clv_horizon_months,
+        "customers": customers,
+        "fitted_at": _fitted_at(stored_clv),
+    }
 
 
 def default_range(shop: Shop, today: date | None = None) -> tuple[date, date]:

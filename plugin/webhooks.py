@@ -6,6 +6,7 @@ The row goes in through `models.inbox_writer` (one statement, shared by deliveri
 arrive together); processing happens in the worker (`worker.jobs.drain_inbox`). This route only
 makes sure that a delivery which gets a 2xx is stored once and will be processed.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ BODY_SHOP_KEYS = ("myshopify_domain", "shop_domain")
 
 
 # The three answers, serialized once: jsonify per request costs more than the rest of the answer.
-_ANSWERS = {status: json.dumps({"status": status}, separators=(",", ":")) + "\n"
-            for status in ("stored", "duplicate", "dropped")}
+_ANSWERS = {
+    status: json.dumps({"status": status}, separators=(",", ":")) + "\n"
+    for status in ("stored", "duplicate", "dropped")
+}
 
 
 def _answer(status: str) -> Response:
@@ -48,8 +51,9 @@ def _answer(status: str) -> Response:
 
 
 def _bad_request(field: str, message: str, **context: Any) -> Response:
-    log.warning("event=webhook_rejected status=400 reason=%s %s", field,
-                " ".join(f"{k}={v}" for k, v in context.items()))
+    log.warning(
+        "event=webhook_rejected status=400 reason=%s %s", field, " ".join(f"{k}={v}" for k, v in context.items())
+    )
     return error_response({field: [message]}, 400)
 
 
@@ -68,8 +72,14 @@ def receive() -> Response:
     )
     if not verified.ok:
         status = verified.response.status if verified.response.status in (400, 401, 405) else 401
-        log.warning("event=webhook_rejected status=%s reason=%s shop=%s topic=%s webhook_id=%s",
-                    status, verified.log.code, shop_domain or "-", topic or "-", webhook_id or "-")
+        log.warning(
+            "event=webhook_rejected status=%s reason=%s shop=%s topic=%s webhook_id=%s",
+            status,
+            verified.log.code,
+            shop_domain or "-",
+            topic or "-",
+            webhook_id or "-",
+        )
         message = "missing X-Shopify-Hmac-Sha256" if status == 400 else "HMAC does not match the body"
         return error_response({"hmac": [message]}, status)
 
@@ -80,8 +90,9 @@ def receive() -> Response:
         if len(headers[name]) > limit:
             return _bad_request("headers", f"{name} is too long", shop=shop_domain or "-", topic=topic or "-")
     if not is_valid_shop_domain(shop_domain):
-        return _bad_request("headers", "X-Shopify-Shop-Domain is not a <name>.myshopify.com domain",
-                            topic=topic, webhook_id=webhook_id)
+        return _bad_request(
+            "headers", "X-Shopify-Shop-Domain is not a <name>.myshopify.com domain", topic=topic, webhook_id=webhook_id
+        )
     # On PostgreSQL the body is parsed here only when it may name a shop: otherwise the
     # database checks that it is a JSON object as it stores it (its json input function takes
     # a few microseconds where json.loads takes ~80), and Python reads it only when no row
@@ -93,10 +104,15 @@ def receive() -> Response:
         if refused is not None:
             return refused
     delivery = Delivery(
-        shop_domain=shop_domain, webhook_id=webhook_id, topic=topic, body=text,
+        shop_domain=shop_domain,
+        webhook_id=webhook_id,
+        topic=topic,
+        body=text,
         api_version=headers["X-Shopify-API-Version"] or None,
         triggered_at=_triggered_at(headers["X-Shopify-Triggered-At"]),
-        event_id=headers["X-Shopify-Event-Id"] or None, received_at=utcnow(), any_shop=topic in COMPLIANCE_TOPICS,
+        event_id=headers["X-Shopify-Event-Id"] or None,
+        received_at=utcnow(),
+        any_shop=topic in COMPLIANCE_TOPICS,
     )
     stored, shop_state = writer.store(delivery, check_json=not checked)
     if stored is None and not checked:
@@ -106,21 +122,28 @@ def receive() -> Response:
         if shop_state == JSON_REFUSED:  # JSON that PostgreSQL refuses and Python (the worker) reads
             stored, shop_state = writer.store(delivery, check_json=False)
     if stored is None and shop_state != "installed":
-        log.info("event=webhook_dropped reason=%s shop=%s topic=%s webhook_id=%s", shop_state, shop_domain, topic,
-                 webhook_id)
+        log.info(
+            "event=webhook_dropped reason=%s shop=%s topic=%s webhook_id=%s", shop_state, shop_domain, topic, webhook_id
+        )
         return _answer("dropped")
     if stored is None:
         log.info("event=webhook_duplicate shop=%s topic=%s webhook_id=%s", shop_domain, topic, webhook_id)
         return _answer("duplicate")
     # The inbox row is the record of receipt: at INFO level a line per delivery would cost the
     # busiest path more CPU than its HMAC check (a drain logs each event it processes).
-    log.debug("event=webhook_received shop=%s topic=%s webhook_id=%s event_id=%s", shop_domain, topic,
-             webhook_id, stored)
+    log.debug(
+        "event=webhook_received shop=%s topic=%s webhook_id=%s event_id=%s", shop_domain, topic, webhook_id, stored
+    )
     try:
         jobs.schedule_drain(runtime(), shop_domain, remember=True)
     except Exception as exc:  # stored and committed: the sweeper schedules it later
-        log.warning("event=drain_not_scheduled shop=%s topic=%s webhook_id=%s error=%s", shop_domain, topic,
-                    webhook_id, type(exc).__name__)
+        log.warning(
+            "event=drain_not_scheduled shop=%s topic=%s webhook_id=%s error=%s",
+            shop_domain,
+            topic,
+            webhook_id,
+            type(exc).__name__,
+        )
     return _answer("stored")
 
 
@@ -138,13 +161,18 @@ def _refuse_body(text: str, shop_domain: str, topic: str, webhook_id: str) -> Re
     except ValueError:
         return _bad_request("body", "the body is not JSON", shop=shop_domain, topic=topic, webhook_id=webhook_id)
     if not isinstance(payload, dict):
-        return _bad_request("body", "the body is not a JSON object", shop=shop_domain, topic=topic,
-                            webhook_id=webhook_id)
+        return _bad_request(
+            "body", "the body is not a JSON object", shop=shop_domain, topic=topic, webhook_id=webhook_id
+        )
     for key in BODY_SHOP_KEYS:
         named = payload.get(key)
         if isinstance(named, str) and is_valid_shop_domain(named) and named.lower() != shop_domain:
-            log.warning("event=webhook_rejected status=401 reason=body_names_another_shop shop=%s topic=%s "
-                        "webhook_id=%s", shop_domain, topic, webhook_id)
+            log.warning(
+                "event=webhook_rejected status=401 reason=body_names_another_shop shop=%s topic=%s webhook_id=%s",
+                shop_domain,
+                topic,
+                webhook_id,
+            )
             return error_response({"shop": ["the body names another shop than X-Shopify-Shop-Domain"]}, 401)
     return None
 

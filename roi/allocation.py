@@ -50,8 +50,9 @@ def split_totals(totals: Totals, weights: Sequence[int]) -> list[Totals]:
     columns: dict[str, list[Any]] = {}
     for name in _FIELDS:
         value = getattr(totals, name)
-        columns[name] = (_money_parts(value, shares, total) if isinstance(value, Decimal)
-                         else _count_parts(value, shares, total))
+        columns[name] = (
+            _money_parts(value, shares, total) if isinstance(value, Decimal) else _count_parts(value, shares, total)
+        )
     return [Totals.of({name: column[i] for name, column in columns.items()}) for i in range(len(shares))]
 
 
@@ -110,8 +111,6 @@ class CreatorFigures(Protocol):
     def posts(self) -> int: ...
     @property
     def totals(self) -> Totals: ...
-
-
 
 
 @dataclass

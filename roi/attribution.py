@@ -131,8 +131,7 @@ class AttributionResult:
 
 
 def _matched(rule: str, influencer_id: int, **details: Any) -> dict[str, Any]:
-    return {"rule": rule, "matched": True, "decisive": False,
-            "influencer_id": influencer_id, **details}
+    return {"rule": rule, "matched": True, "decisive": False, "influencer_id": influencer_id, **details}
 
 
 def _rejected(rule: str, reason: str, **details: Any) -> dict[str, Any]:
@@ -150,17 +149,14 @@ def _code_evidence(order: OrderFacts, lookup: Lookup) -> list[dict[str, Any]]:
     return pieces
 
 
-def _click_evidence(
-    order: OrderFacts, lookup: Lookup, settings: AttributionSettings
-) -> list[dict[str, Any]]:
+def _click_evidence(order: OrderFacts, lookup: Lookup, settings: AttributionSettings) -> list[dict[str, Any]]:
     click_id = order.landing.get("crid")
     ref = order.landing.get("ref")
     if not click_id:
         # A bare ref can be typed or copied by anyone; only our redirect's
         # click id proves a visit through the creator's link.
         return [_rejected("click", "ref without a click id", ref=ref)] if ref else []
-    details: dict[str, Any] = {"click_id": click_id, "ref": ref,
-                               "placed_at": order.placed_at.isoformat()}
+    details: dict[str, Any] = {"click_id": click_id, "ref": ref, "placed_at": order.placed_at.isoformat()}
     click = lookup.clicks.get(click_id)
     if click is None:
         return [_rejected("click", "unknown click id", **details)]
@@ -198,17 +194,14 @@ def _survey_evidence(order: OrderFacts, lookup: Lookup) -> list[dict[str, Any]]:
         if not named:
             pieces.append(_rejected("survey", "answer names no creator's handle", answer=answer))
         elif len(creators) > 1:
-            pieces.append(_rejected("survey", "answer names several creators",
-                                    answer=answer, handles=sorted(named)))
+            pieces.append(_rejected("survey", "answer names several creators", answer=answer, handles=sorted(named)))
         else:
             handle = next(iter(named))
             pieces.append(_matched("survey", creators.pop(), answer=answer, handle=handle))
     return pieces
 
 
-def collect_evidence(
-    order: OrderFacts, lookup: Lookup, settings: AttributionSettings
-) -> list[dict[str, Any]]:
+def collect_evidence(order: OrderFacts, lookup: Lookup, settings: AttributionSettings) -> list[dict[str, Any]]:
     """Every piece of evidence on the order, strongest rule first."""
     by_rule = {
         "code": lambda: _code_evidence(order, lookup),
@@ -218,14 +211,9 @@ def collect_evidence(
     return [piece for rule in settings.evidence_order for piece in by_rule[rule]()]
 
 
-def _in_repeat_window(
-    order: OrderFacts, binding: Binding, settings: AttributionSettings
-) -> bool:
+def _in_repeat_window(order: OrderFacts, binding: Binding, settings: AttributionSettings) -> bool:
     elapsed = order.placed_at - binding.acquired_at
-    return (
-        order.order_id != binding.order_id
-        and timedelta(0) <= elapsed <= timedelta(days=settings.repeat_window_days)
-    )
+    return order.order_id != binding.order_id and timedelta(0) <= elapsed <= timedelta(days=settings.repeat_window_days)
 
 
 def attribute_order(
@@ -237,25 +225,39 @@ def attribute_order(
     """Judge one order, given the customer's binding (if any) before it."""
     evidence = collect_evidence(order, lookup, settings)
     if not order.eligible:
-        evidence.append({"rule": "eligibility", "matched": False, "decisive": False,
-                         "reason": NOT_A_CONVERSION, "net": str(order.net)})
+        evidence.append(
+            {
+                "rule": "eligibility",
+                "matched": False,
+                "decisive": False,
+                "reason": NOT_A_CONVERSION,
+                "net": str(order.net),
+            }
+        )
         return AttributionResult(order.order_id, None, None, None, tuple(evidence), None)
     if binding is not None and _in_repeat_window(order, binding, settings):
-        evidence.insert(0, {
-            "rule": "repeat", "matched": True, "decisive": True,
-            "influencer_id": binding.influencer_id,
-            "acquiring_order_id": binding.order_id,
-            "acquired_at": binding.acquired_at.isoformat(),
-            "repeat_window_days": settings.repeat_window_days,
-        })
-        return AttributionResult(order.order_id, binding.influencer_id, "repeat", "repeat",
-                                 tuple(evidence), binding.acquired_at)
+        evidence.insert(
+            0,
+            {
+                "rule": "repeat",
+                "matched": True,
+                "decisive": True,
+                "influencer_id": binding.influencer_id,
+                "acquiring_order_id": binding.order_id,
+                "acquired_at": binding.acquired_at.isoformat(),
+                "repeat_window_days": settings.repeat_window_days,
+            },
+        )
+        return AttributionResult(
+            order.order_id, binding.influencer_id, "repeat", "repeat", tuple(evidence), binding.acquired_at
+        )
     decisive = next((piece for piece in evidence if piece["matched"]), None)
     if decisive is None:
         return AttributionResult(order.order_id, None, None, None, tuple(evidence), None)
     decisive["decisive"] = True
-    return AttributionResult(order.order_id, decisive["influencer_id"], "first",
-                             decisive["rule"], tuple(evidence), order.placed_at)
+    return AttributionResult(
+        order.order_id, decisive["influencer_id"], "first", decisive["rule"], tuple(evidence), order.placed_at
+    )
 
 
 def _chronological(orders: Sequence[OrderFacts]) -> list[OrderFacts]:
@@ -279,8 +281,7 @@ def attribute_customer_history(
     results = []
     for order in _chronological(orders):
         key = order.customer_key
-        result = attribute_order(order, lookup, settings,
-                                 bindings.get(key) if key is not None else None)
+        result = attribute_order(order, lookup, settings, bindings.get(key) if key is not None else None)
         new_binding = result.binding()
         if key is not None and new_binding is not None:
             bindings[key] = new_binding

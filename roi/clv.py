@@ -105,8 +105,13 @@ def _check_rfm(x: FloatArray, t_x: FloatArray, T: FloatArray) -> None:
 
 
 def _bgnbd_log_likelihoods(
-    r: float, alpha: float, a: float, b: float,
-    x: FloatArray, t_x: FloatArray, T: FloatArray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
 ) -> FloatArray:
     """Per-customer log-likelihood, FHL (2005) eq. 6, in log space."""
     log_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
@@ -125,8 +130,12 @@ def _bgnbd_log_likelihoods(
 
 
 def _same_dropout_log_likelihoods(
-    r: float, alpha: float, dropout_logit: float,
-    x: FloatArray, t_x: FloatArray, T: FloatArray,
+    r: float,
+    alpha: float,
+    dropout_logit: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
 ) -> FloatArray:
     """Eq. 6 in the limit a, b → ∞ with a / (a + b) = p held: every customer drops out after a
     purchase with the one chance p. B(a, b + x) / B(a, b) becomes (1 − p)^x and a / (b + x − 1)
@@ -138,9 +147,7 @@ def _same_dropout_log_likelihoods(
     return np.asarray(log_a1 + x * log_stay + np.logaddexp(log_a3, log_a4), dtype=np.float64)
 
 
-def bgnbd_log_likelihood(
-    params_tuple: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-) -> float:
+def bgnbd_log_likelihood(params_tuple: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> float:
     """Log-likelihood of (r, alpha, a, b), summed over customers, on weeks as given."""
     r, alpha, a, b = (float(value) for value in params_tuple)
     xs, txs, Ts = _arrays(x, t_x, T)
@@ -171,8 +178,11 @@ Customers: TypeAlias = tuple[FloatArray, FloatArray, FloatArray]
 
 
 def fit_bgnbd(
-    x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
-    *, start: tuple[float, float, float, float] | None = None,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    start: tuple[float, float, float, float] | None = None,
 ) -> BgNbdParams:
     """Maximum-likelihood BG/NBD parameters for the given customers.
 
@@ -279,18 +289,24 @@ def _negated(log_likelihoods: FloatArray) -> float:
 
 
 def _minimize(
-    objective: Callable[[FloatArray], float], start: FloatArray,
+    objective: Callable[[FloatArray], float],
+    start: FloatArray,
     bounds: Sequence[tuple[float, float]] | None = None,
 ) -> FloatArray:
     box = list(bounds) if bounds is not None else [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
-    result = minimize(objective, start, method="L-BFGS-B", bounds=box,
-                      options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000})
+    result = minimize(
+        objective, start, method="L-BFGS-B", bounds=box, options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000}
+    )
     # A second pass from the first optimum polishes a flat valley that L-BFGS-B sometimes
     # stops in early. It wanders where the data pin nothing down (a rate and a scale running
     # off together), hence the cap: five times the 100 to 200 steps a well-posed fit takes.
-    result = minimize(objective, result.x, method="Nelder-Mead", bounds=box,
-                      options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 1000,
-                               "initial_simplex": _simplex_inside(result.x, box)})
+    result = minimize(
+        objective,
+        result.x,
+        method="Nelder-Mead",
+        bounds=box,
+        options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 1000, "initial_simplex": _simplex_inside(result.x, box)},
+    )
     if not np.all(np.isfinite(result.x)) or result.fun >= 1e300:
         raise FitError("the optimizer found no finite optimum")
     low, high = np.asarray(box, dtype=np.float64).T
@@ -310,29 +326,23 @@ def _alive_odds(p: BgNbdParams, x: FloatArray, t_x: FloatArray, T: FloatArray) -
     """a/(b+x−1)·((α+T)/(α+t_x))^(r+x) for x > 0, else 0: the odds of having dropped out."""
     repeaters = x > 0
     safe = np.where(repeaters, p.b + x - 1, 1.0)
-    log_odds = (np.log(p.a) - np.log(safe)
-                + (p.r + x) * (np.log(p.alpha + T) - np.log(p.alpha + t_x)))
+    log_odds = np.log(p.a) - np.log(safe) + (p.r + x) * (np.log(p.alpha + T) - np.log(p.alpha + t_x))
     return np.where(repeaters, np.exp(log_odds), 0.0)
 
 
-def probability_alive(
-    p: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-) -> FloatArray | float:
+def probability_alive(p: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray | float:
     """P(the customer is still active | x, t_x, T); 1 for customers with no repeats."""
     xs, txs, Ts = _arrays(x, t_x, T)
     return _maybe_scalar(1.0 / (1.0 + _alive_odds(p, xs, txs, Ts)), x, t_x, T)
 
 
-def expected_purchases(
-    p: BgNbdParams, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-) -> FloatArray | float:
+def expected_purchases(p: BgNbdParams, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray | float:
     """E[X(t) | x, t_x, T]: expected repeat purchases in the next t weeks (FHL eq. 10)."""
     ts, xs, txs, Ts = _arrays(*np.broadcast_arrays(t, x, t_x, T))
     rx = p.r + xs
     z = ts / (p.alpha + Ts + ts)
     survive = np.exp(rx * (np.log(p.alpha + Ts) - np.log(p.alpha + Ts + ts)))
-    numerator = ((p.a + p.b + xs - 1) / (p.a - 1)
-                 * (1 - survive * hyp2f1(rx, p.b + xs, p.a + p.b + xs - 1, z)))
+    numerator = (p.a + p.b + xs - 1) / (p.a - 1) * (1 - survive * hyp2f1(rx, p.b + xs, p.a + p.b + xs - 1, z))
     return _maybe_scalar(numerator / (1 + _alive_odds(p, xs, txs, Ts)), t, x, t_x, T)
 
 
@@ -340,8 +350,7 @@ def expected_purchases_unconditional(p: BgNbdParams, t: ArrayLike) -> FloatArray
     """E[X(t)] for a customer just acquired: repeat purchases in t weeks (FHL eq. 9)."""
     (ts,) = _arrays(t)
     survive = np.exp(p.r * (np.log(p.alpha) - np.log(p.alpha + ts)))
-    value = ((p.a + p.b - 1) / (p.a - 1)
-             * (1 - survive * hyp2f1(p.r, p.b, p.a + p.b - 1, ts / (p.alpha + ts))))
+    value = (p.a + p.b - 1) / (p.a - 1) * (1 - survive * hyp2f1(p.r, p.b, p.a + p.b - 1, ts / (p.alpha + ts)))
     return _maybe_scalar(value, t)
 
 
@@ -355,19 +364,22 @@ def _maybe_scalar(values: FloatArray, *inputs: ArrayLike) -> FloatArray | float:
 # --- Gamma-Gamma ------------------------------------------------------------
 
 
-def _gamma_gamma_log_likelihoods(
-    p: float, q: float, v: float, x: FloatArray, m: FloatArray
-) -> FloatArray:
+def _gamma_gamma_log_likelihoods(p: float, q: float, v: float, x: FloatArray, m: FloatArray) -> FloatArray:
     """Per-repeater log-density of the mean spend m over x purchases (note 025, eq. 3)."""
     px = p * x
-    log_density = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-                   + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + x * m))
+    log_density = (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(v)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(v + x * m)
+    )
     return np.asarray(log_density, dtype=np.float64)
 
 
-def gamma_gamma_log_likelihood(
-    params_tuple: Sequence[float], x: ArrayLike, m: ArrayLike
-) -> float:
+def gamma_gamma_log_likelihood(params_tuple: Sequence[float], x: ArrayLike, m: ArrayLike) -> float:
     """Log-likelihood of (p, q, v) summed over repeaters (x > 0, m > 0) only."""
     p, q, v = (float(value) for value in params_tuple)
     xs, ms = _repeaters(x, m)
@@ -402,9 +414,7 @@ def fit_gamma_gamma(x: ArrayLike, m: ArrayLike) -> GammaGammaParams:
     return GammaGammaParams(p, q, v, log_likelihood)
 
 
-def expected_average_spend(
-    g: GammaGammaParams, x: ArrayLike, m: ArrayLike
-) -> FloatArray | float:
+def expected_average_spend(g: GammaGammaParams, x: ArrayLike, m: ArrayLike) -> FloatArray | float:
     """E[M | x, m]: a weighted mean of the population mean p·v/(q−1) and the customer's m.
 
     Customers without repeats get the population mean. Needs q > 1 (a finite mean).
@@ -439,17 +449,13 @@ def customer_lifetime_value(
     value = np.zeros_like(xs)
     before = np.zeros_like(xs)
     for month in range(1, months + 1):
-        after = np.asarray(
-            expected_purchases(p, month * weeks_per_month, xs, txs, Ts), dtype=float
-        )
+        after = np.asarray(expected_purchases(p, month * weeks_per_month, xs, txs, Ts), dtype=float)
         value += spend * (after - before) / (1 + discount_rate) ** month
         before = after
     return _maybe_scalar(value, x, t_x, T, m)
 
 
-def summarize_purchases(
-    purchase_days: Sequence[tuple[date, Decimal]], end: date
-) -> CustomerHistory:
+def summarize_purchases(purchase_days: Sequence[tuple[date, Decimal]], end: date) -> CustomerHistory:
     """A customer's RFM summary at ``end`` from their (shop-local day, amount) purchases.
 
     Purchases on one calendar day merge into one purchase (the CDNOW rule);
@@ -513,7 +519,4 @@ def predicted_clv(
     # rather than show a made-up figure.
     if not np.all(np.isfinite(values)) or np.any(values < -0.005):
         return None
-    return [
-        Decimal(repr(max(float(value), 0.0))).quantize(_CENT, rounding=ROUND_HALF_UP)
-        for value in values
-    ]
+    return [Decimal(repr(max(float(value), 0.0))).quantize(_CENT, rounding=ROUND_HALF_UP) for value in values]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 
-def cost_with_commission(cost: Decimal, commission_rate: Decimal | None,
-                         revenue: Decimal, repeat_revenue: Decimal) -> Decimal:
+def cost_with_commission(
+    cost: Decimal, commission_rate: Decimal | None, revenue: Decimal, repeat_revenue: Decimal
+) -> Decimal:
     """The creator's cost plus commission on `revenue` and `repeat_revenue`; `cost` as it
     is when the creator earns none (no rate, or 0)."""
     if not commission_rate:

@@ -55,9 +55,14 @@ class Totals:
     ) -> Totals:
         """A post's sums, with engagements = likes + comments + shares + saves."""
         return cls(
-            impressions=impressions, reach=reach, followers=followers,
+            impressions=impressions,
+            reach=reach,
+            followers=followers,
             engagements=likes + comments + shares + saves,
-            likes=likes, comments=comments, shares=shares, saves=saves,
+            likes=likes,
+            comments=comments,
+            shares=shares,
+            saves=saves,
         )
 
     @classmethod
@@ -110,8 +115,12 @@ def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> float | None
     """numerator ÷ denominator to 4 places (half up, in decimal), None on 0."""
     if denominator == 0:
         return None
-    if (type(numerator) is int and type(denominator) is int
-            and 0 <= numerator < _EXACT_COUNTS and 0 < denominator < _EXACT_COUNTS):
+    if (
+        type(numerator) is int
+        and type(denominator) is int
+        and 0 <= numerator < _EXACT_COUNTS
+        and 0 < denominator < _EXACT_COUNTS
+    ):
         # Counts (a ratio per row of a thousand-row report): the same figure without Decimal.
         return (numerator * 20000 + denominator) // (2 * denominator) / 10000
     if type(numerator) is not Decimal and type(denominator) is not Decimal:
@@ -125,9 +134,7 @@ def _per(amount: Decimal, count: int) -> Decimal | None:
     return None if count == 0 else _money(amount / count)
 
 
-def compute_metrics(
-    t: Totals, rates: EmvRates, clv_predicted: Decimal | None = None
-) -> dict[str, Any]:
+def compute_metrics(t: Totals, rates: EmvRates, clv_predicted: Decimal | None = None) -> dict[str, Any]:
     """Every field of the metrics table for one group."""
     earned = emv(t.impressions, t.likes, t.comments, t.shares, t.saves, t.clicks, rates)
     return {

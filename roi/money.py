@@ -94,19 +94,14 @@ def refund_merchandise(refund: Mapping[str, Any]) -> Decimal:
             # The plain ``subtotal`` is a JSON number in shop currency.
             amount = _amount(line.get("subtotal"))
         if amount is None:
-            raise ValueError(
-                f"refund {refund.get('id')!r} has a line without a usable subtotal"
-            )
+            raise ValueError(f"refund {refund.get('id')!r} has a line without a usable subtotal")
         total += amount
     return to_cents(total)
 
 
 def refunds_in_order(payload: Mapping[str, Any]) -> dict[int, Decimal]:
     """Refund id → merchandise for every refund carried in an order payload."""
-    return {
-        int(refund["id"]): refund_merchandise(refund)
-        for refund in payload.get("refunds") or ()
-    }
+    return {int(refund["id"]): refund_merchandise(refund) for refund in payload.get("refunds") or ()}
 
 
 def merge_refunds(*sources: Mapping[int, Decimal]) -> dict[int, Decimal]:

@@ -2,6 +2,7 @@
 set, else SQLite), real Redis when TEST_REDIS_URL is set, and a local fake Shopify for the Admin
 API. What tests build (tokens, deliveries, payloads, rows) is in factories/; real processes are in
 processes.py."""
+
 from __future__ import annotations
 
 import os
@@ -144,6 +145,7 @@ def other_api(client) -> Api:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def run_jobs(runtime):  # type: ignore[no-untyped-def]
     """Process every queued job (RQ burst in this process); inline mode has nothing queued."""
+
     def _run() -> None:
         if not runtime.redis_url:
             return
@@ -153,4 +155,5 @@ def run_jobs(runtime):  # type: ignore[no-untyped-def]
 
         with bind(runtime):
             SimpleWorker([rq_queue(runtime)], connection=runtime.redis()).work(burst=True)
+
     return _run

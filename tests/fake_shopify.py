@@ -12,6 +12,7 @@ routes requests here.
 
 Use the `fake_shopify` fixture (import it into a test module or conftest).
 """
+
 from __future__ import annotations
 
 import base64
@@ -82,8 +83,10 @@ def _parse_iso(value: str) -> datetime:
 
 def _money(amount: Any, currency: str) -> dict:
     text = format(Decimal(str(amount)).quantize(Decimal("0.01")), "f")
-    return {"shopMoney": {"amount": text, "currencyCode": currency},
-            "presentmentMoney": {"amount": text, "currencyCode": currency}}
+    return {
+        "shopMoney": {"amount": text, "currencyCode": currency},
+        "presentmentMoney": {"amount": text, "currencyCode": currency},
+    }
 
 
 def _cursor(index: int) -> str:
@@ -102,8 +105,12 @@ class _Reply(Exception):
 
 
 class FakeShopify:
-    def __init__(self, api_key: str = "test-api-key", api_secret: str = "test-api-secret",
-                 scope: str = "read_orders,read_customers,write_discounts") -> None:
+    def __init__(
+        self,
+        api_key: str = "test-api-key",
+        api_secret: str = "test-api-secret",
+        scope: str = "read_orders,read_customers,write_discounts",
+    ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
         # Shopify's secret-rotation window: the previous secret still authenticates
@@ -137,8 +144,9 @@ class FakeShopify:
 
         Handler.fake = fake
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-shopify", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-shopify", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -167,8 +175,13 @@ class FakeShopify:
         """An AdminConfig pointed at this fake, with test-speed backoff."""
         from worker.shopify_admin import AdminConfig
 
-        settings = {"api_key": self.api_key, "api_secret": self.api_secret,
-                    "admin_base_url": self.base_url, "backoff_seconds": 0.01, "timeout": 10.0}
+        settings = {
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+            "admin_base_url": self.base_url,
+            "backoff_seconds": 0.01,
+            "timeout": 10.0,
+        }
         settings.update(overrides)
         return AdminConfig(**settings)
 
@@ -205,14 +218,21 @@ class FakeShopify:
             self._access_tokens[token] = {"shop": shop, "expires": expires, "revoked": False}
             return token
 
-    def session_token(self, shop: str, *, secret: str | None = None, dest: str | None = None,
-                      lifetime: int = 60, **claims: Any) -> str:
+    def session_token(
+        self, shop: str, *, secret: str | None = None, dest: str | None = None, lifetime: int = 60, **claims: Any
+    ) -> str:
         """A session token (ID token) like App Bridge sends, signed with the app secret."""
         now = int(time.time())
         payload = {
-            "iss": f"https://{shop}/admin", "dest": dest or f"https://{shop}", "aud": self.api_key,
-            "sub": "74719341081", "exp": now + lifetime, "nbf": now - 1, "iat": now - 1,
-            "jti": secrets.token_hex(8), "sid": secrets.token_hex(8),
+            "iss": f"https://{shop}/admin",
+            "dest": dest or f"https://{shop}",
+            "aud": self.api_key,
+            "sub": "74719341081",
+            "exp": now + lifetime,
+            "nbf": now - 1,
+            "iat": now - 1,
+            "jti": secrets.token_hex(8),
+            "sid": secrets.token_hex(8),
         }
         payload.update(claims)
         return jwt.encode(payload, secret or self.api_secret, algorithm="HS256")
@@ -231,7 +251,8 @@ class FakeShopify:
             orders = self.orders.setdefault(shop, [])
             number = fields.pop("id", None) or next(self._ids)
             created = _iso(fields.pop("created_at", None)) or _iso(
-                datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(minutes=len(orders)))
+                datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(minutes=len(orders))
+            )
             currency = fields.pop("currency", "USD")
             landing = fields.pop("landing_page", None)
             customer_id = fields.pop("customer_id", None)
@@ -239,9 +260,9 @@ class FakeShopify:
                 {
                     "id": _gid("Refund", refund.get("id") or next(self._ids)),
                     "createdAt": _iso(refund.get("created_at")) or created,
-                    "refundLineItems": {"nodes": [
-                        {"subtotalSet": _money(amount, currency)} for amount in refund.get("subtotals", [])
-                    ]},
+                    "refundLineItems": {
+                        "nodes": [{"subtotalSet": _money(amount, currency)} for amount in refund.get("subtotals", [])]
+                    },
                 }
                 for refund in fields.pop("refunds", [])
             ]
@@ -257,13 +278,14 @@ class FakeShopify:
                 "currencyCode": currency,
                 "displayFinancialStatus": fields.pop("financial_status", "PAID"),
                 "discountCodes": list(fields.pop("discount_codes", [])),
-                "customAttributes": [{"key": k, "value": v}
-                                     for k, v in fields.pop("custom_attributes", {}).items()],
+                "customAttributes": [{"key": k, "value": v} for k, v in fields.pop("custom_attributes", {}).items()],
                 "customer": {"id": _gid("Customer", customer_id)} if customer_id else None,
                 "subtotalPriceSet": _money(fields.pop("subtotal", "100.00"), currency),
                 "customerJourneySummary": {
                     "firstVisit": {"landingPage": landing} if landing else None,
-                } if landing else None,
+                }
+                if landing
+                else None,
                 "refunds": refunds,
             }
             if fields:
@@ -276,12 +298,15 @@ class FakeShopify:
 
     def _shop_details(self, shop: str) -> dict:
         with self._lock:
-            return self.shops.setdefault(shop, {
-                "id": _gid("Shop", 71829364501),
-                "name": shop.split(".", 1)[0].replace("-", " ").title(),
-                "currencyCode": "USD",
-                "ianaTimezone": "America/New_York",
-            })
+            return self.shops.setdefault(
+                shop,
+                {
+                    "id": _gid("Shop", 71829364501),
+                    "name": shop.split(".", 1)[0].replace("-", " ").title(),
+                    "currencyCode": "USD",
+                    "ianaTimezone": "America/New_York",
+                },
+            )
 
     def _record(self, method: str, path: str, headers: dict[str, str], body: Any) -> None:
         clean_headers = {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
@@ -328,8 +353,7 @@ class FakeShopify:
 
     def _token_endpoint(self, shop: str, body: dict) -> dict:
         if body.get("client_id") != self.api_key or body.get("client_secret") not in self._secrets():
-            raise _Reply(400, {"error": "invalid_client",
-                               "error_description": "Client authentication failed"})
+            raise _Reply(400, {"error": "invalid_client", "error_description": "Client authentication failed"})
         grant = body.get("grant_type")
         if grant == TOKEN_EXCHANGE_GRANT:
             return self._token_exchange(shop, body)
@@ -338,8 +362,7 @@ class FakeShopify:
         raise _Reply(400, {"error": "unsupported_grant_type"})
 
     def _invalid_subject_token(self, why: str) -> _Reply:
-        return _Reply(400, {"error": "invalid_subject_token",
-                            "error_description": f"Token exchange failed: {why}"})
+        return _Reply(400, {"error": "invalid_subject_token", "error_description": f"Token exchange failed: {why}"})
 
     def _secrets(self) -> list[str]:
         return [s for s in (self.api_secret, self.old_api_secret) if s]
@@ -369,11 +392,20 @@ class FakeShopify:
         expiring = str(body.get("expiring", "0")) == "1"
         if mode == "online":
             answer = self._grant(shop, expiring=False)
-            answer.update(expires_in=86400, associated_user_scope=self.scope,
-                          associated_user={"id": int(claims.get("sub", 0)), "first_name": "Test",
-                                           "last_name": "User", "email": "user@example.com",
-                                           "account_owner": True, "locale": "en",
-                                           "collaborator": False, "email_verified": True})
+            answer.update(
+                expires_in=86400,
+                associated_user_scope=self.scope,
+                associated_user={
+                    "id": int(claims.get("sub", 0)),
+                    "first_name": "Test",
+                    "last_name": "User",
+                    "email": "user@example.com",
+                    "account_owner": True,
+                    "locale": "en",
+                    "collaborator": False,
+                    "email_verified": True,
+                },
+            )
             return answer
         return self._grant(shop, expiring=expiring)
 
@@ -381,8 +413,9 @@ class FakeShopify:
         with self._lock:
             grant = self._refresh_tokens.get(body.get("refresh_token") or "")
             if grant is None or grant["shop"] != shop or grant["revoked"] or grant["expires"] < time.time():
-                raise _Reply(400, {"error": "invalid_grant",
-                                   "error_description": "refresh token is invalid, expired or revoked"})
+                raise _Reply(
+                    400, {"error": "invalid_grant", "error_description": "refresh token is invalid, expired or revoked"}
+                )
             grant["revoked"] = True  # refresh tokens are single-use
             return self._grant(shop, expiring=True)
 
@@ -392,10 +425,16 @@ class FakeShopify:
             answer: dict[str, Any] = {"access_token": token, "scope": self.scope}
             if expiring:
                 refresh = "shprt_" + secrets.token_hex(16)
-                self._refresh_tokens[refresh] = {"shop": shop, "revoked": False,
-                                                 "expires": time.time() + self.refresh_token_ttl}
-                answer.update(expires_in=self.access_token_ttl, refresh_token=refresh,
-                              refresh_token_expires_in=self.refresh_token_ttl)
+                self._refresh_tokens[refresh] = {
+                    "shop": shop,
+                    "revoked": False,
+                    "expires": time.time() + self.refresh_token_ttl,
+                }
+                answer.update(
+                    expires_in=self.access_token_ttl,
+                    refresh_token=refresh,
+                    refresh_token_expires_in=self.refresh_token_ttl,
+                )
             return answer
 
     # --- GraphQL -----------------------------------------------------------------
@@ -404,16 +443,24 @@ class FakeShopify:
         token = headers.get("X-Shopify-Access-Token", "")
         with self._lock:
             grant = self._access_tokens.get(token)
-            ok = (grant is not None and grant["shop"] == shop and not grant["revoked"]
-                  and (grant["expires"] is None or grant["expires"] > time.time()))
+            ok = (
+                grant is not None
+                and grant["shop"] == shop
+                and not grant["revoked"]
+                and (grant["expires"] is None or grant["expires"] > time.time())
+            )
         if not ok:
             raise _Reply(401, INVALID_TOKEN_BODY)
 
     @staticmethod
     def _cost(requested: int, available: float = 1990.0) -> dict:
-        return {"cost": {"requestedQueryCost": requested, "actualQueryCost": min(requested, 10),
-                         "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available,
-                                            "restoreRate": 100.0}}}
+        return {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": min(requested, 10),
+                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available, "restoreRate": 100.0},
+            }
+        }
 
     def _graphql_endpoint(self, shop: str, headers: dict[str, str], body: dict) -> dict:
         self._authorise(shop, headers)
@@ -428,21 +475,30 @@ class FakeShopify:
             raise _Reply(429, {"errors": "Too Many Requests"}, {"Retry-After": rate_limited})
         if throttled:
             # Shopify's throttle answer: HTTP 200, no data, cost in extensions.
-            return {"errors": [{"message": "Throttled", "extensions": {
-                        "code": "THROTTLED",
-                        "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
-                    "extensions": self._cost(12, available=11.0)}
+            return {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        },
+                    }
+                ],
+                "extensions": self._cost(12, available=11.0),
+            }
         if "discountCodeBasicCreate" in query:
-            return {"data": {"discountCodeBasicCreate": self._discount_create(shop, variables)},
-                    "extensions": self._cost(10)}
+            return {
+                "data": {"discountCodeBasicCreate": self._discount_create(shop, variables)},
+                "extensions": self._cost(10),
+            }
         if re.search(r"\borders\s*\(", query):
             return {"data": {"orders": self._orders(shop, variables)}, "extensions": self._cost(102)}
         if re.search(r"\brefund\s*\(", query):
             return {"data": {"refund": self._refund(shop, variables)}, "extensions": self._cost(32)}
         if re.search(r"\bshop\s*\{", query):
             return {"data": {"shop": dict(self._shop_details(shop))}, "extensions": self._cost(1)}
-        return {"errors": [{"message": "This fake does not know the query",
-                            "extensions": {"code": "undefinedField"}}]}
+        return {"errors": [{"message": "This fake does not know the query", "extensions": {"code": "undefinedField"}}]}
 
     def _discount_create(self, shop: str, variables: dict) -> dict:
         given = variables.get("basicCodeDiscount") or {}
@@ -453,32 +509,52 @@ class FakeShopify:
         if not given.get("title"):
             errors.append({"field": ["basicCodeDiscount", "title"], "message": "Title can't be blank", "code": "BLANK"})
         if not given.get("startsAt"):
-            errors.append({"field": ["basicCodeDiscount", "startsAt"], "message": "Starts at can't be blank",
-                           "code": "BLANK"})
+            errors.append(
+                {"field": ["basicCodeDiscount", "startsAt"], "message": "Starts at can't be blank", "code": "BLANK"}
+            )
         gets = given.get("customerGets") or {}
         percentage = (gets.get("value") or {}).get("percentage")
         if not isinstance(percentage, (int, float)) or not 0 < percentage <= 1:
-            errors.append({"field": ["basicCodeDiscount", "customerGets", "value", "percentage"],
-                           "message": "Value must be between 0.0 and 1.0", "code": "VALUE_OUTSIDE_RANGE"})
-        everyone = (given.get("context") or {}).get("all") == "ALL" or \
-            (given.get("customerSelection") or {}).get("all") is True
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", "customerGets", "value", "percentage"],
+                    "message": "Value must be between 0.0 and 1.0",
+                    "code": "VALUE_OUTSIDE_RANGE",
+                }
+            )
+        everyone = (given.get("context") or {}).get("all") == "ALL" or (given.get("customerSelection") or {}).get(
+            "all"
+        ) is True
         if not everyone:
-            errors.append({"field": ["basicCodeDiscount", "context"], "message": "Context can't be blank",
-                           "code": "BLANK"})
+            errors.append(
+                {"field": ["basicCodeDiscount", "context"], "message": "Context can't be blank", "code": "BLANK"}
+            )
         with self._lock:
             existing = self.discounts.setdefault(shop, [])
             if code and any(d["code"].lower() == code.lower() for d in existing):
-                errors.append({"field": ["basicCodeDiscount", "code"],
-                               "message": "Code must be unique. Please try a different code.", "code": "TAKEN"})
+                errors.append(
+                    {
+                        "field": ["basicCodeDiscount", "code"],
+                        "message": "Code must be unique. Please try a different code.",
+                        "code": "TAKEN",
+                    }
+                )
             if errors:
                 return {"codeDiscountNode": None, "userErrors": errors}
             gid = _gid("DiscountCodeNode", next(self._ids))
-            existing.append({
-                "id": gid, "code": code, "title": given["title"], "percentage": percentage,
-                "starts_at": given["startsAt"], "usage_limit": given.get("usageLimit"),
-                "once_per_customer": bool(given.get("appliesOncePerCustomer")),
-                "items_all": (gets.get("items") or {}).get("all") is True, "input": given,
-            })
+            existing.append(
+                {
+                    "id": gid,
+                    "code": code,
+                    "title": given["title"],
+                    "percentage": percentage,
+                    "starts_at": given["startsAt"],
+                    "usage_limit": given.get("usageLimit"),
+                    "once_per_customer": bool(given.get("appliesOncePerCustomer")),
+                    "items_all": (gets.get("items") or {}).get("all") is True,
+                    "input": given,
+                }
+            )
         return {"codeDiscountNode": {"id": gid}, "userErrors": []}
 
     def _orders(self, shop: str, variables: dict) -> dict:
@@ -491,34 +567,40 @@ class FakeShopify:
             nodes = list(self.orders.get(shop, []))
         if match:
             op, bound = match.group(1), _parse_iso(match.group(2))
-            nodes = [n for n in nodes
-                     if (_parse_iso(n["createdAt"]) >= bound if op == ">=" else _parse_iso(n["createdAt"]) > bound)]
+            nodes = [
+                n
+                for n in nodes
+                if (_parse_iso(n["createdAt"]) >= bound if op == ">=" else _parse_iso(n["createdAt"]) > bound)
+            ]
         start = _index(variables.get("after")) + 1
-        page = nodes[start:start + first]
+        page = nodes[start : start + first]
         # Refund lines are only answered by the `refund` query, as the app asks for them there.
-        shaped = [dict(n, refunds=[{"id": r["id"], "createdAt": r["createdAt"]} for r in n["refunds"]])
-                  for n in page]
+        shaped = [dict(n, refunds=[{"id": r["id"], "createdAt": r["createdAt"]} for r in n["refunds"]]) for n in page]
         end = start + len(page) - 1
         return {
-            "pageInfo": {"hasNextPage": start + first < len(nodes),
-                         "endCursor": _cursor(end) if page else None},
+            "pageInfo": {"hasNextPage": start + first < len(nodes), "endCursor": _cursor(end) if page else None},
             "nodes": shaped,
         }
 
     def _refund(self, shop: str, variables: dict) -> dict | None:
         with self._lock:
-            refund = next((r for o in self.orders.get(shop, []) for r in o["refunds"]
-                           if r["id"] == variables.get("id")), None)
+            refund = next(
+                (r for o in self.orders.get(shop, []) for r in o["refunds"] if r["id"] == variables.get("id")), None
+            )
         if refund is None:
             return None
         lines = refund["refundLineItems"]["nodes"]
         start = _index(variables.get("after")) + 1
-        page = lines[start:start + 100]
-        return {"refundLineItems": {
-            "pageInfo": {"hasNextPage": start + 100 < len(lines),
-                         "endCursor": _cursor(start + len(page) - 1) if page else None},
-            "nodes": page,
-        }}
+        page = lines[start : start + 100]
+        return {
+            "refundLineItems": {
+                "pageInfo": {
+                    "hasNextPage": start + 100 < len(lines),
+                    "endCursor": _cursor(start + len(page) - 1) if page else None,
+                },
+                "nodes": page,
+            }
+        }
 
 
 class _Handler(BaseHTTPRequestHandler):

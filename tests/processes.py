@@ -2,6 +2,7 @@
 them disturbs nobody else), gunicorn serving the app, `creator-roi worker` processes, a sender
 that behaves like Shopify (retries until it gets a 2xx), and Redis servers that hang or refuse.
 What these processes are sent is built in factories."""
+
 from __future__ import annotations
 
 import glob
@@ -71,8 +72,19 @@ class PrivatePostgres:
         assert self.bin is not None
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres([str(self.bin / "initdb"), "-D", f"{self.dir}/data", "-U", "postgres",
-                           "--auth=trust", "-E", "UTF8", "--no-sync"])
+        self._as_postgres(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                f"{self.dir}/data",
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
 
     @property
     def url(self) -> str:
@@ -85,8 +97,21 @@ class PrivatePostgres:
 
     def _ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._as_postgres([str(self.bin / "pg_ctl"), "-D", f"{self.dir}/data", "-o", options,
-                           "-l", f"{self.dir}/log", "-w", "-t", "60", *args])
+        self._as_postgres(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                f"{self.dir}/data",
+                "-o",
+                options,
+                "-l",
+                f"{self.dir}/log",
+                "-w",
+                "-t",
+                "60",
+                *args,
+            ]
+        )
 
     def start(self) -> None:
         self._ctl("start")
@@ -116,10 +141,13 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), 0.2).close() or True,
-                   10, what="redis to listen")
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(
+            lambda: socket.create_connection(("127.0.0.1", self.port), 0.2).close() or True, 10, what="redis to listen"
+        )
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -142,20 +170,42 @@ class AppProcesses:
         return f"http://127.0.0.1:{self.web_port}"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN / "creator-roi"), *args], env=self.env, check=check,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [str(BIN / "creator-roi"), *args], env=self.env, check=check, capture_output=True, text=True, timeout=300
+        )
 
     def start_web(self) -> None:
         self.web = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
-             "--threads", "4", "--timeout", "60", "plugin:create_app()"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: httpx.get(f"{self.base_url}/healthz", timeout=1).status_code in (200, 503),
-                   60, what="gunicorn to answer")
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                "plugin:create_app()",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(
+            lambda: httpx.get(f"{self.base_url}/healthz", timeout=1).status_code in (200, 503),
+            60,
+            what="gunicorn to answer",
+        )
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([str(BIN / "creator-roi"), "worker", "--sweep-interval", "5"], env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(BIN / "creator-roi"), "worker", "--sweep-interval", "5"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.workers.append(proc)
         return proc
 
@@ -179,16 +229,29 @@ class AppProcesses:
 
 def process_env(database_url: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
-    env.update(APP_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url,
-               SHOPIFY_API_KEY=API_KEY, SHOPIFY_API_SECRET=API_SECRET,
-               SHOPIFY_ADMIN_BASE_URL="http://127.0.0.1:9", SECRET_KEY="fault-tests")
+    env.update(
+        APP_ENV="test",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SHOPIFY_API_KEY=API_KEY,
+        SHOPIFY_API_SECRET=API_SECRET,
+        SHOPIFY_ADMIN_BASE_URL="http://127.0.0.1:9",
+        SECRET_KEY="fault-tests",
+    )
     return env
 
 
 # ---- Shopify's side, and Redis failing ------------------------------------------------------
 
-def send_like_shopify(base_url: str, deliveries: Iterable[Delivery], *, threads: int = 8,
-                      give_up_after: float = 120.0, on_progress: Any = None) -> dict[str, int]:
+
+def send_like_shopify(
+    base_url: str,
+    deliveries: Iterable[Delivery],
+    *,
+    threads: int = 8,
+    give_up_after: float = 120.0,
+    on_progress: Any = None,
+) -> dict[str, int]:
     """POST each delivery until it gets a 2xx (Shopify retries any other answer)."""
     stats = {"acknowledged": 0, "retries": 0}
     lock = threading.Lock()

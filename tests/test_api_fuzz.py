@@ -3,6 +3,7 @@ valid session token: whatever it sends, the API never answers 5xx.
 
 (The schemathesis pytest plugin does not run under pytest 9, so the operations are driven
 directly through their hypothesis strategies.)"""
+
 from __future__ import annotations
 
 import schemathesis
@@ -15,15 +16,24 @@ EXAMPLES_PER_OPERATION = 15
 
 
 def _seed(api) -> None:
-    creator = api.post("/api/v1/influencers", json={"name": "Anna Lee", "handle": "anna.lee",
-                                                    "platform": "instagram", "campaign": "Spring"})
+    creator = api.post(
+        "/api/v1/influencers",
+        json={"name": "Anna Lee", "handle": "anna.lee", "platform": "instagram", "campaign": "Spring"},
+    )
     assert creator.status_code == 201
     cid = creator.json["id"]
-    assert api.post(f"/api/v1/influencers/{cid}/codes",
-                    json={"code": "ANNA15", "create_in_shopify": False}).status_code == 201
+    assert (
+        api.post(f"/api/v1/influencers/{cid}/codes", json={"code": "ANNA15", "create_in_shopify": False}).status_code
+        == 201
+    )
     assert api.post(f"/api/v1/influencers/{cid}/links", json={"slug": "anna-lee"}).status_code == 201
-    assert api.post("/api/v1/costs", json={"category": "fee", "amount": "100.00",
-                                           "incurred_on": "2026-10-01", "influencer_id": cid}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/costs",
+            json={"category": "fee", "amount": "100.00", "incurred_on": "2026-10-01", "influencer_id": cid},
+        ).status_code
+        == 201
+    )
 
 
 def test_no_operation_answers_5xx(app, api):
@@ -35,16 +45,20 @@ def test_no_operation_answers_5xx(app, api):
     calls = 0
 
     for operation in operations:
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(case=operation.as_strategy())
         def exercise(case):
             nonlocal calls
             response = case.call(headers=auth_headers(SHOP))
             calls += 1
             if response.status_code >= 500:
-                server_errors.append(f"{operation.label}: {response.status_code} for "  # noqa: B023  (run in this iteration)
-                                     f"path={case.path_parameters} query={case.query} body={case.body!r}")
+                server_errors.append(
+                    f"{operation.label}: {response.status_code} for "  # noqa: B023  (run in this iteration)
+                    f"path={case.path_parameters} query={case.query} body={case.body!r}"
+                )
 
         exercise()
     assert calls >= len(operations) * 3

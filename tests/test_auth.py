@@ -1,5 +1,6 @@
 """Session tokens: only a genuine, current token for a myshopify shop gets in; a new shop
 is installed by token exchange on its first valid request."""
+
 from __future__ import annotations
 
 import time
@@ -37,20 +38,34 @@ def test_first_valid_token_installs_shop_by_token_exchange(client, db_session, f
     assert len([r for r in fake_shopify.requests if r[1].endswith("/oauth/access_token")]) == 1
 
 
-@pytest.mark.parametrize("make_token", [
-    pytest.param(lambda: session_token(SHOP, secret="wrong-secret"), id="wrong-secret"),
-    pytest.param(lambda: session_token(SHOP, aud="someone-elses-app"), id="wrong-aud"),
-    pytest.param(lambda: session_token(SHOP, exp_in=-60), id="expired"),
-    pytest.param(lambda: session_token(SHOP, nbf=int(time.time()) + 120), id="future-nbf"),
-    pytest.param(lambda: session_token(SHOP, dest=f"https://{OTHER_SHOP}"), id="dest-not-iss"),
-    pytest.param(lambda: session_token("evil.example.com"), id="not-myshopify"),
-    pytest.param(lambda: session_token(SHOP, dest="https://evil.com", iss="https://evil.com/admin"),
-                 id="non-shopify-host"),
-    pytest.param(lambda: jwt.encode({"dest": f"https://{SHOP}", "iss": f"https://{SHOP}/admin",
-                                     "aud": API_KEY, "exp": int(time.time()) + 60}, key=None,
-                                    algorithm="none"), id="alg-none"),
-    pytest.param(lambda: "not.a.jwt", id="garbage"),
-])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda: session_token(SHOP, secret="wrong-secret"), id="wrong-secret"),
+        pytest.param(lambda: session_token(SHOP, aud="someone-elses-app"), id="wrong-aud"),
+        pytest.param(lambda: session_token(SHOP, exp_in=-60), id="expired"),
+        pytest.param(lambda: session_token(SHOP, nbf=int(time.time()) + 120), id="future-nbf"),
+        pytest.param(lambda: session_token(SHOP, dest=f"https://{OTHER_SHOP}"), id="dest-not-iss"),
+        pytest.param(lambda: session_token("evil.example.com"), id="not-myshopify"),
+        pytest.param(
+            lambda: session_token(SHOP, dest="https://evil.com", iss="https://evil.com/admin"), id="non-shopify-host"
+        ),
+        pytest.param(
+            lambda: jwt.encode(
+                {
+                    "dest": f"https://{SHOP}",
+                    "iss": f"https://{SHOP}/admin",
+                    "aud": API_KEY,
+                    "exp": int(time.time()) + 60,
+                },
+                key=None,
+                algorithm="none",
+            ),
+            id="alg-none",
+        ),
+        pytest.param(lambda: "not.a.jwt", id="garbage"),
+    ],
+)
 def test_forged_tokens_are_refused_and_create_nothing(client, db_session, make_token):
     resp = client.get("/api/v1/shop", headers={"Authorization": f"Bearer {make_token()}"})
     _assert_refused(resp)
@@ -72,8 +87,7 @@ def test_old_secret_accepted_during_rotation(app_config, fake_shopify):
     from plugin import create_app
 
     fake_shopify.api_secret, fake_shopify.old_api_secret = "the-new-secret", API_SECRET
-    app = create_app(dict(app_config, SHOPIFY_API_SECRET="the-new-secret",
-                          SHOPIFY_OLD_API_SECRET=API_SECRET))
+    app = create_app(dict(app_config, SHOPIFY_API_SECRET="the-new-secret", SHOPIFY_OLD_API_SECRET=API_SECRET))
     client = app.test_client()
     assert client.get("/api/v1/shop", headers=auth_headers(SHOP, secret=API_SECRET)).status_code == 200
     assert client.get("/api/v1/shop", headers=auth_headers(SHOP, secret="the-new-secret")).status_code == 200
@@ -112,10 +126,15 @@ def test_expired_access_token_is_refreshed_before_use(api, runtime, db_session, 
 
 
 def test_settings_patch_validates_and_saves(api):
-    resp = api.patch("/api/v1/shop/settings", json={"attribution_window_days": 14,
-                                                    "evidence_order": ["click", "code"],
-                                                    "hourly_rate": "65.50",
-                                                    "emv_rates": {"cpm": "7.25"}})
+    resp = api.patch(
+        "/api/v1/shop/settings",
+        json={
+            "attribution_window_days": 14,
+            "evidence_order": ["click", "code"],
+            "hourly_rate": "65.50",
+            "emv_rates": {"cpm": "7.25"},
+        },
+    )
     assert resp.status_code == 200, resp.json
     assert resp.json["attribution_window_days"] == 14
     assert resp.json["evidence_order"] == ["click", "code"]
@@ -123,11 +142,9 @@ def test_settings_patch_validates_and_saves(api):
     assert resp.json["emv_rates"]["cpm"] == "7.2500"
     assert api.get("/api/v1/shop").json["settings"]["attribution_window_days"] == 14
 
-    bad = api.patch("/api/v1/shop/settings", json={"attribution_window_days": -1,
-                                                   "evidence_order": ["code", "code"]})
+    bad = api.patch("/api/v1/shop/settings", json={"attribution_window_days": -1, "evidence_order": ["code", "code"]})
     assert bad.status_code == 422
     assert set(bad.json["errors"]) == {"attribution_window_days", "evidence_order"}
-    malformed = api.patch("/api/v1/shop/settings", data="{not json",
-                          headers={"Content-Type": "application/json"})
+    malformed = api.patch("/api/v1/shop/settings", data="{not json", headers={"Content-Type": "application/json"})
     assert malformed.status_code == 400
     assert api.get("/api/v1/shop").json["settings"]["attribution_window_days"] == 14

@@ -2,6 +2,7 @@
 presentment currency, partial refunds, cancellations, test orders, codes of no creator,
 forged and stale click ids, an unreadable money shape) POSTed to /webhooks with their HMAC,
 processed by the worker, and read back from GET /api/v1/roi as a merchant would."""
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,9 @@ def test_the_deliveries_are_what_shopify_sends(plan) -> None:
 def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) -> None:
     for delivery in plan.deliveries:
         body = delivery.body.encode()
-        response = client.post("/webhooks", data=body,
-                               headers=webhook_headers(delivery.topic, body, SHOP, webhook_id=delivery.webhook_id))
+        response = client.post(
+            "/webhooks", data=body, headers=webhook_headers(delivery.topic, body, SHOP, webhook_id=delivery.webhook_id)
+        )
         assert response.status_code == 200
     run_jobs()
     assert api.get("/api/v1/sync").get_json()["failed"] == 0
@@ -86,8 +88,9 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
     with runtime.db.session() as s:
         shop_id = shop_id_of(runtime, SHOP)
         stored = s.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id))
-        flagged = s.scalar(select(func.count()).select_from(Order).where(
-            Order.shop_id == shop_id, Order.flagged.is_not(None)))
+        flagged = s.scalar(
+            select(func.count()).select_from(Order).where(Order.shop_id == shop_id, Order.flagged.is_not(None))
+        )
         tests = s.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id, Order.test.is_(True)))
     assert stored == len(plan.orders) > 1560 + 624 + sum(NOISE.values())
     assert (flagged, tests) == (NOISE["unreadable"], NOISE["test"])
@@ -103,8 +106,9 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
 def test_predicted_clv_per_creator_once_there_is_repeat_data(client, api, runtime, run_jobs, plan) -> None:
     for delivery in plan.deliveries:
         body = delivery.body.encode()
-        client.post("/webhooks", data=body, headers=webhook_headers(delivery.topic, body, SHOP,
-                                                                     webhook_id=delivery.webhook_id))
+        client.post(
+            "/webhooks", data=body, headers=webhook_headers(delivery.topic, body, SHOP, webhook_id=delivery.webhook_id)
+        )
     run_jobs()
     # Fitted as of the history's last day, as the demo seeds it (the refit a job runs on the day
     # the tests run would count the weeks up to that day).
@@ -118,7 +122,8 @@ def test_predicted_clv_per_creator_once_there_is_repeat_data(client, api, runtim
     assert Decimal(top["clv_predicted"]) > 0
     # Historical CLV is what the creator's customers spent so far.
     assert Decimal(top["clv_historical"]) == (
-        (Decimal(top["revenue"]) + Decimal(top["repeat_revenue"])) / top["new_customers"]).quantize(Decimal("0.01"))
+        (Decimal(top["revenue"]) + Decimal(top["repeat_revenue"])) / top["new_customers"]
+    ).quantize(Decimal("0.01"))
 
 
 def test_the_demo_on_todays_date_seeds_and_shows_figures(runner, client, runtime) -> None:
@@ -126,22 +131,28 @@ def test_the_demo_on_todays_date_seeds_and_shows_figures(runner, client, runtime
     result = runner.invoke(args=["demo", "--shop", domain])
     assert result.exit_code == 0, result.output
     # Its history ends yesterday in the store's time zone: figures reach up to today.
-    start, end = (date.fromisoformat(day) for day in re.search(
-        r"webhook deliveries, (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", result.output).groups())
+    start, end = (
+        date.fromisoformat(day)
+        for day in re.search(r"webhook deliveries, (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)", result.output).groups()
+    )
     yesterday = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
     assert end in (yesterday - timedelta(days=1), yesterday)  # a run across midnight
-    assert "15 creators, cost 22500.00, 2800000 impressions, engagement rate 0.047, 38400 clicks, " \
-           "1560 first orders, revenue 156000.00" in result.output
-    assert "ctr 0.0137, conversion rate 0.0406, cac 14.42, roas 6.9333, roi 5.9333, roi with repeats 7.32" \
-        in result.output
+    assert (
+        "15 creators, cost 22500.00, 2800000 impressions, engagement rate 0.047, 38400 clicks, "
+        "1560 first orders, revenue 156000.00" in result.output
+    )
+    assert (
+        "ctr 0.0137, conversion rate 0.0406, cac 14.42, roas 6.9333, roi 5.9333, roi with repeats 7.32" in result.output
+    )
     rows = Api(client, domain).get(f"/api/v1/roi?from={start}&to={end}").get_json()["rows"]
     top = max((r for r in rows if r["key"] is not None), key=lambda r: r["new_customers"])
     assert Decimal(top["clv_predicted"]) > 0
     again = runner.invoke(args=["demo", "--shop", domain])
     assert again.exit_code == 0 and "already holds data" in again.output
     with runtime.db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Order).where(
-            Order.shop_id == shop_id_of(runtime, domain))) > 1560 + 624 + sum(NOISE.values())
+        assert s.scalar(
+            select(func.count()).select_from(Order).where(Order.shop_id == shop_id_of(runtime, domain))
+        ) > 1560 + 624 + sum(NOISE.values())
 
 
 def test_demo_reset_refuses_a_store_it_did_not_install(runner, api, runtime) -> None:

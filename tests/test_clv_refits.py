@@ -1,6 +1,7 @@
 """Predicted CLV is fitted by jobs, never by a page or an API read, and every report says
 when it was fitted: a drain that changed orders asks for a refit (at most one an hour per
 shop), the sweeper refits stale figures, a new horizon refits at once."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -24,9 +25,11 @@ def acquired(api, runtime, run_jobs) -> int:
     """Anna's code brought two customers, one of whom came back; delivered as Shopify does."""
     shop_id = shop_id_of(runtime, SHOP)
     make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), name="Anna Lee")
-    for body in (order_payload(placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1),
-                 order_payload(placed_at=T0 + timedelta(days=5), net="40.00", customer_id=1),
-                 order_payload(placed_at=T0, codes=("ANNA15",), net="30.00", customer_id=2)):
+    for body in (
+        order_payload(placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1),
+        order_payload(placed_at=T0 + timedelta(days=5), net="40.00", customer_id=1),
+        order_payload(placed_at=T0, codes=("ANNA15",), net="30.00", customer_id=2),
+    ):
         assert post_webhook(api.client, "orders/create", body).status_code == 200
     return shop_id
 

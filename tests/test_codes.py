@@ -1,4 +1,5 @@
 """Discount codes: registered or created in Shopify (the local fake), unique per shop."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -13,16 +14,26 @@ from models import DiscountCode
 
 
 def _discount_requests(fake_shopify):
-    return [r for r in fake_shopify.requests
-            if isinstance(r.json, dict) and "discountCodeBasicCreate" in (r.json.get("query") or "")]
+    return [
+        r
+        for r in fake_shopify.requests
+        if isinstance(r.json, dict) and "discountCodeBasicCreate" in (r.json.get("query") or "")
+    ]
 
 
 def test_code_created_in_shopify_with_the_merchants_terms(api, fake_shopify, db_session):
     creator = make_influencer(api, name="Maya Kim")
     starts = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
-    response = api.post(f"/api/v1/influencers/{creator['id']}/codes", json={
-        "code": "MAYA15", "percent_off": "15", "starts_at": starts.isoformat(),
-        "usage_limit": 500, "once_per_customer": True})
+    response = api.post(
+        f"/api/v1/influencers/{creator['id']}/codes",
+        json={
+            "code": "MAYA15",
+            "percent_off": "15",
+            "starts_at": starts.isoformat(),
+            "usage_limit": 500,
+            "once_per_customer": True,
+        },
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["code"] == "MAYA15"
@@ -45,8 +56,9 @@ def test_code_created_in_shopify_with_the_merchants_terms(api, fake_shopify, db_
 
 def test_registering_an_existing_code_does_not_call_shopify(api, fake_shopify):
     creator = make_influencer(api)
-    response = api.post(f"/api/v1/influencers/{creator['id']}/codes",
-                        json={"code": " glow10 ", "create_in_shopify": False})
+    response = api.post(
+        f"/api/v1/influencers/{creator['id']}/codes", json={"code": " glow10 ", "create_in_shopify": False}
+    )
     assert response.status_code == 201
     assert response.get_json()["code"] == "glow10"
     assert response.get_json()["shopify_discount_id"] is None
@@ -63,8 +75,12 @@ def test_code_is_unique_per_shop_whatever_the_case_and_409_names_the_creator(api
     assert _discount_requests(fake_shopify) == []  # refused before asking Shopify
     # Another shop can use the same code.
     other = make_influencer(other_api)
-    assert other_api.post(f"/api/v1/influencers/{other['id']}/codes",
-                          json={"code": "SUMMER20", "create_in_shopify": False}).status_code == 201
+    assert (
+        other_api.post(
+            f"/api/v1/influencers/{other['id']}/codes", json={"code": "SUMMER20", "create_in_shopify": False}
+        ).status_code
+        == 201
+    )
 
 
 def test_shopify_user_errors_are_shown_as_422_and_nothing_is_stored(api, fake_shopify, db_session):
@@ -73,13 +89,20 @@ def test_shopify_user_errors_are_shown_as_422_and_nothing_is_stored(api, fake_sh
     fake_shopify.discounts[SHOP] = [{"id": "gid://shopify/DiscountCodeNode/1", "code": "WELCOME"}]
     response = api.post(f"/api/v1/influencers/{creator['id']}/codes", json={"code": "welcome", "percent_off": 10})
     assert response.status_code == 422
-    assert response.get_json()["errors"] == {"code": [
-        "This code already exists in your Shopify store. To use a code made in the Shopify admin (Discounts), "
-        "untick “Create this code in Shopify” and add it again: it is registered here without a call to Shopify."]}
+    assert response.get_json()["errors"] == {
+        "code": [
+            "This code already exists in your Shopify store. To use a code made in the Shopify admin (Discounts), "
+            "untick “Create this code in Shopify” and add it again: it is registered here without a call to Shopify."
+        ]
+    }
     assert db_session.scalar(select(func.count()).select_from(DiscountCode)) == 0
     # Registering it instead (it exists in Shopify) works.
-    assert api.post(f"/api/v1/influencers/{creator['id']}/codes",
-                    json={"code": "WELCOME", "create_in_shopify": False}).status_code == 201
+    assert (
+        api.post(
+            f"/api/v1/influencers/{creator['id']}/codes", json={"code": "WELCOME", "create_in_shopify": False}
+        ).status_code
+        == 201
+    )
 
 
 def test_shopify_failure_is_502_and_nothing_is_stored(api, fake_shopify, db_session):
@@ -94,10 +117,13 @@ def test_shopify_failure_is_502_and_nothing_is_stored(api, fake_shopify, db_sess
     assert db_session.scalar(select(func.count()).select_from(DiscountCode)) == 0
 
 
-@pytest.mark.parametrize("status, says", [
-    (403, "the “write_discounts” permission is missing"),
-    (503, "Shopify did not answer, so nothing was saved here. The code may exist in Shopify anyway"),
-])
+@pytest.mark.parametrize(
+    "status, says",
+    [
+        (403, "the “write_discounts” permission is missing"),
+        (503, "Shopify did not answer, so nothing was saved here. The code may exist in Shopify anyway"),
+    ],
+)
 def test_a_failure_says_what_the_merchant_can_do(api, fake_shopify, db_session, status, says):
     creator = make_influencer(api)
     fake_shopify.fail_next(10, status=status)
@@ -124,7 +150,9 @@ def test_bad_code_input(api, fake_shopify):
         assert response.status_code == 422, body
         assert field in response.get_json()["errors"], body
     assert api.post(url, data="code=X", content_type="application/x-www-form-urlencoded").status_code == 400
-    assert api.post("/api/v1/influencers/999999/codes", json={"code": "A", "create_in_shopify": False}).status_code == 404
+    assert (
+        api.post("/api/v1/influencers/999999/codes", json={"code": "A", "create_in_shopify": False}).status_code == 404
+    )
     assert _discount_requests(fake_shopify) == []
 
 

@@ -1,4 +1,5 @@
 """Privacy topics: each erases or exports what it must, and nothing else."""
+
 from __future__ import annotations
 
 import json
@@ -23,14 +24,22 @@ from factories.store import count, events, order
 from factories.webhooks import post_recorded_webhook, post_webhook
 from models import Customer, DataExport, Shop, WebhookEvent
 
-STORE_STORY = ("orders_create_code.json", "refunds_create_partial.json", "orders_create_link.json",
-               "orders_create_survey.json", "customers_create.json")
+STORE_STORY = (
+    "orders_create_code.json",
+    "refunds_create_partial.json",
+    "orders_create_link.json",
+    "orders_create_survey.json",
+    "customers_create.json",
+)
 
 
 def _customer(session, shopify_id, shop_domain=SHOP):
     session.expire_all()
-    return session.scalar(select(Customer).join(Shop, Shop.id == Customer.shop_id)
-                          .where(Shop.domain == shop_domain, Customer.shopify_id == shopify_id))
+    return session.scalar(
+        select(Customer)
+        .join(Shop, Shop.id == Customer.shop_id)
+        .where(Shop.domain == shop_domain, Customer.shopify_id == shopify_id)
+    )
 
 
 def _load_story(client, run_jobs):
@@ -41,8 +50,7 @@ def _load_story(client, run_jobs):
     run_jobs()
 
 
-def test_data_request_exports_the_customers_data_for_the_merchant(client, api, runtime, db_session, run_jobs,
-                                                                  caplog):
+def test_data_request_exports_the_customers_data_for_the_merchant(client, api, runtime, db_session, run_jobs, caplog):
     install_shop(runtime, OTHER_SHOP)
     _load_story(client, run_jobs)
     caplog.set_level(logging.INFO)
@@ -93,10 +101,10 @@ def test_customer_redact_erases_the_person_and_keeps_anonymous_totals(client, ru
     assert (jordan.email, jordan.first_name, jordan.last_name, jordan.phone) == (None, None, None, None)
     assert jordan.redacted_at is not None
     # Orders stay, as anonymous totals the reports still count.
-    assert [order(db_session, i).net_sales for i in (ORDER_1002, ORDER_1003)] == [Decimal("70.00"),
-                                                                                  Decimal("96.00")]
+    assert [order(db_session, i).net_sales for i in (ORDER_1002, ORDER_1003)] == [Decimal("70.00"), Decimal("96.00")]
     assert order(db_session, ORDER_1003).note_attributes == [
-        {"name": "how_did_you_hear", "value": "@anna.lee on TikTok"}]
+        {"name": "how_did_you_hear", "value": "@anna.lee on TikTok"}
+    ]
     # Nothing else: another customer here, and the same customer id at another store.
     assert _customer(db_session, CUSTOMER_LENA).email == "lena.fischer@example.com"
     assert _customer(db_session, CUSTOMER_JORDAN, OTHER_SHOP).email == "jordan.reyes@example.com"
@@ -116,8 +124,9 @@ def test_a_late_delivery_cannot_bring_a_redacted_customer_back(client, runtime, 
     late = fixture_json("orders_create_link.json")
     late["updated_at"] = "2027-02-01T10:00:00-05:00"
     post_webhook(client, "orders/updated", late)
-    post_webhook(client, "customers/update",
-                 fixture_json("customers_create.json") | {"updated_at": "2027-02-01T10:00:00-05:00"})
+    post_webhook(
+        client, "customers/update", fixture_json("customers_create.json") | {"updated_at": "2027-02-01T10:00:00-05:00"}
+    )
     run_jobs()
 
     jordan = _customer(db_session, CUSTOMER_JORDAN)
@@ -130,8 +139,7 @@ def _rows_of_shop(session, shop_id):
     rows = {}
     for table in models.Base.metadata.sorted_tables:
         if "shop_id" in table.c:
-            rows[table.name] = session.scalar(select(func.count()).select_from(table)
-                                              .where(table.c.shop_id == shop_id))
+            rows[table.name] = session.scalar(select(func.count()).select_from(table).where(table.c.shop_id == shop_id))
     return rows
 
 

@@ -1,4 +1,5 @@
 """Costs (every category, management time priced by the hour) and posts (single and CSV import)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -16,8 +17,14 @@ from models import COST_CATEGORIES, Cost, Post
 @pytest.mark.parametrize("category", [c for c in COST_CATEGORIES if c != "management_time"])
 def test_every_amount_category_is_recorded_as_decimal_money(api, db_session, category):
     creator = make_influencer(api)
-    body = make_cost(api, category=category, amount="1234.5", incurred_on="2026-08-15",
-                     influencer_id=creator["id"], note="contract #7")
+    body = make_cost(
+        api,
+        category=category,
+        amount="1234.5",
+        incurred_on="2026-08-15",
+        influencer_id=creator["id"],
+        note="contract #7",
+    )
     assert body["category"] == category
     assert body["amount"] == "1234.50"
     assert body["incurred_on"] == "2026-08-15"
@@ -106,8 +113,16 @@ def test_bad_cost_input_is_422_per_field_and_writes_nothing(api, db_session):
         assert response.status_code == 422, body
         assert field in response.get_json()["errors"], (body, response.get_json())
     assert api.post("/api/v1/costs", data="[", content_type="application/json").status_code == 400
-    unknown = api.post("/api/v1/costs", json={"category": "fee", "amount": "5", "incurred_on": "2026-09-01",
-                                              "influencer_id": 999999, "campaign": "Ghost"})
+    unknown = api.post(
+        "/api/v1/costs",
+        json={
+            "category": "fee",
+            "amount": "5",
+            "incurred_on": "2026-09-01",
+            "influencer_id": 999999,
+            "campaign": "Ghost",
+        },
+    )
     assert unknown.status_code == 404
     assert db_session.scalar(select(func.count()).select_from(Cost)) == 0
     cost = make_cost(api)
@@ -121,8 +136,18 @@ def test_bad_cost_input_is_422_per_field_and_writes_nothing(api, db_session):
 
 def test_create_post_with_its_figures(api):
     creator = make_influencer(api, followers=20000)
-    body = make_post(api, creator["id"], content_type="story", url="https://instagram.com/p/abc",
-                     impressions=5000, reach=7000, likes=300, comments=20, shares=10, saves=5)
+    body = make_post(
+        api,
+        creator["id"],
+        content_type="story",
+        url="https://instagram.com/p/abc",
+        impressions=5000,
+        reach=7000,
+        likes=300,
+        comments=20,
+        shares=10,
+        saves=5,
+    )
     assert body["content_type"] == "story" and body["url"] == "https://instagram.com/p/abc"
     assert body["reach"] == 7000  # reach above impressions is what some platforms report
     assert body["engagements"] == 335
@@ -136,8 +161,10 @@ def test_posted_at_without_offset_is_utc_and_future_is_refused(api):
     body = make_post(api, creator["id"], posted_at="2026-01-05T10:00:00")
     assert datetime.fromisoformat(body["posted_at"]) == datetime(2026, 1, 5, 10, tzinfo=timezone.utc)
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
-    response = api.post("/api/v1/posts", json={"influencer_id": creator["id"], "platform": "x",
-                                               "content_type": "post", "posted_at": future})
+    response = api.post(
+        "/api/v1/posts",
+        json={"influencer_id": creator["id"], "platform": "x", "content_type": "post", "posted_at": future},
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"]["posted_at"] == ["must not be in the future"]
 
@@ -146,10 +173,16 @@ def test_bad_post_input(api, db_session):
     creator = make_influencer(api)
     base = {"influencer_id": creator["id"], "platform": "instagram", "content_type": "reel", "posted_at": past()}
     cases = [
-        ({"likes": -1}, "likes"), ({"followers": -10}, "followers"), ({"impressions": "lots"}, "impressions"),
-        ({"saves": 1.5}, "saves"), ({"content_type": "tweet"}, "content_type"), ({"platform": "vine"}, "platform"),
-        ({"posted_at": "yesterday"}, "posted_at"), ({"url": "not a url"}, "url"),
-        ({"url": "ftp://x.example/a"}, "url"), ({"influencer_id": "abc"}, "influencer_id"),
+        ({"likes": -1}, "likes"),
+        ({"followers": -10}, "followers"),
+        ({"impressions": "lots"}, "impressions"),
+        ({"saves": 1.5}, "saves"),
+        ({"content_type": "tweet"}, "content_type"),
+        ({"platform": "vine"}, "platform"),
+        ({"posted_at": "yesterday"}, "posted_at"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "ftp://x.example/a"}, "url"),
+        ({"influencer_id": "abc"}, "influencer_id"),
     ]
     for change, field in cases:
         response = api.post("/api/v1/posts", json={**base, **change})
@@ -165,9 +198,16 @@ def test_bad_post_input(api, db_session):
 def test_the_same_post_url_twice_is_a_duplicate(api):
     creator = make_influencer(api)
     make_post(api, creator["id"], url="https://tiktok.com/@maya/video/1")
-    again = api.post("/api/v1/posts", json={"influencer_id": creator["id"], "platform": "tiktok",
-                                            "content_type": "video", "posted_at": past(),
-                                            "url": "https://tiktok.com/@maya/video/1"})
+    again = api.post(
+        "/api/v1/posts",
+        json={
+            "influencer_id": creator["id"],
+            "platform": "tiktok",
+            "content_type": "video",
+            "posted_at": past(),
+            "url": "https://tiktok.com/@maya/video/1",
+        },
+    )
     assert again.status_code == 409
 
 
@@ -214,18 +254,23 @@ def test_csv_import_creates_the_good_rows_and_reports_each_bad_one(api, db_sessi
     ben = make_influencer(api, handle="ben_ode")
     make_post(api, ben["id"], url="https://youtube.com/watch?v=seen")
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    csv_text = "\n".join([
-        "handle,influencer_id,platform,content_type,posted_at,url,followers,impressions,reach,likes,comments,shares,saves",
-        "@maya.glow,,instagram,reel,2026-05-01T10:00:00Z,https://instagram.com/p/1,,50000,42000,2100,130,60,90",
-        f",{ben['id']},youtube,video,2026-05-02,https://youtube.com/watch?v=2,8000,12000,9000,400,55,12,30",
-        "maya.glow,,instagram,story,2026-05-03T09:00:00Z,,15000,-5,100,1,0,0,0",
-        "nobody,,tiktok,video,2026-05-03T09:00:00Z,,,,,,,,",
-        f"maya.glow,,instagram,carousel,{tomorrow},,,,,,,,",
-        ",,,,,,,,,,,,",
-        f",{ben['id']},youtube,video,2026-05-04,https://youtube.com/watch?v=seen,,,,,,,",
-        "ben_ode,,youtube,live,2026-05-05T20:00:00+02:00,,,1000,800,50,5,1,0",
-        f"maya.glow,{ben['id']},instagram,post,2026-05-06,,,,,,,,",
-    ]) + "\n"
+    csv_text = (
+        "\n".join(
+            [
+                "handle,influencer_id,platform,content_type,posted_at,url,followers,impressions,reach,likes,comments,shares,saves",
+                "@maya.glow,,instagram,reel,2026-05-01T10:00:00Z,https://instagram.com/p/1,,50000,42000,2100,130,60,90",
+                f",{ben['id']},youtube,video,2026-05-02,https://youtube.com/watch?v=2,8000,12000,9000,400,55,12,30",
+                "maya.glow,,instagram,story,2026-05-03T09:00:00Z,,15000,-5,100,1,0,0,0",
+                "nobody,,tiktok,video,2026-05-03T09:00:00Z,,,,,,,,",
+                f"maya.glow,,instagram,carousel,{tomorrow},,,,,,,,",
+                ",,,,,,,,,,,,",
+                f",{ben['id']},youtube,video,2026-05-04,https://youtube.com/watch?v=seen,,,,,,,",
+                "ben_ode,,youtube,live,2026-05-05T20:00:00+02:00,,,1000,800,50,5,1,0",
+                f"maya.glow,{ben['id']},instagram,post,2026-05-06,,,,,,,,",
+            ]
+        )
+        + "\n"
+    )
     response = _import(api, csv_text)
     assert response.status_code == 200
     body = response.get_json()
@@ -242,7 +287,10 @@ def test_csv_import_creates_the_good_rows_and_reports_each_bad_one(api, db_sessi
     posts = db_session.scalars(select(Post).order_by(Post.posted_at)).all()
     imported = [p for p in posts if p.url != "https://youtube.com/watch?v=seen"]
     assert [(p.influencer_id, p.content_type, p.likes) for p in imported] == [
-        (maya["id"], "reel", 2100), (ben["id"], "video", 400), (ben["id"], "live", 50)]
+        (maya["id"], "reel", 2100),
+        (ben["id"], "video", 400),
+        (ben["id"], "live", 50),
+    ]
     assert imported[0].followers == 15000  # blank followers: the creator's count
     assert imported[2].posted_at == datetime(2026, 5, 5, 18, tzinfo=timezone.utc)
 
@@ -263,7 +311,9 @@ def test_csv_import_refuses_other_media_types_bad_encoding_and_big_files(api, db
     good_row = "maya,instagram,reel,2026-05-01,,,,,,,,\n"
     header = "handle,platform,content_type,posted_at,url,followers,impressions,reach,likes,comments,shares,saves\n"
     assert _import(api, header + good_row, content_type="application/json").status_code == 415
-    assert _import(api, (header + "maya,instagram,reel,2026-05-01,caf\xe9,,,,,,,\n").encode("latin-1")).status_code == 400
+    assert (
+        _import(api, (header + "maya,instagram,reel,2026-05-01,caf\xe9,,,,,,,\n").encode("latin-1")).status_code == 400
+    )
     big = header + good_row * (5 * 1024 * 1024 // len(good_row) + 10)
     too_big = _import(api, big)
     assert too_big.status_code == 413
@@ -279,12 +329,22 @@ def test_costs_posts_and_clicks_reach_the_roi_report(api, client):
     creator = make_influencer(api, name="Maya", followers=20000)
     today = date.today()
     make_cost(api, amount="300", influencer_id=creator["id"], incurred_on=(today - timedelta(days=3)).isoformat())
-    make_cost(api, category="management_time", hours="2", hourly_rate="50", influencer_id=creator["id"],
-              incurred_on=(today - timedelta(days=2)).isoformat())
+    make_cost(
+        api,
+        category="management_time",
+        hours="2",
+        hourly_rate="50",
+        influencer_id=creator["id"],
+        incurred_on=(today - timedelta(days=2)).isoformat(),
+    )
     make_post(api, creator["id"], impressions=40000, likes=1000, comments=100, shares=50, saves=50)
     link = api.post(f"/api/v1/influencers/{creator['id']}/links", json={}).get_json()
-    assert client.get(f"/r/{link['slug']}", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
-                      ).status_code == 302
+    assert (
+        client.get(
+            f"/r/{link['slug']}", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
+        ).status_code
+        == 302
+    )
 
     window = f"from={(today - timedelta(days=10)).isoformat()}&to={(today + timedelta(days=1)).isoformat()}"
     report = api.get(f"/api/v1/roi?group_by=influencer&{window}")
@@ -296,6 +356,5 @@ def test_costs_posts_and_clicks_reach_the_roi_report(api, client):
 
     cost_id = api.get(f"/api/v1/costs?influencer_id={creator['id']}").get_json()["costs"][0]["id"]
     assert api.delete(f"/api/v1/costs/{cost_id}").status_code == 204
-    [row] = [r for r in api.get(f"/api/v1/roi?group_by=influencer&{window}").get_json()["rows"]
-             if r["label"] == "Maya"]
+    [row] = [r for r in api.get(f"/api/v1/roi?group_by=influencer&{window}").get_json()["rows"] if r["label"] == "Maya"]
     assert row["cost"] == "300.00"

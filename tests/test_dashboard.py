@@ -1,5 +1,6 @@
 """The embedded admin pages as the merchant's browser receives them: framed only by the admin,
 bounced through App Bridge without a token, figures equal to /api/v1/roi, names escaped."""
+
 from __future__ import annotations
 
 import base64
@@ -83,19 +84,56 @@ def same_figure(page_value: str, api_value: object) -> bool:
 @pytest.fixture
 def anna(api, run_jobs):  # type: ignore[no-untyped-def]
     """The fixture story's creator, with her code, a link, a post and a cost; order #1001 used the code."""
-    resp = api.post("/api/v1/influencers", json={"name": "Anna Lee", "handle": "anna.lee", "platform": "instagram",
-                                                 "followers": 12000, "campaign": "Spring"})
+    resp = api.post(
+        "/api/v1/influencers",
+        json={
+            "name": "Anna Lee",
+            "handle": "anna.lee",
+            "platform": "instagram",
+            "followers": 12000,
+            "campaign": "Spring",
+        },
+    )
     assert resp.status_code == 201, resp.json
     anna = resp.json
-    assert api.post(f"/api/v1/influencers/{anna['id']}/codes",
-                    json={"code": "ANNA15", "create_in_shopify": False}).status_code == 201
+    assert (
+        api.post(
+            f"/api/v1/influencers/{anna['id']}/codes", json={"code": "ANNA15", "create_in_shopify": False}
+        ).status_code
+        == 201
+    )
     assert api.post(f"/api/v1/influencers/{anna['id']}/links", json={"slug": "anna-lee"}).status_code == 201
-    assert api.post("/api/v1/costs", json={"category": "fee", "amount": "40.00", "incurred_on": "2026-10-10",
-                                           "influencer_id": anna["id"], "note": "October story"}).status_code == 201
-    assert api.post("/api/v1/posts", json={"influencer_id": anna["id"], "platform": "instagram",
-                                           "content_type": "reel", "posted_at": "2026-10-12T10:00:00Z",
-                                           "impressions": 20000, "reach": 15000, "likes": 900,
-                                           "comments": 40, "shares": 12, "saves": 30}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/costs",
+            json={
+                "category": "fee",
+                "amount": "40.00",
+                "incurred_on": "2026-10-10",
+                "influencer_id": anna["id"],
+                "note": "October story",
+            },
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "/api/v1/posts",
+            json={
+                "influencer_id": anna["id"],
+                "platform": "instagram",
+                "content_type": "reel",
+                "posted_at": "2026-10-12T10:00:00Z",
+                "impressions": 20000,
+                "reach": 15000,
+                "likes": 900,
+                "comments": 40,
+                "shares": 12,
+                "saves": 30,
+            },
+        ).status_code
+        == 201
+    )
     run_jobs()
     assert post_recorded_webhook(api.client, "orders_create_code.json").status_code == 200
     run_jobs()
@@ -118,8 +156,11 @@ def test_page_without_token_bounces_through_app_bridge_and_shows_nothing(client,
     assert f'data-api-key="{API_KEY}"'.encode() in bounce.data and b"app-bridge.js" in bounce.data
 
 
-@pytest.mark.parametrize("claims", [{"exp_in": -60}, {"secret": "not-the-app-secret"}, {"aud": "another-app"}],
-                         ids=["expired", "forged", "other-app"])
+@pytest.mark.parametrize(
+    "claims",
+    [{"exp_in": -60}, {"secret": "not-the-app-secret"}, {"aud": "another-app"}],
+    ids=["expired", "forged", "other-app"],
+)
 def test_bad_token_on_a_page_shows_no_data(client, anna, claims):
     resp = page(client, "/app", **claims)
     assert resp.status_code in (302, 401)
@@ -139,8 +180,15 @@ def test_overview_loads_app_bridge_first_in_head_and_is_framed_only_by_the_admin
 
 
 def test_every_page_and_partial_fetch_carries_the_frame_ancestors_policy(client, anna):
-    for path in ("/app", "/app/costs", "/app/posts", "/app/settings", f"/app/creators/{anna['id']}",
-                 "/app/table.csv", "/app/creators/999999"):
+    for path in (
+        "/app",
+        "/app/costs",
+        "/app/posts",
+        "/app/settings",
+        f"/app/creators/{anna['id']}",
+        "/app/table.csv",
+        "/app/creators/999999",
+    ):
         resp = page(client, path)
         assert resp.status_code in (200, 404), path
         assert resp.headers["Content-Security-Policy"] == CSP, path
@@ -163,9 +211,22 @@ def test_kpi_cards_and_creator_rows_equal_the_roi_api(api, client, anna):
     report = api.get(f"/api/v1/roi?{FIXTURE_RANGE}").json
     assert Decimal(report["totals"]["revenue"]) > 0, "the code order must count"
     parsed = Page(page(client, f"/app?{FIXTURE_RANGE}").get_data(as_text=True))
-    assert set(parsed.kpis) >= {"cost", "revenue", "roi", "roi_with_repeat", "roas", "cac", "orders",
-                                "new_customers", "repeat_purchase_rate", "ctr", "conversion_rate",
-                                "engagement_rate", "emv", "clv_historical"}
+    assert set(parsed.kpis) >= {
+        "cost",
+        "revenue",
+        "roi",
+        "roi_with_repeat",
+        "roas",
+        "cac",
+        "orders",
+        "new_customers",
+        "repeat_purchase_rate",
+        "ctr",
+        "conversion_rate",
+        "engagement_rate",
+        "emv",
+        "clv_historical",
+    }
     for metric, shown in parsed.kpis.items():
         assert same_figure(shown, report["totals"][metric]), (metric, shown, report["totals"][metric])
     api_rows = {"" if r["key"] is None else str(r["key"]): r for r in report["rows"]}
@@ -181,18 +242,26 @@ def test_kpi_cards_and_creator_rows_equal_the_roi_api(api, client, anna):
 def test_figures_read_as_a_merchant_reads_them(client, anna):
     html = page(client, f"/app?{FIXTURE_RANGE}").get_data(as_text=True)
     # Order #1001: net sales 95.91 USD (tests/fixtures/shopify/README.md); cost 40.00.
-    assert re.search(r'data-metric="revenue"[^>]*>\s*<span class="label">Revenue</span>\s*'
-                     r'<span class="value">\$95\.91</span>', html)
-    assert re.search(r'data-metric="cost"[^>]*>\s*<span class="label">Cost</span>\s*'
-                     r'<span class="value">\$40\.00</span>', html)
+    assert re.search(
+        r'data-metric="revenue"[^>]*>\s*<span class="label">Revenue</span>\s*'
+        r'<span class="value">\$95\.91</span>',
+        html,
+    )
+    assert re.search(
+        r'data-metric="cost"[^>]*>\s*<span class="label">Cost</span>\s*'
+        r'<span class="value">\$40\.00</span>',
+        html,
+    )
     assert "<svg" in html and "Revenue and cost, cumulative" in html and "ROI by creator" in html
 
 
 def test_creator_that_loses_money_is_marked(api, client, anna):
     resp = api.post("/api/v1/influencers", json={"name": "Costly Carl", "handle": "carl", "platform": "tiktok"})
     carl = resp.json["id"]
-    api.post("/api/v1/costs", json={"category": "fee", "amount": "500.00", "incurred_on": "2026-10-20",
-                                    "influencer_id": carl})
+    api.post(
+        "/api/v1/costs",
+        json={"category": "fee", "amount": "500.00", "incurred_on": "2026-10-20", "influencer_id": carl},
+    )
     rows = {r["key"]: r for r in Page(page(client, f"/app?{FIXTURE_RANGE}").get_data(as_text=True)).rows}
     assert "loser" in rows[str(carl)]["class"]
     assert "loser" not in rows[str(anna["id"])]["class"]
@@ -202,10 +271,13 @@ def test_creator_that_loses_money_is_marked(api, client, anna):
 
 def test_table_sorts_by_any_metric_on_the_server(api, client, anna):
     for i, amount in enumerate(("300.00", "5.00", "120.00")):
-        created = api.post("/api/v1/influencers", json={"name": f"Creator {i}", "handle": f"c{i}",
-                                                        "platform": "youtube"}).json
-        api.post("/api/v1/costs", json={"category": "fee", "amount": amount, "incurred_on": "2026-10-20",
-                                        "influencer_id": created["id"]})
+        created = api.post(
+            "/api/v1/influencers", json={"name": f"Creator {i}", "handle": f"c{i}", "platform": "youtube"}
+        ).json
+        api.post(
+            "/api/v1/costs",
+            json={"category": "fee", "amount": amount, "incurred_on": "2026-10-20", "influencer_id": created["id"]},
+        )
     for direction, pick in (("desc", max), ("asc", min)):
         parsed = Page(page(client, f"/app?{FIXTURE_RANGE}&sort=cost&dir={direction}").get_data(as_text=True))
         costs = [Decimal(r["cells"][1]) for r in parsed.rows if r["cells"][1]]
@@ -259,14 +331,39 @@ def test_unknown_creator_is_a_404_page(client, anna):
 
 
 def test_html_in_names_handles_and_notes_is_escaped_everywhere(api, client, anna):
-    evil = api.post("/api/v1/influencers", json={"name": EVIL, "handle": "evil.one", "platform": "x",
-                                                 "notes": EVIL, "campaign": EVIL}).json
-    api.post("/api/v1/costs", json={"category": "tools", "amount": "12.00", "incurred_on": "2026-10-21",
-                                    "influencer_id": evil["id"], "note": EVIL, "campaign": EVIL})
-    api.post("/api/v1/posts", json={"influencer_id": evil["id"], "platform": "x", "content_type": "post",
-                                    "posted_at": "2026-10-21T10:00:00Z", "impressions": 10})
-    for path in ("/app", f"/app?{FIXTURE_RANGE}", "/app?group=campaign", f"/app/creators/{evil['id']}",
-                 "/app/costs", "/app/posts"):
+    evil = api.post(
+        "/api/v1/influencers",
+        json={"name": EVIL, "handle": "evil.one", "platform": "x", "notes": EVIL, "campaign": EVIL},
+    ).json
+    api.post(
+        "/api/v1/costs",
+        json={
+            "category": "tools",
+            "amount": "12.00",
+            "incurred_on": "2026-10-21",
+            "influencer_id": evil["id"],
+            "note": EVIL,
+            "campaign": EVIL,
+        },
+    )
+    api.post(
+        "/api/v1/posts",
+        json={
+            "influencer_id": evil["id"],
+            "platform": "x",
+            "content_type": "post",
+            "posted_at": "2026-10-21T10:00:00Z",
+            "impressions": 10,
+        },
+    )
+    for path in (
+        "/app",
+        f"/app?{FIXTURE_RANGE}",
+        "/app?group=campaign",
+        f"/app/creators/{evil['id']}",
+        "/app/costs",
+        "/app/posts",
+    ):
         html = page(client, path).get_data(as_text=True)
         assert '<script>alert("pwned")' not in html, path
         assert "&lt;script&gt;alert(" in html, path
@@ -372,21 +469,30 @@ def test_demo_login_opens_the_demo_store_in_development_only(dev_app):
         assert resp.status_code == 302
         query = parse_qs(urlsplit(resp.headers["Location"]).query)
         assert query["shop"] == [domain]
-        claims = jwt.decode(query["id_token"][0], dev_app.config["SHOPIFY_API_SECRET"], algorithms=["HS256"],
-                            audience=dev_app.config["SHOPIFY_API_KEY"])
+        claims = jwt.decode(
+            query["id_token"][0],
+            dev_app.config["SHOPIFY_API_SECRET"],
+            algorithms=["HS256"],
+            audience=dev_app.config["SHOPIFY_API_KEY"],
+        )
         lifetime = claims["exp"] - datetime.now(timezone.utc).timestamp()
         assert 11 * 3600 < lifetime <= 12 * 3600
     opened = client.get(resp.headers["Location"])
     assert opened.status_code == 200
     assert b"Demo login \xe2\x80\x94 development only" in opened.data
     # A genuine admin session (no demo claim) shows no banner.
-    assert b"development only" not in client.get(
-        f"/app?id_token={session_token(domain, secret=dev_app.config['SHOPIFY_API_SECRET'], aud=dev_app.config['SHOPIFY_API_KEY'])}").data
+    assert (
+        b"development only"
+        not in client.get(
+            f"/app?id_token={session_token(domain, secret=dev_app.config['SHOPIFY_API_SECRET'], aud=dev_app.config['SHOPIFY_API_KEY'])}"
+        ).data
+    )
 
 
 def test_gzip_keeps_the_first_page_small(client, anna):
-    resp = client.get(f"/app?{FIXTURE_RANGE}&shop={SHOP}&id_token={session_token(SHOP)}",
-                      headers={"Accept-Encoding": "gzip"})
+    resp = client.get(
+        f"/app?{FIXTURE_RANGE}&shop={SHOP}&id_token={session_token(SHOP)}", headers={"Accept-Encoding": "gzip"}
+    )
     assert resp.headers["Content-Encoding"] == "gzip"
     assert len(resp.data) < 100_000
     import gzip

@@ -1,4 +1,5 @@
 """The one-line summary of an attribution reads as a merchant would say it."""
+
 from __future__ import annotations
 
 from plugin.display import attribution_summary
@@ -10,14 +11,17 @@ def _decisive(**piece: object) -> list[dict[str, object]]:
 
 def test_a_click_says_how_long_before_the_order_it_came() -> None:
     def click(placed: str) -> str:
-        return attribution_summary("click", _decisive(rule="click", clicked_at="2026-09-01T10:00:00+00:00",
-                                                      placed_at=placed), {})
+        return attribution_summary(
+            "click", _decisive(rule="click", clicked_at="2026-09-01T10:00:00+00:00", placed_at=placed), {}
+        )
+
     assert click("2026-09-04T09:00:00+00:00") == "click 2 days before"
     assert click("2026-09-02T10:00:00+00:00") == "click 1 day before"
     assert click("2026-09-01T13:30:00+00:00") == "click 3 hours before"
     assert click("2026-09-01T10:20:00+00:00") == "click minutes before"
     assert attribution_summary("click", _decisive(rule="click", clicked_at="?", placed_at="?"), {}) == (
-        "click on a referral link")
+        "click on a referral link"
+    )
 
 
 def test_a_repeat_names_the_order_that_acquired_the_customer() -> None:

@@ -1,5 +1,6 @@
 """The attribution engine as the worker applies it: stored verdicts, evidence and rollups,
 whatever order deliveries arrive in (orders go through the inbox's processing)."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -55,7 +56,9 @@ def test_1001_by_code_then_partial_refund_then_cancellation(runtime, shop_id, an
     assert (a.influencer_id, a.kind, a.rule, a.net) == (anna, "first", "code", Decimal("95.91"))
     assert a.evidence[0]["code"] == "ANNA15" and a.evidence[0]["decisive"]
     # Placed 10:32 EDT on Oct 14: the shop-local day.
-    assert rollup_cells(runtime, shop_id)[("day", anna, date(2026, 10, 14), None, None, None)]["revenue"] == Decimal("95.91")
+    assert rollup_cells(runtime, shop_id)[("day", anna, date(2026, 10, 14), None, None, None)]["revenue"] == Decimal(
+        "95.91"
+    )
 
     store_and_process(runtime, SHOP, "refunds/create", fixture_json("refunds_create_partial.json"))
     assert attribution_of(runtime, shop_id, 6012345678901).net == Decimal("59.02")
@@ -84,7 +87,11 @@ def test_link_then_survey_is_a_repeat_purchase(runtime, shop_id, anna) -> None:
     cells = rollup_cells(runtime, shop_id)
     acquired = cells[("day", anna, date(2026, 10, 15), None, None, None)]
     assert (acquired["orders"], acquired["revenue"], acquired["clicks"], acquired["repeat_customers"]) == (
-        1, Decimal("70.00"), 1, 1)
+        1,
+        Decimal("70.00"),
+        1,
+        1,
+    )
     later = cells[("day", anna, date(2026, 11, 20), None, None, None)]
     assert (later["repeat_orders"], later["repeat_revenue"], later["orders"]) == (1, Decimal("96.00"), 0)
 
@@ -93,8 +100,12 @@ def test_the_whole_story_gives_the_same_figures_in_any_delivery_order(runtime, s
     seen = []
     # Five deliveries, every order of arrival would be 120 runs; the reversed and a few shuffles
     # cover "refund before its order", "update before create" and "repeat before the first".
-    orders = [FIXTURE_STORY, FIXTURE_STORY[::-1],
-              [FIXTURE_STORY[i] for i in (4, 1, 2, 0, 3)], [FIXTURE_STORY[i] for i in (2, 4, 0, 3, 1)]]
+    orders = [
+        FIXTURE_STORY,
+        FIXTURE_STORY[::-1],
+        [FIXTURE_STORY[i] for i in (4, 1, 2, 0, 3)],
+        [FIXTURE_STORY[i] for i in (2, 4, 0, 3, 1)],
+    ]
     for run, story in enumerate(orders):
         if run:
             with runtime.db.session() as s:  # start over: a fresh shop history
@@ -103,8 +114,11 @@ def test_the_whole_story_gives_the_same_figures_in_any_delivery_order(runtime, s
         fixture_click(runtime, shop_id)
         for topic, name in story:
             assert store_and_process(runtime, SHOP, topic, fixture_json(name)) == "processed"
-        verdicts = {sid: (a.influencer_id, a.kind, a.rule, a.net) for sid in (6012345678901, 6012349876543, 6087654321098)
-                    for a in [attribution_of(runtime, shop_id, sid)]}
+        verdicts = {
+            sid: (a.influencer_id, a.kind, a.rule, a.net)
+            for sid in (6012345678901, 6012349876543, 6087654321098)
+            for a in [attribution_of(runtime, shop_id, sid)]
+        }
         seen.append((verdicts, rollup_cells(runtime, shop_id)))
     assert seen[0][0] == {
         6012345678901: (None, None, None, Decimal("0.00")),
@@ -118,14 +132,16 @@ def test_the_whole_story_gives_the_same_figures_in_any_delivery_order(runtime, s
 
 
 def test_orders_placed_in_the_same_second_go_by_shopify_order_id_whatever_the_delivery_order(
-        runtime, shop_id, anna) -> None:
+    runtime, shop_id, anna
+) -> None:
     """Shopify's order ids grow with creation; the order the deliveries come in says nothing."""
     verdicts = []
     for customer, delivered in ((801, ("coded", "plain")), (802, ("plain", "coded"))):
         bodies = {
             "plain": order_payload(placed_at=T0, customer_id=customer, order_id=7_100_000_000_000 + customer * 10),
-            "coded": order_payload(placed_at=T0, customer_id=customer, codes=("ANNA15",),
-                                   order_id=7_100_000_000_000 + customer * 10 + 5),
+            "coded": order_payload(
+                placed_at=T0, customer_id=customer, codes=("ANNA15",), order_id=7_100_000_000_000 + customer * 10 + 5
+            ),
         }
         for name in delivered:
             assert store_and_process(runtime, SHOP, "orders/create", bodies[name]) == "processed"
@@ -142,8 +158,9 @@ def test_click_window_edges(runtime, shop_id, anna) -> None:
     make_click(runtime, shop_id, "anna-lee", "AFTER", placed + timedelta(seconds=1))
     results = {}
     for crid in ("EDGE-IN", "EDGE-OUT", "AFTER"):
-        body = order_payload(placed_at=placed, customer_id=None,
-                             landing_site=f"/?ref=anna-lee&crid={crid}&utm_source=instagram")
+        body = order_payload(
+            placed_at=placed, customer_id=None, landing_site=f"/?ref=anna-lee&crid={crid}&utm_source=instagram"
+        )
         store_and_process(runtime, SHOP, "orders/create", body)
         results[crid] = attribution_of(runtime, shop_id, body["id"])
     assert (results["EDGE-IN"].influencer_id, results["EDGE-IN"].rule) == (anna, "click")
@@ -173,8 +190,10 @@ def test_forged_unknown_or_foreign_click_ids_are_not_attributed(runtime, client,
         assert a.influencer_id is None and a.kind is None, case
         reasons[case] = a.evidence[0]["reason"]
     assert reasons == {
-        "forged": "unknown click id", "foreign": "unknown click id",
-        "mismatched ref": "click belongs to another link than ref", "bare ref": "ref without a click id",
+        "forged": "unknown click id",
+        "foreign": "unknown click id",
+        "mismatched ref": "click belongs to another link than ref",
+        "bare ref": "ref without a click id",
     }
 
 
@@ -183,8 +202,15 @@ def test_code_of_no_creator_is_shown_as_evidence_and_not_attributed(runtime, sho
     store_and_process(runtime, SHOP, "orders/create", body)
     a = attribution_of(runtime, shop_id, body["id"])
     assert a.influencer_id is None
-    assert a.evidence == [{"rule": "code", "matched": False, "decisive": False,
-                           "reason": "code does not belong to a creator", "code": "WELCOME10"}]
+    assert a.evidence == [
+        {
+            "rule": "code",
+            "matched": False,
+            "decisive": False,
+            "reason": "code does not belong to a creator",
+            "code": "WELCOME10",
+        }
+    ]
 
 
 def test_codes_match_in_any_case_and_pos_orders_count(runtime, shop_id, anna) -> None:
@@ -215,15 +241,34 @@ def test_test_voided_and_unreadable_orders_never_count(runtime, shop_id, anna) -
     assert rollup_cells(runtime, shop_id) == {}
 
 
-@pytest.mark.parametrize("changes", [
-    {}, {"cancelled_at": T0}, {"financial_status": "voided"}, {"financial_status": None}, {"test": True},
-    {"net_sales": Decimal("0.00")}, {"subtotal": None}, {"flagged": "no subtotal in the order payload"},
-    {"flagged": ""},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"cancelled_at": T0},
+        {"financial_status": "voided"},
+        {"financial_status": None},
+        {"test": True},
+        {"net_sales": Decimal("0.00")},
+        {"subtotal": None},
+        {"flagged": "no subtotal in the order payload"},
+        {"flagged": ""},
+    ],
+)
 def test_which_orders_count_is_one_rule_in_python_and_in_sql(runtime, shop_id, changes) -> None:
     with runtime.db.session() as s:
-        order = Order(**{"shop_id": shop_id, "shopify_id": 1, "placed_at": T0, "subtotal": Decimal("70.00"),
-                         "net_sales": Decimal("70.00"), "financial_status": "paid", "test": False, **changes})
+        order = Order(
+            **{
+                "shop_id": shop_id,
+                "shopify_id": 1,
+                "placed_at": T0,
+                "subtotal": Decimal("70.00"),
+                "net_sales": Decimal("70.00"),
+                "financial_status": "paid",
+                "test": False,
+                **changes,
+            }
+        )
         s.add(order)
         s.flush()
         in_sql = s.scalar(select(Order.id).where(Order.id == order.id, Order.is_countable)) is not None
@@ -238,8 +283,11 @@ def test_repeat_window_edges_and_rebinding(runtime, shop_id, anna) -> None:
     with_code = order_payload(placed_at=T0 + timedelta(days=95), customer_id=42, codes=("BEN10",))
     for body in (with_code, outside, inside, first):  # newest first: the history decides, not arrival
         store_and_process(runtime, SHOP, "orders/create", body)
-    verdicts = [(a.influencer_id, a.kind) for body in (first, inside, outside, with_code)
-                for a in [attribution_of(runtime, shop_id, body["id"])]]
+    verdicts = [
+        (a.influencer_id, a.kind)
+        for body in (first, inside, outside, with_code)
+        for a in [attribution_of(runtime, shop_id, body["id"])]
+    ]
     assert verdicts == [(anna, "first"), (anna, "repeat"), (None, None), (ben, "first")]
     assert attribution_of(runtime, shop_id, inside["id"]).evidence[0]["acquiring_order_id"] is not None
 
@@ -250,8 +298,11 @@ def test_cancelling_the_acquiring_order_releases_the_customer(runtime, shop_id, 
     store_and_process(runtime, SHOP, "orders/create", first)
     store_and_process(runtime, SHOP, "orders/create", later)
     assert attribution_of(runtime, shop_id, later["id"]).kind == "repeat"
-    cancelled = {**first, "cancelled_at": (T0 + timedelta(days=1)).isoformat(),
-                 "updated_at": (T0 + timedelta(days=11)).isoformat()}
+    cancelled = {
+        **first,
+        "cancelled_at": (T0 + timedelta(days=1)).isoformat(),
+        "updated_at": (T0 + timedelta(days=11)).isoformat(),
+    }
     store_and_process(runtime, SHOP, "orders/cancelled", cancelled)
     assert attribution_of(runtime, shop_id, later["id"]).kind is None
     assert rollup_cells(runtime, shop_id) == {}
@@ -301,12 +352,26 @@ def test_a_settings_change_reattributes_the_shop(api, runtime, run_jobs, shop_id
 def test_costs_posts_and_clicks_land_in_their_cells(runtime, shop_id, anna) -> None:
     day = date(2026, 9, 1)
     with runtime.db.session() as s:
-        s.add_all([
-            Cost(shop_id=shop_id, influencer_id=anna, category="fee", amount=Decimal("300.00"), incurred_on=day),
-            Cost(shop_id=shop_id, influencer_id=None, category="tools", amount=Decimal("49.00"), incurred_on=day),
-            Post(shop_id=shop_id, influencer_id=anna, platform="tiktok", content_type="video",
-                 posted_at=T0, followers=1000, impressions=5000, reach=4000, likes=40, comments=5, shares=3, saves=2),
-        ])
+        s.add_all(
+            [
+                Cost(shop_id=shop_id, influencer_id=anna, category="fee", amount=Decimal("300.00"), incurred_on=day),
+                Cost(shop_id=shop_id, influencer_id=None, category="tools", amount=Decimal("49.00"), incurred_on=day),
+                Post(
+                    shop_id=shop_id,
+                    influencer_id=anna,
+                    platform="tiktok",
+                    content_type="video",
+                    posted_at=T0,
+                    followers=1000,
+                    impressions=5000,
+                    reach=4000,
+                    likes=40,
+                    comments=5,
+                    shares=3,
+                    saves=2,
+                ),
+            ]
+        )
         s.flush()
         engine.activity_changed(s, shop_id, anna, day)
         engine.activity_changed(s, shop_id, None, day)

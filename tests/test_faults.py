@@ -1,6 +1,7 @@
 """Faults, with real processes: gunicorn, `creator-roi worker`, a private PostgreSQL cluster and
 Redis server. Whatever fails mid-burst, every delivery Shopify got a 2xx for is processed once,
 and the final totals equal those of a clean run."""
+
 from __future__ import annotations
 
 import random
@@ -43,8 +44,7 @@ def stack():  # type: ignore[no-untyped-def]
         with engine.begin() as conn:
             shop_id = conn.execute(text("SELECT id FROM shops")).scalar_one()
         with models.Database(pg.url).session() as session:
-            creator = models.Influencer(shop_id=shop_id, name="Anna Lee", handle="anna.lee",
-                                        platform="instagram")
+            creator = models.Influencer(shop_id=shop_id, name="Anna Lee", handle="anna.lee", platform="instagram")
             session.add(creator)
             session.flush()
             session.add(models.DiscountCode(shop_id=shop_id, influencer_id=creator.id, code="ANNA15"))
@@ -68,6 +68,7 @@ def settle(pg: PrivatePostgres, procs: AppProcesses, expected_events: int, timeo
         with engine.connect() as conn:
             rows = dict(conn.execute(text("SELECT status, count(*) FROM webhook_events GROUP BY status")).all())
         return rows.get("processed", 0) == expected_events and sum(rows.values()) == expected_events
+
     try:
         wait_until(done, timeout, interval=2, what="the inbox to drain")
     finally:
@@ -78,11 +79,19 @@ def totals(pg: PrivatePostgres) -> dict[str, object]:
     with models.Database(pg.url).session() as session:
         orders = session.scalar(select(func.count()).select_from(models.Order)) or 0
         revenue = session.scalar(select(func.coalesce(func.sum(models.Order.net_sales), 0)))
-        attributed = session.scalar(select(func.count()).select_from(models.Attribution)
-                                    .where(models.Attribution.kind == "first")) or 0
+        attributed = (
+            session.scalar(
+                select(func.count()).select_from(models.Attribution).where(models.Attribution.kind == "first")
+            )
+            or 0
+        )
         refunds = session.scalar(select(func.count()).select_from(models.Refund)) or 0
-    return {"orders": orders, "revenue": Decimal(revenue).quantize(Decimal("0.01")),
-            "attributed_first": attributed, "refunds": refunds}
+    return {
+        "orders": orders,
+        "revenue": Decimal(revenue).quantize(Decimal("0.01")),
+        "attributed_first": attributed,
+        "refunds": refunds,
+    }
 
 
 def test_postgres_restart_during_a_webhook_burst(stack):
@@ -133,6 +142,7 @@ def test_worker_sigkilled_mid_batch_then_restarted(stack):
     def some_processed() -> bool:
         with engine.connect() as conn:
             return conn.execute(text("SELECT count(*) FROM webhook_events WHERE status = 'processed'")).scalar() > 20
+
     wait_until(some_processed, 60, interval=0.05, what="the worker to start draining")
     procs.kill_worker(worker)  # mid-batch: its claimed events stay unfinished
     engine.dispose()

@@ -1,4 +1,5 @@
 """The app starts, reports its health, refuses unsafe production config, and migrates."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,14 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 
 
 def test_production_has_no_demo_login(app_config):
-    app = create_app(dict(app_config, APP_ENV="production", TOKEN_ENCRYPTION_KEY=app_config.get(
-        "TOKEN_ENCRYPTION_KEY") or "x" * 43 + "=", SECRET_KEY="s"))
+    app = create_app(
+        dict(
+            app_config,
+            APP_ENV="production",
+            TOKEN_ENCRYPTION_KEY=app_config.get("TOKEN_ENCRYPTION_KEY") or "x" * 43 + "=",
+            SECRET_KEY="s",
+        )
+    )
     assert app.config["DEMO_LOGIN"] is False
     assert app.test_client().get("/demo").status_code == 404
 
@@ -74,13 +81,16 @@ def test_migrations_have_one_head_and_match_the_models(database_url, tmp_path):
         migrations.upgrade(url)
         engine = make_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                models.Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), models.Base.metadata)
         tables = set(inspect(conn).get_table_names())
     # The figure-version triggers come with the schema: a change moves the shop's version.
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO shops (domain, currency, timezone, installed_at) "
-                          "VALUES ('a.myshopify.com', 'USD', 'UTC', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO shops (domain, currency, timezone, installed_at) "
+                "VALUES ('a.myshopify.com', 'USD', 'UTC', CURRENT_TIMESTAMP)"
+            )
+        )
         conn.execute(text("INSERT INTO campaigns (shop_id, name, created_at) VALUES (1, 'x', CURRENT_TIMESTAMP)"))
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version FROM figure_versions WHERE shop_id = 1")).scalar()
@@ -95,8 +105,9 @@ def test_migrations_have_one_head_and_match_the_models(database_url, tmp_path):
 
 
 def test_cli_shop_add_installs_custom_app_store(runner, db_session):
-    result = runner.invoke(args=["shop", "add", "Custom-Store.myshopify.com", "--token", "shpat_secret_value",
-                                 "--currency", "eur"])
+    result = runner.invoke(
+        args=["shop", "add", "Custom-Store.myshopify.com", "--token", "shpat_secret_value", "--currency", "eur"]
+    )
     assert result.exit_code == 0, result.output
     shop = db_session.query(models.Shop).filter_by(domain="custom-store.myshopify.com").one()
     assert shop.currency == "EUR"

@@ -1,4 +1,5 @@
 """Creators and campaigns through /api/v1, as the dashboard and outside scripts use them."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -8,10 +9,19 @@ from models import Campaign, FollowerSnapshot, Influencer
 
 
 def test_create_creator_returns_it_and_starts_the_followers_history(api):
-    response = api.post("/api/v1/influencers", json={
-        "name": "Maya Kim", "handle": "@maya.glow", "platform": "tiktok", "followers": 18500,
-        "email": "maya@example.com", "campaign": "Spring Glow", "notes": "prefers reels",
-        "commission_rate": "0.10"})
+    response = api.post(
+        "/api/v1/influencers",
+        json={
+            "name": "Maya Kim",
+            "handle": "@maya.glow",
+            "platform": "tiktok",
+            "followers": 18500,
+            "email": "maya@example.com",
+            "campaign": "Spring Glow",
+            "notes": "prefers reels",
+            "commission_rate": "0.10",
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["handle"] == "maya.glow"
@@ -94,8 +104,10 @@ def test_handle_is_unique_per_shop_case_insensitively_and_409_names_the_holder(a
     assert response.status_code == 409
     assert "Maya Kim" in response.get_json()["errors"]["handle"][0]
     # Another shop may have a creator with the same handle.
-    assert other_api.post("/api/v1/influencers", json={
-        "name": "Other", "handle": "mayaglow", "platform": "x"}).status_code == 201
+    assert (
+        other_api.post("/api/v1/influencers", json={"name": "Other", "handle": "mayaglow", "platform": "x"}).status_code
+        == 201
+    )
 
 
 def test_failed_patch_writes_nothing(api, db_session):
@@ -208,7 +220,11 @@ def test_rising_creators_sort_by_follower_growth_over_30_days(api, db_session):
 
     listed = api.get("/api/v1/influencers?sort=rising").get_json()["influencers"]
     assert [(i["name"], i["followers_change_30d"], i["followers_growth_30d"]) for i in listed] == [
-        ("Rising", 500, 0.5), ("Steady", 1000, 0.1), ("Newcomer", 0, 0.0), ("From Zero", 100, None)]
+        ("Rising", 500, 0.5),
+        ("Steady", 1000, 0.1),
+        ("Newcomer", 0, 0.0),
+        ("From Zero", 100, None),
+    ]
     one = api.get(f"/api/v1/influencers/{rising['id']}").get_json()
     assert (one["followers_change_30d"], one["followers_growth_30d"]) == (500, 0.5)
     assert [h["followers"] for h in one["followers_history"]] == [1000, 1200, 1500]

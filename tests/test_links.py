@@ -1,4 +1,5 @@
 """Referral links: creation, the /r/<slug> redirect, click counting rules, QR codes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +20,11 @@ from factories.store import month_cells, rollup_cells
 from models import Click, utcnow
 from plugin import create_app
 
-HUMAN = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) " \
-        "Version/17.5 Mobile/15E148 Safari/604.1"
-DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " \
-          "Chrome/126.0 Safari/537.36"
+HUMAN = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
 
 def visit(client, slug: str, ua: str = HUMAN, ip: str = "198.51.100.7", **headers: str):
@@ -41,8 +43,9 @@ def expected_ip_hash(secret_key: str, ip: str) -> str:
 
 def counted(db_session, link_id: int) -> int:
     db_session.expire_all()
-    return db_session.scalar(select(func.count()).select_from(Click)
-                             .where(Click.link_id == link_id, Click.counted.is_(True)))
+    return db_session.scalar(
+        select(func.count()).select_from(Click).where(Click.link_id == link_id, Click.counted.is_(True))
+    )
 
 
 def clicks(db_session, link_id: int) -> list[Click]:
@@ -52,8 +55,9 @@ def clicks(db_session, link_id: int) -> list[Click]:
 
 def test_create_link_answers_slug_url_and_qr(api, app):
     creator = make_influencer(api, handle="maya.glow")
-    response = api.post(f"/api/v1/influencers/{creator['id']}/links",
-                        json={"slug": "Maya-Spring", "destination": "/products/serum"})
+    response = api.post(
+        f"/api/v1/influencers/{creator['id']}/links", json={"slug": "Maya-Spring", "destination": "/products/serum"}
+    )
     assert response.status_code == 201
     link = response.get_json()
     assert link["slug"] == "maya-spring"
@@ -76,10 +80,19 @@ def test_slug_is_unique_across_shops(api, other_api):
     assert "slug" in response.get_json()["errors"]
 
 
-@pytest.mark.parametrize("destination", [
-    "https://evil.example/phish", "//evil.example/x", "javascript:alert(1)", "products/serum",
-    "/\\evil.example", "/path with space", "", "http:/evil.example",
-])
+@pytest.mark.parametrize(
+    "destination",
+    [
+        "https://evil.example/phish",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "products/serum",
+        "/\\evil.example",
+        "/path with space",
+        "",
+        "http:/evil.example",
+    ],
+)
 def test_destination_must_be_a_path_on_the_store(api, destination, db_session):
     creator = make_influencer(api)
     response = api.post(f"/api/v1/influencers/{creator['id']}/links", json={"destination": destination})
@@ -143,7 +156,7 @@ def test_one_count_per_visitor_per_link_per_30_minutes(api, client, app, db_sess
     for _ in range(3):
         assert visit(client, link["slug"]).status_code == 302
     assert len(clicks(db_session, link["id"])) == 3  # every click is stored
-    assert counted(db_session, link["id"]) == 1        # one is counted
+    assert counted(db_session, link["id"]) == 1  # one is counted
     # The same visitor on another link counts there.
     visit(client, other_link["slug"])
     assert counted(db_session, other_link["id"]) == 1
@@ -167,8 +180,12 @@ def test_counted_clicks_reach_the_rollups_as_a_recount_would(api, app, runtime, 
     for number in range(12):  # twelve visitors, each twice on one link, one of them a bot
         browser = app.test_client()
         for _ in range(2):
-            visit(browser, links[number % 2]["slug"], ip=f"203.0.113.{number}",
-                  ua="Googlebot/2.1 (+http://www.google.com/bot.html)" if number == 5 else HUMAN)
+            visit(
+                browser,
+                links[number % 2]["slug"],
+                ip=f"203.0.113.{number}",
+                ua="Googlebot/2.1 (+http://www.google.com/bot.html)" if number == 5 else HUMAN,
+            )
     shop_id = db_session.scalar(select(Click.shop_id).limit(1))
     days, months = rollup_cells(runtime, shop_id), month_cells(runtime, shop_id)
     assert sum(v["clicks"] for v in days.values()) == 11
@@ -190,14 +207,17 @@ def test_cookieless_repeats_from_the_same_ip_and_browser_count_once(api, app, db
     assert counted(db_session, link["id"]) == 2
 
 
-@pytest.mark.parametrize("agent", [
-    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
-    "Twitterbot/1.0",
-    "WhatsApp/2.23.20.0",
-    "",
-])
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "Twitterbot/1.0",
+        "WhatsApp/2.23.20.0",
+        "",
+    ],
+)
 def test_bots_and_link_previewers_are_recorded_but_not_counted(api, app, db_session, agent):
     creator = make_influencer(api)
     link = make_link(api, creator["id"])
@@ -261,14 +281,19 @@ def test_list_patch_and_delete_links(api, client, db_session):
     first = make_link(api, maya["id"], slug="maya-one")
     make_link(api, maya["id"], slug="maya-two")
     make_link(api, ben["id"], slug="ben-one")
-    assert [link["slug"] for link in api.get(f"/api/v1/influencers/{maya['id']}/links").get_json()["links"]] == \
-        ["maya-one", "maya-two"]
+    assert [link["slug"] for link in api.get(f"/api/v1/influencers/{maya['id']}/links").get_json()["links"]] == [
+        "maya-one",
+        "maya-two",
+    ]
     assert len(api.get("/api/v1/links").get_json()["links"]) == 3
-    assert [link["slug"] for link in api.get(f"/api/v1/links?influencer_id={ben['id']}").get_json()["links"]] == ["ben-one"]
+    assert [link["slug"] for link in api.get(f"/api/v1/links?influencer_id={ben['id']}").get_json()["links"]] == [
+        "ben-one"
+    ]
 
     code = make_code(api, maya["id"])
-    changed = api.patch(f"/api/v1/links/{first['id']}", json={"destination": "/pages/quiz",
-                                                              "discount_code_id": code["id"]})
+    changed = api.patch(
+        f"/api/v1/links/{first['id']}", json={"destination": "/pages/quiz", "discount_code_id": code["id"]}
+    )
     assert changed.status_code == 200
     assert changed.get_json()["destination"] == "/pages/quiz"
     assert changed.get_json()["discount_code_id"] == code["id"]

@@ -1,4 +1,5 @@
 """GET /api/v1/openapi.json documents every /api/v1 route from the marshmallow schemas."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Webhook bodies the worker cannot read fail as bad payloads (not retried as bugs)."""
+
 from __future__ import annotations
 
 import pytest

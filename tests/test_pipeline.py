@@ -1,5 +1,6 @@
 """The worker side: topic dispatch, upserts that survive any delivery order, failures that
 stay alone, retries, sweeps and the operator's commands."""
+
 from __future__ import annotations
 
 import itertools
@@ -23,8 +24,11 @@ from processes import closed_port_url
 from worker import engine, inbox, jobs
 from worker.runtime import bind
 
-STORY_1001 = [("orders/create", "orders_create_code.json"), ("refunds/create", "refunds_create_partial.json"),
-              ("orders/updated", "orders_updated_cancelled.json")]
+STORY_1001 = [
+    ("orders/create", "orders_create_code.json"),
+    ("refunds/create", "refunds_create_partial.json"),
+    ("orders/updated", "orders_updated_cancelled.json"),
+]
 REFUND_PARTIAL, REFUND_CANCEL = 912345678901, 912345678955
 
 
@@ -63,8 +67,7 @@ def test_any_arrival_order_ends_in_the_same_state(client, shop_id, db_session, r
         run_jobs()
 
     final = order(db_session, ORDER_1001)
-    assert (final.net_sales, final.subtotal, final.financial_status) == (Decimal("0.00"), Decimal("95.91"),
-                                                                         "refunded")
+    assert (final.net_sales, final.subtotal, final.financial_status) == (Decimal("0.00"), Decimal("95.91"), "refunded")
     assert final.cancelled_at is not None
     newest = fixture_json("orders_updated_cancelled.json")["updated_at"]
     assert final.shopify_updated_at == datetime.fromisoformat(newest).astimezone(timezone.utc)
@@ -72,8 +75,9 @@ def test_any_arrival_order_ends_in_the_same_state(client, shop_id, db_session, r
     assert count(db_session, Order) == 1
 
 
-def test_updated_before_create_keeps_the_newest_and_the_older_payload_changes_nothing(client, shop_id, db_session,
-                                                                                    run_jobs):
+def test_updated_before_create_keeps_the_newest_and_the_older_payload_changes_nothing(
+    client, shop_id, db_session, run_jobs
+):
     post_recorded_webhook(client, "orders_updated_cancelled.json")
     run_jobs()
     before = order(db_session, ORDER_1001)
@@ -88,8 +92,7 @@ def test_updated_before_create_keeps_the_newest_and_the_older_payload_changes_no
     assert [e.status for e in events(db_session)] == ["processed", "processed"]
 
 
-def test_a_refund_before_its_order_is_kept_and_applied_when_the_order_lands(client, shop_id, db_session,
-                                                                           run_jobs):
+def test_a_refund_before_its_order_is_kept_and_applied_when_the_order_lands(client, shop_id, db_session, run_jobs):
     post_recorded_webhook(client, "refunds_create_partial.json")
     run_jobs()
     (refund,) = db_session.scalars(select(Refund))
@@ -126,16 +129,32 @@ def test_a_payload_missing_what_the_worker_needs_fails_alone(client, shop_id, db
 
 def test_a_failed_event_that_is_due_is_retried_by_the_sweep(client, shop_id, db_session, runtime, run_jobs):
     with runtime.db.session() as session:
-        session.add(WebhookEvent(
-            shop_domain=SHOP, shop_id=shop_id, webhook_id="retry-1", topic="orders/create",
-            body=fixture_text("orders_create_code.json"), status="failed", attempts=2,
-            error="OperationalError: could not serialize access",
-            next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
-        session.add(WebhookEvent(
-            shop_domain=SHOP, shop_id=shop_id, webhook_id="not-yet", topic="orders/create",
-            body=fixture_text("orders_create_link.json"), status="failed", attempts=1,
-            error="OperationalError: deadlock detected",
-            next_attempt_at=datetime.now(timezone.utc) + timedelta(hours=1)))
+        session.add(
+            WebhookEvent(
+                shop_domain=SHOP,
+                shop_id=shop_id,
+                webhook_id="retry-1",
+                topic="orders/create",
+                body=fixture_text("orders_create_code.json"),
+                status="failed",
+                attempts=2,
+                error="OperationalError: could not serialize access",
+                next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1),
+            )
+        )
+        session.add(
+            WebhookEvent(
+                shop_domain=SHOP,
+                shop_id=shop_id,
+                webhook_id="not-yet",
+                topic="orders/create",
+                body=fixture_text("orders_create_link.json"),
+                status="failed",
+                attempts=1,
+                error="OperationalError: deadlock detected",
+                next_attempt_at=datetime.now(timezone.utc) + timedelta(hours=1),
+            )
+        )
 
     sweep_now(runtime, run_jobs)
 
@@ -154,8 +173,7 @@ def test_transient_failures_back_off_and_payload_failures_do_not_retry():
     event = WebhookEvent(shop_domain=SHOP, webhook_id="w", topic="orders/create", body="{}", attempts=0)
     delays = []
     for _ in range(inbox.MAX_ATTEMPTS):
-        values = inbox.failure_values(event, OperationalError("UPDATE", {}, Exception("deadlock detected")),
-                                      "job-1")
+        values = inbox.failure_values(event, OperationalError("UPDATE", {}, Exception("deadlock detected")), "job-1")
         for name, value in values.items():
             setattr(event, name, value)
         delays.append(event.next_attempt_at and (event.next_attempt_at - event.processed_at).total_seconds())
@@ -176,8 +194,7 @@ def test_customers_create_and_an_older_update(client, shop_id, db_session, run_j
     run_jobs()
 
     customer = db_session.scalar(select(Customer).where(Customer.shopify_id == CUSTOMER_JORDAN))
-    assert (customer.first_name, customer.last_name, customer.email) == ("Jordan", "Reyes",
-                                                                          "jordan.reyes@example.com")
+    assert (customer.first_name, customer.last_name, customer.email) == ("Jordan", "Reyes", "jordan.reyes@example.com")
     assert customer.first_seen_at == datetime(2026, 10, 15, 23, 47, 12, tzinfo=timezone.utc)
 
     newer = fixture_json("customers_create.json")
@@ -189,8 +206,7 @@ def test_customers_create_and_an_older_update(client, shop_id, db_session, run_j
     assert (customer.last_name, customer.phone) == ("Reyes-Diaz", None)
 
 
-def test_an_order_links_its_customer_and_the_first_seen_time_is_the_earliest(client, shop_id, db_session,
-                                                                            run_jobs):
+def test_an_order_links_its_customer_and_the_first_seen_time_is_the_earliest(client, shop_id, db_session, run_jobs):
     post_recorded_webhook(client, "orders_create_link.json")
     post_recorded_webhook(client, "orders_create_survey.json")
     post_recorded_webhook(client, "customers_create.json")
@@ -243,8 +259,11 @@ def test_every_optional_order_field_may_be_missing_or_null(client, shop_id, db_s
     post_webhook(client, "orders/create", neither)
     run_jobs()
     flagged = order(db_session, 7200000000000)
-    assert (flagged.net_sales, flagged.subtotal, flagged.flagged) == (Decimal("0.00"), None,
-                                                                      "no subtotal in the order payload")
+    assert (flagged.net_sales, flagged.subtotal, flagged.flagged) == (
+        Decimal("0.00"),
+        None,
+        "no subtotal in the order payload",
+    )
 
 
 def test_refund_and_customer_payloads_tolerate_missing_and_null_fields(client, shop_id, db_session, run_jobs):
@@ -252,8 +271,9 @@ def test_refund_and_customer_payloads_tolerate_missing_and_null_fields(client, s
     refund_variants = list(_variants("refunds_create_partial.json", {"id", "order_id", "refund_line_items"}))
     for number, (_, payload) in enumerate(refund_variants):
         payload["id"] = 990000000000 + number
-        payload["refund_line_items"] = [{**line, "subtotal_set": None} if number % 2 else line
-                                        for line in payload["refund_line_items"]]
+        payload["refund_line_items"] = [
+            {**line, "subtotal_set": None} if number % 2 else line for line in payload["refund_line_items"]
+        ]
         post_webhook(client, "refunds/create", payload)
     customer_variants = list(_variants("customers_create.json", {"id"}))
     for number, (_, payload) in enumerate(customer_variants):
@@ -279,8 +299,9 @@ def test_64_bit_ids_stay_exact_integers(client, shop_id, db_session, run_jobs):
     assert json.loads(events(db_session)[0].body)["id"] == big
 
 
-def test_app_uninstalled_with_every_shop_field_null_uninstalls_the_shop(client, api, db_session, run_jobs,
-                                                                        fake_shopify):
+def test_app_uninstalled_with_every_shop_field_null_uninstalls_the_shop(
+    client, api, db_session, run_jobs, fake_shopify
+):
     body = {key: None for key in fixture_json("app_uninstalled.json")}
 
     assert post_webhook(client, "app/uninstalled", body).status_code == 200
@@ -297,8 +318,7 @@ def test_app_uninstalled_with_every_shop_field_null_uninstalls_the_shop(client, 
     assert post_recorded_webhook(client, "orders_create_code.json").get_json()["status"] == "dropped"
 
 
-def test_an_uninstall_stored_before_a_reinstall_changes_nothing(app_config, client, api, db_session, runtime,
-                                                                run_jobs):
+def test_an_uninstall_stored_before_a_reinstall_changes_nothing(app_config, client, api, db_session, runtime, run_jobs):
     from plugin import create_app
 
     behind = create_app({**app_config, "REDIS_URL": closed_port_url()})  # workers cannot be reached
@@ -319,8 +339,7 @@ def test_an_uninstall_stored_before_a_reinstall_changes_nothing(app_config, clie
     assert api.get("/api/v1/shop").status_code == 200
 
 
-def test_concurrent_deliveries_of_one_order_make_one_row_with_the_right_figures(runtime, shop_id, db_session,
-                                                                              client):
+def test_concurrent_deliveries_of_one_order_make_one_row_with_the_right_figures(runtime, shop_id, db_session, client):
     """Different deliveries of one order processed at the same time by several workers."""
     bodies = [("orders/create", fixture_text("orders_create_code.json"))] * 3 + [
         ("refunds/create", fixture_text("refunds_create_partial.json")),
@@ -329,8 +348,16 @@ def test_concurrent_deliveries_of_one_order_make_one_row_with_the_right_figures(
     ] * 2
     with runtime.db.session() as session:
         for number, (topic, body) in enumerate(bodies):
-            session.add(WebhookEvent(shop_domain=SHOP, shop_id=shop_id, webhook_id=f"c-{number}", topic=topic,
-                                     body=body, status="pending"))
+            session.add(
+                WebhookEvent(
+                    shop_domain=SHOP,
+                    shop_id=shop_id,
+                    webhook_id=f"c-{number}",
+                    topic=topic,
+                    body=body,
+                    status="pending",
+                )
+            )
     ids = [e.id for e in events(db_session)]
     start = threading.Barrier(len(ids))
     outcomes: list[str] = []
@@ -356,9 +383,16 @@ def test_two_drains_of_one_shop_share_the_work_without_overlap(runtime, shop_id,
     template = fixture_text("orders_create_link.json")
     with runtime.db.session() as session:
         for number in range(120):
-            session.add(WebhookEvent(
-                shop_domain=SHOP, shop_id=shop_id, webhook_id=f"d-{number}", topic="orders/create",
-                body=with_ids(template, {ORDER_1002: 6100000000000 + number}), status="pending"))
+            session.add(
+                WebhookEvent(
+                    shop_domain=SHOP,
+                    shop_id=shop_id,
+                    webhook_id=f"d-{number}",
+                    topic="orders/create",
+                    body=with_ids(template, {ORDER_1002: 6100000000000 + number}),
+                    status="pending",
+                )
+            )
     results: list[dict] = []
 
     def drain() -> None:
@@ -376,15 +410,21 @@ def test_two_drains_of_one_shop_share_the_work_without_overlap(runtime, shop_id,
     assert count(db_session, Order) == 120
 
 
-def test_an_order_the_engine_cannot_take_fails_alone_and_the_batch_goes_on(runtime, shop_id, db_session,
-                                                                          monkeypatch):
+def test_an_order_the_engine_cannot_take_fails_alone_and_the_batch_goes_on(runtime, shop_id, db_session, monkeypatch):
     template = fixture_text("orders_create_link.json")
     poison = 6200000000003
     with runtime.db.session() as session:
         for number in range(6):
-            session.add(WebhookEvent(
-                shop_domain=SHOP, shop_id=shop_id, webhook_id=f"e-{number}", topic="orders/create",
-                body=with_ids(template, {ORDER_1002: 6200000000000 + number}), status="pending"))
+            session.add(
+                WebhookEvent(
+                    shop_domain=SHOP,
+                    shop_id=shop_id,
+                    webhook_id=f"e-{number}",
+                    topic="orders/create",
+                    body=with_ids(template, {ORDER_1002: 6200000000000 + number}),
+                    status="pending",
+                )
+            )
     real = engine.orders_changed
 
     def engine_failing_on_one_order(session, batch, shop, order_ids):  # type: ignore[no-untyped-def]
@@ -417,7 +457,11 @@ def test_sync_reports_the_shops_webhook_health(client, api, other_api, db_sessio
     body = api.get("/api/v1/sync").get_json()
 
     assert {k: body[k] for k in ("received", "pending", "processed", "failed")} == {
-        "received": 3, "pending": 0, "processed": 2, "failed": 1}
+        "received": 3,
+        "pending": 0,
+        "processed": 2,
+        "failed": 1,
+    }
     assert body["last_error"]["webhook_id"] == "broken-1"
     assert body["last_error"]["topic"] == "orders/create"
     assert "`id`" in body["last_error"]["error"]
@@ -432,16 +476,23 @@ def test_sync_needs_a_session_token(client):
     assert response.status_code == 401
 
 
-def test_events_command_lists_failed_events_and_retries_them(client, runner, shop_id, db_session, run_jobs,
-                                                             runtime):
+def test_events_command_lists_failed_events_and_retries_them(client, runner, shop_id, db_session, run_jobs, runtime):
     post_webhook(client, "orders/create", {"note": "no id"}, webhook_id="broken-1")
     post_recorded_webhook(client, "orders_create_code.json")
     run_jobs()
     with runtime.db.session() as session:
-        session.add(WebhookEvent(
-            shop_domain=SHOP, shop_id=shop_id, webhook_id="gave-up", topic="orders/create",
-            body=fixture_text("orders_create_link.json"), status="failed", attempts=8,
-            error="RuntimeError: engine bug, fixed since"))
+        session.add(
+            WebhookEvent(
+                shop_domain=SHOP,
+                shop_id=shop_id,
+                webhook_id="gave-up",
+                topic="orders/create",
+                body=fixture_text("orders_create_link.json"),
+                status="failed",
+                attempts=8,
+                error="RuntimeError: engine bug, fixed since",
+            )
+        )
 
     listed = runner.invoke(args=["events"])
     assert listed.exit_code == 0, listed.output
@@ -464,9 +515,16 @@ def test_events_command_lists_failed_events_and_retries_them(client, runner, sho
 def test_sweep_command_processes_what_was_left_pending(runner, runtime, shop_id, db_session, run_jobs):
     with runtime.db.session() as session:
         for number, name in enumerate(("orders_create_code.json", "refunds_create_partial.json")):
-            session.add(WebhookEvent(shop_domain=SHOP, shop_id=shop_id, webhook_id=f"left-{number}",
-                                     topic="orders/create" if number == 0 else "refunds/create",
-                                     body=fixture_text(name), status="pending"))
+            session.add(
+                WebhookEvent(
+                    shop_domain=SHOP,
+                    shop_id=shop_id,
+                    webhook_id=f"left-{number}",
+                    topic="orders/create" if number == 0 else "refunds/create",
+                    body=fixture_text(name),
+                    status="pending",
+                )
+            )
 
     result = runner.invoke(args=["sweep"])
     run_jobs()
@@ -486,8 +544,10 @@ def test_processing_logs_are_key_value_lines_without_personal_data(client, shop_
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("creator_roi")]
     processed = [line for line in lines if line.startswith("event=webhook_processed")]
     assert len(processed) == 2
-    assert all(f"shop={SHOP}" in line and "topic=" in line and "webhook_id=" in line and "job_id=" in line
-               for line in processed)
+    assert all(
+        f"shop={SHOP}" in line and "topic=" in line and "webhook_id=" in line and "job_id=" in line
+        for line in processed
+    )
     assert not [line for line in lines if "@example.com" in line or "shpat_" in line]
 
 

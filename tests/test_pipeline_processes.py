@@ -1,5 +1,6 @@
 """The pipeline as separate processes: gunicorn ingesting, RQ workers draining, a worker
 killed with SIGKILL mid-batch, and the worker's periodic sweep."""
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _env(app_config: dict[str, Any]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
-    for key in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET",
-                "SHOPIFY_ADMIN_BASE_URL", "SHOPIFY_APP_URL"):
+    for key in (
+        "APP_ENV",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "SHOPIFY_API_KEY",
+        "SHOPIFY_API_SECRET",
+        "SHOPIFY_ADMIN_BASE_URL",
+        "SHOPIFY_APP_URL",
+    ):
         env[key] = str(app_config[key])
     env["REDIS_URL"] = app_config.get("REDIS_URL") or ""
     env["PYTHONUNBUFFERED"] = "1"
@@ -48,8 +56,14 @@ def _env(app_config: dict[str, Any]) -> dict[str, str]:
 
 
 def _cli(app_config: dict[str, Any], *args: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "creator-roi"), *args], cwd=ROOT, env=_env(app_config),
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [str(BIN / "creator-roi"), *args],
+        cwd=ROOT,
+        env=_env(app_config),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -92,11 +106,21 @@ def _store_pending_story(runtime: Any, shop_id: int, orders: int) -> tuple[int, 
             rows.append(("orders/paid", body))
     rows = [r for r in rows if r is not None]
     with runtime.db.session() as session:
-        session.execute(WebhookEvent.__table__.insert(), [
-            {"shop_domain": SHOP, "shop_id": shop_id, "webhook_id": f"story-{n}", "topic": topic, "body": body,
-             "status": "pending", "attempts": 0}
-            for n, (topic, body) in enumerate(rows)
-        ])
+        session.execute(
+            WebhookEvent.__table__.insert(),
+            [
+                {
+                    "shop_domain": SHOP,
+                    "shop_id": shop_id,
+                    "webhook_id": f"story-{n}",
+                    "topic": topic,
+                    "body": body,
+                    "status": "pending",
+                    "attempts": 0,
+                }
+                for n, (topic, body) in enumerate(rows)
+            ],
+        )
     refunded = len(range(0, orders, 3))
     return orders, Decimal("70.00") * orders - Decimal("36.89") * refunded
 
@@ -114,9 +138,15 @@ def _no_dangling_transactions(runtime: Any) -> bool:
     if runtime.db.is_sqlite:
         return True
     with runtime.db.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")).scalar() == 0
+        return (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+            == 0
+        )
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(app_config, runtime, tmp_path):
@@ -142,11 +172,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(app_co
 
     assert _wait_for(lambda: _no_dangling_transactions(runtime), timeout=10)
     if runtime.redis_url:
-        rerun = subprocess.run([str(BIN / "creator-roi"), "worker", "--burst"], cwd=ROOT, env=_env(app_config),
-                               capture_output=True, timeout=300)
+        rerun = subprocess.run(
+            [str(BIN / "creator-roi"), "worker", "--burst"],
+            cwd=ROOT,
+            env=_env(app_config),
+            capture_output=True,
+            timeout=300,
+        )
     else:
-        rerun = subprocess.run([str(BIN / "creator-roi"), "sweep"], cwd=ROOT, env=_env(app_config),
-                               capture_output=True, timeout=300)
+        rerun = subprocess.run(
+            [str(BIN / "creator-roi"), "sweep"], cwd=ROOT, env=_env(app_config), capture_output=True, timeout=300
+        )
     assert rerun.returncode == 0, rerun.stdout.decode()[-3000:] + rerun.stderr.decode()[-3000:]
 
     assert _status_counts(runtime) == {"processed": total_events}
@@ -160,9 +196,22 @@ def gunicorn(app_config, tmp_path) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "gunicorn.log"
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "plugin:create_app()"],
-        cwd=ROOT, env=_env(app_config), stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "plugin:create_app()",
+        ],
+        cwd=ROOT,
+        env=_env(app_config),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -180,8 +229,10 @@ def gunicorn(app_config, tmp_path) -> Iterator[str]:
 
 def test_gunicorn_stores_each_delivery_once_under_concurrent_retries(gunicorn, runtime, run_jobs):
     install_shop(runtime)
-    deliveries = [recorded_delivery(name) for name in
-                  ("orders_create_code.json", "refunds_create_partial.json", "orders_updated_cancelled.json")]
+    deliveries = [
+        recorded_delivery(name)
+        for name in ("orders_create_code.json", "refunds_create_partial.json", "orders_updated_cancelled.json")
+    ]
     answers: list[tuple[int, float]] = []
     lock = threading.Lock()
 
@@ -215,8 +266,9 @@ def test_a_running_worker_sweeps_on_its_own(app_config, runtime, tmp_path):
     try:
         time.sleep(1)  # the first sweep finds nothing
         expected = _store_pending_story(runtime, shop_id, orders=30)  # stored, but no drain scheduled
-        assert _wait_for(lambda: set(_status_counts(runtime)) == {"processed"}, timeout=40, interval=0.2), \
-            (tmp_path / "worker.log").read_text()[-3000:]
+        assert _wait_for(lambda: set(_status_counts(runtime)) == {"processed"}, timeout=40, interval=0.2), (
+            tmp_path / "worker.log"
+        ).read_text()[-3000:]
     finally:
         _kill(worker)
     assert _totals(runtime) == expected

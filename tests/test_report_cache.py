@@ -1,6 +1,7 @@
 """Reports are kept between requests, and never outlive the figures they were made from:
 whatever changes a figure (an order, a cost, a post, a creator, a campaign, a setting, a
 write from outside the app), the next read shows it."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -35,8 +36,15 @@ def row_of(body: dict, key: object) -> dict:
 def anna(api, runtime):
     shop_id = shop_id_of(runtime, SHOP)
     creator = make_creator(runtime, shop_id, "anna.lee", codes=("ANNA15",), name="Anna Lee")
-    assert store_and_process(runtime, SHOP, "orders/create", order_payload(
-        placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1, name="#2001")) == "processed"
+    assert (
+        store_and_process(
+            runtime,
+            SHOP,
+            "orders/create",
+            order_payload(placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1, name="#2001"),
+        )
+        == "processed"
+    )
     return creator
 
 
@@ -55,13 +63,21 @@ def test_every_change_to_the_figures_shows_on_the_next_read(api, app, runtime, a
     assert row_of(report(api), anna)["revenue"] == "100.00"
 
     # An order drained by the worker.
-    assert store_and_process(runtime, SHOP, "orders/create", order_payload(
-        placed_at=T0, codes=("ANNA15",), net="25.00", customer_id=2, name="#2002")) == "processed"
+    assert (
+        store_and_process(
+            runtime,
+            SHOP,
+            "orders/create",
+            order_payload(placed_at=T0, codes=("ANNA15",), net="25.00", customer_id=2, name="#2002"),
+        )
+        == "processed"
+    )
     assert row_of(report(api), anna)["revenue"] == "125.00"
 
     # A cost entered in the admin, then corrected, then deleted.
-    created = api.post("/api/v1/costs", json={"influencer_id": anna, "category": "fee", "amount": "50.00",
-                                              "incurred_on": "2026-09-02"})
+    created = api.post(
+        "/api/v1/costs", json={"influencer_id": anna, "category": "fee", "amount": "50.00", "incurred_on": "2026-09-02"}
+    )
     assert created.status_code == 201, created.get_json()
     assert row_of(report(api), anna)["cost"] == "50.00"
     cost_id = created.get_json()["id"]
@@ -71,14 +87,31 @@ def test_every_change_to_the_figures_shows_on_the_next_read(api, app, runtime, a
     assert row_of(report(api), anna)["cost"] == "0.00"
 
     # A post's metrics.
-    assert api.post("/api/v1/posts", json={
-        "influencer_id": anna, "platform": "instagram", "content_type": "reel", "posted_at": "2026-09-05T12:00:00Z",
-        "followers": 1000, "impressions": 5000, "reach": 4000, "likes": 90, "comments": 5, "shares": 3,
-        "saves": 2}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/posts",
+            json={
+                "influencer_id": anna,
+                "platform": "instagram",
+                "content_type": "reel",
+                "posted_at": "2026-09-05T12:00:00Z",
+                "followers": 1000,
+                "impressions": 5000,
+                "reach": 4000,
+                "likes": 90,
+                "comments": 5,
+                "shares": 3,
+                "saves": 2,
+            },
+        ).status_code
+        == 201
+    )
     assert row_of(report(api), anna)["impressions"] == 5000
 
     # The creator renamed, given a commission.
-    assert api.patch(f"/api/v1/influencers/{anna}", json={"name": "Anna L.", "commission_rate": "0.10"}).status_code == 200
+    assert (
+        api.patch(f"/api/v1/influencers/{anna}", json={"name": "Anna L.", "commission_rate": "0.10"}).status_code == 200
+    )
     row = row_of(report(api), anna)
     assert row["label"] == "Anna L." and row["cost"] == "12.50"
 
@@ -97,15 +130,19 @@ def test_every_change_to_the_figures_shows_on_the_next_read(api, app, runtime, a
     # A write from outside the app (a console, a script): the database moves the version itself.
     with runtime.db.session() as s:
         for model in (Rollup, RollupMonth):  # a day row and its month row, as the engine keeps them
-            s.execute(update(model).where(model.shop_id == shop_id, model.influencer_id == anna,
-                                          model.kind == "day").values(revenue=model.revenue + 1))
+            s.execute(
+                update(model)
+                .where(model.shop_id == shop_id, model.influencer_id == anna, model.kind == "day")
+                .values(revenue=model.revenue + 1)
+            )
     assert row_of(report(api), anna)["revenue"] == "126.00"
 
 
 def test_the_dashboard_page_shows_a_change_at_once(client, api, app, anna) -> None:
     def page() -> str:
-        response = client.get(f"/app?from=2026-09-01&to=2026-09-30&shop={SHOP}&host=aG9zdA"
-                              f"&id_token={session_token(SHOP)}")
+        response = client.get(
+            f"/app?from=2026-09-01&to=2026-09-30&shop={SHOP}&host=aG9zdA&id_token={session_token(SHOP)}"
+        )
         assert response.status_code == 200
         return response.get_data(as_text=True)
 
@@ -131,8 +168,11 @@ def test_figures_written_in_the_reading_transaction_are_not_kept(app, runtime, a
         s = runtime.db.sessionmaker()
         try:
             for model in (Rollup, RollupMonth):
-                s.execute(update(model).where(model.shop_id == shop_id, model.kind == "day")
-                          .values(revenue=model.revenue + 500))
+                s.execute(
+                    update(model)
+                    .where(model.shop_id == shop_id, model.kind == "day")
+                    .values(revenue=model.revenue + 500)
+                )
             shop = s.get(Shop, shop_id)
             inside = report_cache.roi_report(s, shop, date_from=date(2026, 9, 1), date_to=date(2026, 9, 30))
             assert inside["totals"]["revenue"] == Decimal("600.00")

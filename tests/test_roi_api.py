@@ -1,5 +1,6 @@
 """GET /api/v1/roi, /api/v1/roi.csv and the order attribution endpoints, as a merchant's
 admin (and a script) calls them; figures worked out by hand from the seeded history."""
+
 from __future__ import annotations
 
 import csv
@@ -37,28 +38,69 @@ def story(api, runtime):  # type: ignore[no-untyped-def]
     orders = {
         "a1": order_payload(placed_at=T0, codes=("ANNA15",), net="100.00", customer_id=1, name="#2001"),
         "a2": order_payload(placed_at=T0 + timedelta(days=5), net="40.00", customer_id=1, name="#2002"),
-        "b1": order_payload(placed_at=T0, landing_site="/?ref=ben-link&crid=BEN0", net="30.00",
-                            customer_id=2, name="#2003"),
+        "b1": order_payload(
+            placed_at=T0, landing_site="/?ref=ben-link&crid=BEN0", net="30.00", customer_id=2, name="#2003"
+        ),
         "none": order_payload(placed_at=T0, codes=("WELCOME10",), net="55.00", customer_id=3, name="#2004"),
-        "august": order_payload(placed_at=datetime(2026, 8, 20, 15, tzinfo=UTC), codes=("ANNA15",),
-                                net="999.00", customer_id=4, name="#1999"),
+        "august": order_payload(
+            placed_at=datetime(2026, 8, 20, 15, tzinfo=UTC),
+            codes=("ANNA15",),
+            net="999.00",
+            customer_id=4,
+            name="#1999",
+        ),
     }
     for body in orders.values():
         assert store_and_process(runtime, SHOP, "orders/create", body) == "processed"
     store_activity(
-        runtime, shop_id,
-        Cost(shop_id=shop_id, influencer_id=anna, category="fee", amount=Decimal("50.00"),
-             incurred_on=date(2026, 9, 2)),
-        Cost(shop_id=shop_id, influencer_id=ben, category="product", amount=Decimal("60.00"),
-             incurred_on=date(2026, 9, 3)),
-        Cost(shop_id=shop_id, influencer_id=None, category="tools", amount=Decimal("10.00"),
-             incurred_on=date(2026, 9, 3), campaign_id=spring_id),
-        Post(shop_id=shop_id, influencer_id=anna, platform="instagram", content_type="reel",
-             posted_at=T0 - timedelta(days=2), followers=10000, impressions=20000, reach=15000,
-             likes=250, comments=30, shares=10, saves=10),
-        Post(shop_id=shop_id, influencer_id=anna, platform="youtube", content_type="video",
-             posted_at=T0 - timedelta(days=1), followers=5000, impressions=10000, reach=8000,
-             likes=80, comments=10, shares=5, saves=5),
+        runtime,
+        shop_id,
+        Cost(
+            shop_id=shop_id, influencer_id=anna, category="fee", amount=Decimal("50.00"), incurred_on=date(2026, 9, 2)
+        ),
+        Cost(
+            shop_id=shop_id,
+            influencer_id=ben,
+            category="product",
+            amount=Decimal("60.00"),
+            incurred_on=date(2026, 9, 3),
+        ),
+        Cost(
+            shop_id=shop_id,
+            influencer_id=None,
+            category="tools",
+            amount=Decimal("10.00"),
+            incurred_on=date(2026, 9, 3),
+            campaign_id=spring_id,
+        ),
+        Post(
+            shop_id=shop_id,
+            influencer_id=anna,
+            platform="instagram",
+            content_type="reel",
+            posted_at=T0 - timedelta(days=2),
+            followers=10000,
+            impressions=20000,
+            reach=15000,
+            likes=250,
+            comments=30,
+            shares=10,
+            saves=10,
+        ),
+        Post(
+            shop_id=shop_id,
+            influencer_id=anna,
+            platform="youtube",
+            content_type="video",
+            posted_at=T0 - timedelta(days=1),
+            followers=5000,
+            impressions=10000,
+            reach=8000,
+            likes=80,
+            comments=10,
+            shares=5,
+            saves=5,
+        ),
     )
     return {"shop_id": shop_id, "anna": anna, "ben": ben, "spring": spring_id, "orders": orders}
 
@@ -91,7 +133,12 @@ def test_per_creator_figures(api, story) -> None:
     # Shop-wide costs have no creator; the order with someone else's code counts nowhere.
     assert rows[None]["cost"] == "10.00" and rows[None]["label"] == "Shop-wide (no creator)"
     totals = body["totals"]
-    assert (totals["orders"], totals["revenue"], totals["repeat_revenue"], totals["cost"]) == (2, "130.00", "40.00", "120.00")
+    assert (totals["orders"], totals["revenue"], totals["repeat_revenue"], totals["cost"]) == (
+        2,
+        "130.00",
+        "40.00",
+        "120.00",
+    )
     assert totals["roi_with_repeat"] == round((170 - 120) / 120, 4)
     # EMV at the default rates: 30,000 impressions / 1000 × 5.00 + 330 likes × 0.10 + 40 comments
     # × 0.50 + 15 shares × 1.00 + 15 saves × 0.75 = 229.25; Ben's 4 clicks × 0.50 add 2.00.
@@ -114,7 +161,11 @@ def test_group_by_content_type_allocates_sales_by_engagement_and_adds_up(api, st
     body = api.get(f"/api/v1/roi?{SEPT}&group_by=content_type").get_json()
     rows = {r["key"]: r for r in body["rows"]}
     # Anna's posts: reel 300 engagements, video 100: her 100.00 + 40.00 and 50.00 cost split 3:1.
-    assert (rows["reel"]["revenue"], rows["reel"]["repeat_revenue"], rows["reel"]["cost"]) == ("75.00", "30.00", "37.50")
+    assert (rows["reel"]["revenue"], rows["reel"]["repeat_revenue"], rows["reel"]["cost"]) == (
+        "75.00",
+        "30.00",
+        "37.50",
+    )
     assert (rows["video"]["revenue"], rows["video"]["cost"]) == ("25.00", "12.50")
     assert rows["reel"]["orders"] + rows["video"]["orders"] == 1
     # Ben posted nothing: his figures and the shop-wide cost stay unallocated.
@@ -137,15 +188,18 @@ def test_filters_and_date_range(api, story) -> None:
     assert (one_day["totals"]["repeat_revenue"], one_day["totals"]["revenue"]) == ("40.00", "0.00")
 
 
-@pytest.mark.parametrize("query, field", [
-    ("group_by=creator", "group_by"),
-    ("from=2026-09-30&to=2026-09-01", "to"),
-    ("from=yesterday", "from"),
-    ("from=1969-12-31", "from"),
-    ("to=10000-01-01", "to"),
-    ("platform=myspace", "platform"),
-    ("campaign_id=abc", "campaign_id"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("group_by=creator", "group_by"),
+        ("from=2026-09-30&to=2026-09-01", "to"),
+        ("from=yesterday", "from"),
+        ("from=1969-12-31", "from"),
+        ("to=10000-01-01", "to"),
+        ("platform=myspace", "platform"),
+        ("campaign_id=abc", "campaign_id"),
+    ],
+)
 def test_invalid_queries_answer_422_naming_the_field(api, query, field) -> None:
     response = api.get(f"/api/v1/roi?{query}")
     assert response.status_code == 422
@@ -158,7 +212,7 @@ def test_a_year_no_store_can_have_is_refused_in_words(api) -> None:
 
 
 def test_any_long_range_is_answered_with_the_same_figures(api, story) -> None:
-    """"Since we started working with creators": twenty years and more are one question."""
+    """ "Since we started working with creators": twenty years and more are one question."""
     today = date.today().isoformat()
     since = api.get(f"/api/v1/roi?from=2005-01-01&to={today}")
     assert since.status_code == 200, since.get_json()
@@ -185,7 +239,7 @@ def test_another_shop_sees_none_of_it(story, other_api) -> None:
 
 
 def test_csv_export(api, runtime, story) -> None:
-    make_creator(runtime, story["shop_id"], "evil", name="=HYPERLINK(\"http://x\")", codes=("EVIL",))
+    make_creator(runtime, story["shop_id"], "evil", name='=HYPERLINK("http://x")', codes=("EVIL",))
     store_and_process(runtime, SHOP, "orders/create", order_payload(placed_at=T0, codes=("EVIL",), net="1.00"))
     response = api.get(f"/api/v1/roi.csv?{SEPT}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -195,7 +249,7 @@ def test_csv_export(api, runtime, story) -> None:
     assert header[:4] == ["influencer", "label", "cost", "orders"]
     by_label = {row[1]: dict(zip(header, row)) for row in rows}
     assert by_label["Anna Lee"]["revenue"] == "100.00" and by_label["Anna Lee"]["roi"] == "1.0"
-    assert by_label["'=HYPERLINK(\"http://x\")"]["revenue"] == "1.00"
+    assert by_label['\'=HYPERLINK("http://x")']["revenue"] == "1.00"
     assert (by_label["Shop-wide (no creator)"]["roas"], by_label["Shop-wide (no creator)"]["cac"]) == ("0.0", "")
     assert total[:2] == ["total", "Total"] and dict(zip(header, total))["revenue"] == "131.00"
 
@@ -237,13 +291,21 @@ def test_dashboard_reads(app, runtime, story) -> None:
         assert by_day[date(2026, 9, 15)]["repeat_revenue"] == Decimal("40.00")
         orders = reports.creator_orders(s, shop, story["anna"])
         assert [(o["name"], o["summary"]) for o in orders] == [
-            ("#2002", "repeat of #2001"), ("#2001", "code ANNA15"), ("#1999", "code ANNA15")]
+            ("#2002", "repeat of #2001"),
+            ("#2001", "code ANNA15"),
+            ("#1999", "code ANNA15"),
+        ]
         ben_orders = reports.creator_orders(s, shop, story["ben"])
         assert ben_orders[0]["summary"] == "click 1 hour before"
         clv = reports.creator_clv(s, shop, story["anna"])
         # All time: 100 + 40 + 999 over two customers. Two customers are too few to fit a model.
-        assert clv == {"historical": Decimal("569.50"), "predicted": None, "horizon_months": 12, "customers": 2,
-                       "fitted_at": None}
+        assert clv == {
+            "historical": Decimal("569.50"),
+            "predicted": None,
+            "horizon_months": 12,
+            "customers": 2,
+            "fitted_at": None,
+        }
         assert reports.default_range(shop, today=date(2026, 10, 1)) == (date(2026, 8, 20), date(2026, 10, 1))
 
 
@@ -264,12 +326,21 @@ def test_the_fast_encoding_is_the_documented_schema(app, runtime, story) -> None
             assert encode_report(report) == documented
 
 
-@pytest.mark.parametrize("first, last", [
-    ("2026-08-01", "2026-09-30"), ("2026-08-15", "2026-09-12"), ("2026-08-31", "2026-09-01"),
-    ("2026-09-10", "2026-09-10"), ("2026-07-20", "2026-12-31"), ("2026-09-01", "2026-09-14"),
-    # Ends whose months hold nothing else (read from the month rows) and a span across a month end.
-    ("2026-08-02", "2026-09-20"), ("2026-08-20", "2026-10-15"), ("2026-08-25", "2026-09-03"),
-])
+@pytest.mark.parametrize(
+    "first, last",
+    [
+        ("2026-08-01", "2026-09-30"),
+        ("2026-08-15", "2026-09-12"),
+        ("2026-08-31", "2026-09-01"),
+        ("2026-09-10", "2026-09-10"),
+        ("2026-07-20", "2026-12-31"),
+        ("2026-09-01", "2026-09-14"),
+        # Ends whose months hold nothing else (read from the month rows) and a span across a month end.
+        ("2026-08-02", "2026-09-20"),
+        ("2026-08-20", "2026-10-15"),
+        ("2026-08-25", "2026-09-03"),
+    ],
+)
 def test_whole_months_and_the_days_around_them_add_up_to_the_days(api, runtime, story, first, last) -> None:
     start, end = date.fromisoformat(first), date.fromisoformat(last)
     days = [v for (kind, _, day, *_), v in rollup_cells(runtime, story["shop_id"]).items() if start <= day <= end]

@@ -40,10 +40,20 @@ def test_valid_shop_domains(value):
     assert is_valid_shop_domain(value)
 
 
-@pytest.mark.parametrize("value", [
-    "", "lumen-skin", "-lumen.myshopify.com", "lumen.myshopify.com.evil.com", "https://lumen.myshopify.com",
-    "lumen.myshopify.com\n", "lumen_skin.myshopify.com", "lumen.shopify.com", None,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "lumen-skin",
+        "-lumen.myshopify.com",
+        "lumen.myshopify.com.evil.com",
+        "https://lumen.myshopify.com",
+        "lumen.myshopify.com\n",
+        "lumen_skin.myshopify.com",
+        "lumen.shopify.com",
+        None,
+    ],
+)
 def test_invalid_shop_domains(value):
     assert not is_valid_shop_domain(value)
 
@@ -198,8 +208,13 @@ def test_refresh_happens_even_while_shopify_app_would_call_the_token_fresh(fake_
     # needs_refresh uses a 5 minute margin; shopify_app alone would skip the call above 60 s.
     config = fake_shopify.admin_config()
     tokens = install(fake_shopify, config)
-    soon = TokenSet(tokens.access_token, tokens.scope, datetime.now(UTC) + timedelta(minutes=3),
-                    tokens.refresh_token, tokens.refresh_token_expires_at)
+    soon = TokenSet(
+        tokens.access_token,
+        tokens.scope,
+        datetime.now(UTC) + timedelta(minutes=3),
+        tokens.refresh_token,
+        tokens.refresh_token_expires_at,
+    )
     assert soon.needs_refresh(datetime.now(UTC))
     assert shopify_admin.refresh_tokens(config, SHOP, soon).access_token != tokens.access_token
 
@@ -207,8 +222,13 @@ def test_refresh_happens_even_while_shopify_app_would_call_the_token_fresh(fake_
 def test_refresh_with_an_expired_refresh_token_asks_for_a_new_exchange(fake_shopify):
     config = fake_shopify.admin_config()
     tokens = install(fake_shopify, config)
-    stale = TokenSet(tokens.access_token, tokens.scope, datetime.now(UTC) - timedelta(hours=1),
-                     tokens.refresh_token, datetime.now(UTC) - timedelta(seconds=1))
+    stale = TokenSet(
+        tokens.access_token,
+        tokens.scope,
+        datetime.now(UTC) - timedelta(hours=1),
+        tokens.refresh_token,
+        datetime.now(UTC) - timedelta(seconds=1),
+    )
     sent = len(fake_shopify.requests)
     with pytest.raises(RefreshTokenInvalid):
         shopify_admin.refresh_tokens(config, SHOP, stale)
@@ -332,16 +352,25 @@ def test_error_messages_never_carry_a_token():
 def test_fetch_shop(fake_shopify):
     token = fake_shopify.issue_token(SHOP)
     assert shopify_admin.fetch_shop(fake_shopify.admin_config(), SHOP, token) == {
-        "name": "Lumen Skin", "currency": "USD", "timezone": "America/New_York", "shopify_id": 71829364501,
+        "name": "Lumen Skin",
+        "currency": "USD",
+        "timezone": "America/New_York",
+        "shopify_id": 71829364501,
     }
 
 
 def test_create_discount_code(fake_shopify):
     token = fake_shopify.issue_token(SHOP)
     gid = shopify_admin.create_discount_code(
-        fake_shopify.admin_config(), SHOP, token, code="ANNA15", title="Anna Lee 15%",
-        percent_off=Decimal("15"), starts_at=datetime(2026, 10, 1, 8, 0, tzinfo=timezone(timedelta(hours=-4))),
-        usage_limit=500, once_per_customer=True,
+        fake_shopify.admin_config(),
+        SHOP,
+        token,
+        code="ANNA15",
+        title="Anna Lee 15%",
+        percent_off=Decimal("15"),
+        starts_at=datetime(2026, 10, 1, 8, 0, tzinfo=timezone(timedelta(hours=-4))),
+        usage_limit=500,
+        once_per_customer=True,
     )
     assert gid.startswith("gid://shopify/DiscountCodeNode/")
     (created,) = fake_shopify.discounts[SHOP]
@@ -362,11 +391,13 @@ def test_create_discount_code_taken_raises_user_errors(fake_shopify):
     shopify_admin.create_discount_code(config, SHOP, token, code="ANNA15", **args)
     with pytest.raises(UserErrors) as excinfo:
         shopify_admin.create_discount_code(config, SHOP, token, code="anna15", **args)
-    assert excinfo.value.errors == [{
-        "field": ["basicCodeDiscount", "code"],
-        "message": "Code must be unique. Please try a different code.",
-        "code": "TAKEN",
-    }]
+    assert excinfo.value.errors == [
+        {
+            "field": ["basicCodeDiscount", "code"],
+            "message": "Code must be unique. Please try a different code.",
+            "code": "TAKEN",
+        }
+    ]
     assert excinfo.value.codes == ["TAKEN"]
     # Codes belong to a shop: another shop may use the same one.
     other_token = fake_shopify.issue_token(OTHER_SHOP)
@@ -376,8 +407,15 @@ def test_create_discount_code_taken_raises_user_errors(fake_shopify):
 @pytest.mark.parametrize("percent_off", [Decimal("0"), Decimal("-5"), Decimal("100.01")])
 def test_create_discount_code_refuses_impossible_percentages(fake_shopify, percent_off):
     with pytest.raises(ValueError):
-        shopify_admin.create_discount_code(fake_shopify.admin_config(), SHOP, "shpat_x", code="X", title="X",
-                                           percent_off=percent_off, starts_at=datetime.now(UTC))
+        shopify_admin.create_discount_code(
+            fake_shopify.admin_config(),
+            SHOP,
+            "shpat_x",
+            code="X",
+            title="X",
+            percent_off=percent_off,
+            starts_at=datetime.now(UTC),
+        )
     assert fake_shopify.requests == []
 
 
@@ -389,16 +427,18 @@ def test_fetch_orders_paginates_250_orders_in_pages_of_100(fake_shopify):
     since = datetime(2026, 10, 1, tzinfo=UTC)
     fake_shopify.add_order(SHOP, created_at=since - timedelta(seconds=1))  # before the window
     for n in range(250):
-        fake_shopify.add_order(SHOP, id=6000000000000 + n, created_at=since + timedelta(minutes=n),
-                               subtotal=Decimal("19.99") + n)
+        fake_shopify.add_order(
+            SHOP, id=6000000000000 + n, created_at=since + timedelta(minutes=n), subtotal=Decimal("19.99") + n
+        )
 
     orders = list(shopify_admin.fetch_orders(fake_shopify.admin_config(), SHOP, token, since=since))
 
     assert [o["id"] for o in orders] == [6000000000000 + n for n in range(250)]
     assert all(isinstance(o["id"], int) for o in orders)
     assert orders[249]["subtotal_price_set"] == {"shop_money": {"amount": "268.99", "currency_code": "USD"}}
-    assert sum(Decimal(o["subtotal_price_set"]["shop_money"]["amount"]) for o in orders) == \
-        Decimal("19.99") * 250 + sum(range(250))
+    assert sum(Decimal(o["subtotal_price_set"]["shop_money"]["amount"]) for o in orders) == Decimal(
+        "19.99"
+    ) * 250 + sum(range(250))
     pages = [r for r in graphql_requests(fake_shopify) if "orders(" in r.json["query"]]
     assert [r.json["variables"]["first"] for r in pages] == [100, 100, 100]
     assert pages[0].json["variables"]["after"] is None
@@ -408,18 +448,31 @@ def test_fetch_orders_paginates_250_orders_in_pages_of_100(fake_shopify):
 def test_fetch_orders_converts_to_the_webhook_payload_shape(fake_shopify):
     token = fake_shopify.issue_token(SHOP)
     fake_shopify.add_order(
-        SHOP, id=6012345678901, name="#1001", created_at="2026-10-15T23:47:19Z",
-        updated_at="2026-10-17T13:05:44Z", subtotal="95.91", discount_codes=["ANNA15"],
+        SHOP,
+        id=6012345678901,
+        name="#1001",
+        created_at="2026-10-15T23:47:19Z",
+        updated_at="2026-10-17T13:05:44Z",
+        subtotal="95.91",
+        discount_codes=["ANNA15"],
         landing_page=f"https://{SHOP}/?ref=anna-lee&crid=01JD3K8Q2W&utm_source=instagram",
-        custom_attributes={"how_did_you_hear": "@anna.lee on TikTok"}, customer_id=8123460001234,
+        custom_attributes={"how_did_you_hear": "@anna.lee on TikTok"},
+        customer_id=8123460001234,
         financial_status="PARTIALLY_REFUNDED",
         refunds=[{"id": 912345678901, "created_at": "2026-10-16T15:20:31Z", "subtotals": ["36.89", "0.10"]}],
     )
-    fake_shopify.add_order(SHOP, id=6012349876543, created_at="2026-10-16T10:00:00Z", test=True,
-                           cancelled_at="2026-10-16T11:00:00Z", financial_status="VOIDED")
+    fake_shopify.add_order(
+        SHOP,
+        id=6012349876543,
+        created_at="2026-10-16T10:00:00Z",
+        test=True,
+        cancelled_at="2026-10-16T11:00:00Z",
+        financial_status="VOIDED",
+    )
 
-    first, second = shopify_admin.fetch_orders(fake_shopify.admin_config(), SHOP, token,
-                                               since=datetime(2026, 10, 1, tzinfo=UTC))
+    first, second = shopify_admin.fetch_orders(
+        fake_shopify.admin_config(), SHOP, token, since=datetime(2026, 10, 1, tzinfo=UTC)
+    )
 
     assert first == {
         "id": 6012345678901,
@@ -438,18 +491,22 @@ def test_fetch_orders_converts_to_the_webhook_payload_shape(fake_shopify):
         "note_attributes": [{"name": "how_did_you_hear", "value": "@anna.lee on TikTok"}],
         "customer": {"id": 8123460001234},
         "subtotal_price_set": {"shop_money": {"amount": "95.91", "currency_code": "USD"}},
-        "refunds": [{
-            "id": 912345678901,
-            "created_at": "2026-10-16T15:20:31Z",
-            "refund_line_items": [
-                {"subtotal_set": {"shop_money": {"amount": "36.89", "currency_code": "USD"}}},
-                {"subtotal_set": {"shop_money": {"amount": "0.10", "currency_code": "USD"}}},
-            ],
-        }],
+        "refunds": [
+            {
+                "id": 912345678901,
+                "created_at": "2026-10-16T15:20:31Z",
+                "refund_line_items": [
+                    {"subtotal_set": {"shop_money": {"amount": "36.89", "currency_code": "USD"}}},
+                    {"subtotal_set": {"shop_money": {"amount": "0.10", "currency_code": "USD"}}},
+                ],
+            }
+        ],
     }
     net = Decimal(first["subtotal_price_set"]["shop_money"]["amount"]) - sum(
         Decimal(line["subtotal_set"]["shop_money"]["amount"])
-        for refund in first["refunds"] for line in refund["refund_line_items"])
+        for refund in first["refunds"]
+        for line in refund["refund_line_items"]
+    )
     assert net == Decimal("58.92")
     assert second["test"] is True
     assert second["cancelled_at"] == "2026-10-16T11:00:00Z"
@@ -461,8 +518,12 @@ def test_fetch_orders_converts_to_the_webhook_payload_shape(fake_shopify):
 
 def test_fetch_orders_of_a_shop_without_orders(fake_shopify):
     token = fake_shopify.issue_token(SHOP)
-    assert list(shopify_admin.fetch_orders(fake_shopify.admin_config(), SHOP, token,
-                                           since=datetime(2026, 1, 1, tzinfo=UTC))) == []
+    assert (
+        list(
+            shopify_admin.fetch_orders(fake_shopify.admin_config(), SHOP, token, since=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+        == []
+    )
 
 
 # --- logs ------------------------------------------------------------------------------
@@ -487,7 +548,13 @@ def test_logs_never_carry_a_token_or_secret(fake_shopify, caplog):
     assert "status=throttled" in text
     assert f"shop={SHOP} op=graphql operation=CreatorRoiOrders status=ok" in text
     assert "status=unauthorized" in text
-    for secret in (session_token, tokens.access_token, tokens.refresh_token, fresh.access_token,
-                   fresh.refresh_token, "test-api-secret"):
+    for secret in (
+        session_token,
+        tokens.access_token,
+        tokens.refresh_token,
+        fresh.access_token,
+        fresh.refresh_token,
+        "test-api-secret",
+    ):
         assert secret not in text
     assert "shpat_" not in text and "shprt_" not in text

@@ -1,5 +1,6 @@
 """Shop B's token never reaches shop A's data: every route with an id answers 404 (never 403,
 never a hint that the id exists), ids in bodies too, and lists hold only B's own rows."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,11 @@ def shop_a(api):
     code = make_code(api, creator["id"], "ASHOP10")
     link = make_link(api, creator["id"], discount_code_id=code["id"])
     return {
-        "influencer_id": creator["id"], "campaign_id": creator["campaign_id"], "code_id": code["id"],
-        "link_id": link["id"], "cost_id": make_cost(api, influencer_id=creator["id"])["id"],
+        "influencer_id": creator["id"],
+        "campaign_id": creator["campaign_id"],
+        "code_id": code["id"],
+        "link_id": link["id"],
+        "cost_id": make_cost(api, influencer_id=creator["id"])["id"],
         "post_id": make_post(api, creator["id"], url="https://instagram.com/p/a")["id"],
     }
 
@@ -35,9 +39,14 @@ def _routes_with_ids(app):
 
 
 def _snapshot(api, ids):
-    urls = [f"/api/v1/influencers/{ids['influencer_id']}", f"/api/v1/campaigns/{ids['campaign_id']}",
-            f"/api/v1/codes/{ids['code_id']}", f"/api/v1/links/{ids['link_id']}",
-            f"/api/v1/costs/{ids['cost_id']}", f"/api/v1/posts/{ids['post_id']}"]
+    urls = [
+        f"/api/v1/influencers/{ids['influencer_id']}",
+        f"/api/v1/campaigns/{ids['campaign_id']}",
+        f"/api/v1/codes/{ids['code_id']}",
+        f"/api/v1/links/{ids['link_id']}",
+        f"/api/v1/costs/{ids['cost_id']}",
+        f"/api/v1/posts/{ids['post_id']}",
+    ]
     answers = {url: api.get(url) for url in urls}
     assert all(r.status_code == 200 for r in answers.values())
     return {url: r.get_json() for url, r in answers.items()}
@@ -59,9 +68,12 @@ def test_every_route_answers_404_to_another_shops_ids(app, api, other_api, shop_
         checked.append((method, rule.rule))
     # Every registry route with an id was exercised (a new one is picked up by walking the URL map).
     assert len(checked) >= 24
-    assert {("DELETE", "/api/v1/influencers/<int:influencer_id>"), ("GET", "/api/v1/links/<int:link_id>/qr.png"),
-            ("POST", "/api/v1/influencers/<int:influencer_id>/codes"), ("PATCH", "/api/v1/costs/<int:cost_id>"),
-            } <= set(checked)
+    assert {
+        ("DELETE", "/api/v1/influencers/<int:influencer_id>"),
+        ("GET", "/api/v1/links/<int:link_id>/qr.png"),
+        ("POST", "/api/v1/influencers/<int:influencer_id>/codes"),
+        ("PATCH", "/api/v1/costs/<int:cost_id>"),
+    } <= set(checked)
     assert _snapshot(api, shop_a) == before  # nothing changed, nothing archived or deleted
 
 
@@ -77,30 +89,58 @@ def test_ids_in_bodies_and_filters_are_scoped_too(api, other_api, shop_a):
     my_link = make_link(other_api, mine["id"])
     a_creator = shop_a["influencer_id"]
 
-    posts = other_api.post("/api/v1/posts", json={"influencer_id": a_creator, "platform": "instagram",
-                                                  "content_type": "reel", "posted_at": "2026-01-02T00:00:00Z"})
+    posts = other_api.post(
+        "/api/v1/posts",
+        json={
+            "influencer_id": a_creator,
+            "platform": "instagram",
+            "content_type": "reel",
+            "posted_at": "2026-01-02T00:00:00Z",
+        },
+    )
     assert posts.status_code == 404
-    costs = other_api.post("/api/v1/costs", json={"category": "fee", "amount": "1", "incurred_on": "2026-01-02",
-                                                  "influencer_id": a_creator})
+    costs = other_api.post(
+        "/api/v1/costs",
+        json={"category": "fee", "amount": "1", "incurred_on": "2026-01-02", "influencer_id": a_creator},
+    )
     assert costs.status_code == 404
     assert other_api.patch(f"/api/v1/codes/{my_code['id']}", json={"influencer_id": a_creator}).status_code == 404
-    assert other_api.patch(f"/api/v1/links/{my_link['id']}",
-                           json={"discount_code_id": shop_a["code_id"]}).status_code == 404
-    assert other_api.post(f"/api/v1/influencers/{mine['id']}/links",
-                          json={"discount_code_id": shop_a["code_id"]}).status_code == 404
-    imported = other_api.post("/api/v1/posts/import", content_type="text/csv", data=(
-        "influencer_id,platform,content_type,posted_at\n"
-        f"{a_creator},instagram,reel,2026-01-02\n").encode())
-    assert imported.get_json() == {"created": 0, "errors": [
-        {"line": 2, "errors": {"influencer_id": ["influencer not found"]}}]}
+    assert (
+        other_api.patch(f"/api/v1/links/{my_link['id']}", json={"discount_code_id": shop_a["code_id"]}).status_code
+        == 404
+    )
+    assert (
+        other_api.post(
+            f"/api/v1/influencers/{mine['id']}/links", json={"discount_code_id": shop_a["code_id"]}
+        ).status_code
+        == 404
+    )
+    imported = other_api.post(
+        "/api/v1/posts/import",
+        content_type="text/csv",
+        data=(f"influencer_id,platform,content_type,posted_at\n{a_creator},instagram,reel,2026-01-02\n").encode(),
+    )
+    assert imported.get_json() == {
+        "created": 0,
+        "errors": [{"line": 2, "errors": {"influencer_id": ["influencer not found"]}}],
+    }
 
-    for path, key in [("/api/v1/influencers?archived=all", "influencers"), ("/api/v1/campaigns", "campaigns"),
-                      ("/api/v1/codes", "codes"), ("/api/v1/links", "links"), ("/api/v1/costs", "costs"),
-                      ("/api/v1/posts", "posts")]:
+    for path, key in [
+        ("/api/v1/influencers?archived=all", "influencers"),
+        ("/api/v1/campaigns", "campaigns"),
+        ("/api/v1/codes", "codes"),
+        ("/api/v1/links", "links"),
+        ("/api/v1/costs", "costs"),
+        ("/api/v1/posts", "posts"),
+    ]:
         rows = other_api.get(path).get_json()[key]
         assert all(row["id"] not in shop_a.values() or row.get("influencer_id") == mine["id"] for row in rows)
-    for path, key in [("/api/v1/codes", "codes"), ("/api/v1/links", "links"), ("/api/v1/costs", "costs"),
-                      ("/api/v1/posts", "posts")]:
+    for path, key in [
+        ("/api/v1/codes", "codes"),
+        ("/api/v1/links", "links"),
+        ("/api/v1/costs", "costs"),
+        ("/api/v1/posts", "posts"),
+    ]:
         assert other_api.get(f"{path}?influencer_id={a_creator}").get_json()[key] == []
     assert other_api.get("/api/v1/costs").get_json()["total"] == "0.00"
     assert [c["code"] for c in other_api.get("/api/v1/codes").get_json()["codes"]] == ["BSHOP10"]

@@ -1,4 +1,5 @@
 """POST /webhooks: what Shopify and an attacker see, and what lands in the inbox."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,10 @@ def test_a_body_is_stored_intact_and_compressed_with_lz4_on_postgresql(client, r
 
 def test_a_wrong_hmac_is_refused_and_nothing_is_stored(client, shop_id, db_session):
     body, headers = recorded_delivery("orders_create_code.json")
-    forged = dict(headers, **{"X-Shopify-Hmac-Sha256": webhook_headers("orders/create", body, secret="guess")[
-        "X-Shopify-Hmac-Sha256"]})
+    forged = dict(
+        headers,
+        **{"X-Shopify-Hmac-Sha256": webhook_headers("orders/create", body, secret="guess")["X-Shopify-Hmac-Sha256"]},
+    )
     tampered = body.replace(b'"95.91"', b'"9591.00"')
 
     assert client.post("/webhooks", data=body, headers=forged).status_code == 401
@@ -72,13 +75,13 @@ def test_a_wrong_hmac_is_refused_and_nothing_is_stored(client, shop_id, db_sessi
 
 
 def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):  # type: ignore[no-untyped-def]
-    rotated = create_app({**app_config, "SHOPIFY_API_SECRET": "the-new-secret",
-                          "SHOPIFY_OLD_API_SECRET": API_SECRET})
+    rotated = create_app({**app_config, "SHOPIFY_API_SECRET": "the-new-secret", "SHOPIFY_OLD_API_SECRET": API_SECRET})
     try:
         install_shop(rotated.extensions["creator_roi"])
         client = rotated.test_client()
-        signed_with_new = post_webhook(client, "orders/create", fixture_text("orders_create_link.json"),
-                                  secret="the-new-secret")
+        signed_with_new = post_webhook(
+            client, "orders/create", fixture_text("orders_create_link.json"), secret="the-new-secret"
+        )
         signed_with_old = post_recorded_webhook(client, "orders_create_code.json")
         signed_with_neither = post_webhook(client, "orders/create", "{}", secret="another-secret")
     finally:
@@ -89,8 +92,9 @@ def test_the_old_secret_is_accepted_during_a_rotation(app_config, db_session):  
     assert count(db_session, WebhookEvent) == 2
 
 
-@pytest.mark.parametrize("header", ["X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain",
-                                    "X-Shopify-Webhook-Id"])
+@pytest.mark.parametrize(
+    "header", ["X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"]
+)
 def test_a_missing_header_is_a_bad_request(client, shop_id, db_session, header):
     body, headers = recorded_delivery("orders_create_code.json")
     del headers[header]
@@ -118,8 +122,10 @@ def test_malformed_json_with_a_valid_hmac_is_a_logged_bad_request(client, shop_i
     assert response.status_code == 400
     assert "body" in response.get_json()["errors"]
     assert count(db_session, WebhookEvent) == 0
-    assert any("event=webhook_rejected status=400" in r.getMessage() and f"shop={SHOP}" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "event=webhook_rejected status=400" in r.getMessage() and f"shop={SHOP}" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_an_unknown_topic_is_stored_and_ignored(client, api, db_session, run_jobs):
@@ -150,8 +156,9 @@ def test_a_redelivery_answers_200_and_schedules_nothing(client, runtime, shop_id
     assert not [r for r in caplog.records if "event=drain_done" in r.getMessage()]
 
 
-def test_ten_concurrent_copies_of_one_delivery_make_one_event_and_one_order(app, runtime, shop_id, db_session,
-                                                                           run_jobs):
+def test_ten_concurrent_copies_of_one_delivery_make_one_event_and_one_order(
+    app, runtime, shop_id, db_session, run_jobs
+):
     body, headers = recorded_delivery("orders_create_code.json")
     statuses: list[int] = []
     start = threading.Barrier(10)
@@ -185,8 +192,9 @@ def test_json_that_python_reads_and_postgresql_would_not_is_stored(client, shop_
     assert [e.topic for e in events(db_session)] == ["products/update"]
 
 
-def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained(app, runtime, shop_id, db_session,
-                                                                                monkeypatch):
+def test_a_delivery_that_takes_a_recently_seen_drain_as_waiting_is_still_drained(
+    app, runtime, shop_id, db_session, monkeypatch
+):
     if not runtime.redis_url:
         pytest.skip("needs Redis: without it every delivery is drained inline")
     from worker import inbox, jobs
@@ -283,7 +291,8 @@ def test_deliveries_arriving_together_share_one_statement(app, runtime, shop_id,
 
 
 def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_after_its_statement(
-        app, runtime, shop_id, db_session, monkeypatch):
+    app, runtime, shop_id, db_session, monkeypatch
+):
     if runtime.db.engine.dialect.name != "postgresql":
         pytest.skip("the writer keeps its own connections on PostgreSQL only")
     import psycopg
@@ -317,8 +326,10 @@ def close_the_writers_connections(runtime) -> None:  # type: ignore[no-untyped-d
     (as a restart, an idle timeout or a proxy would), and wait until they are gone."""
     from sqlalchemy import text
 
-    mine = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND query LIKE '%INSERT INTO webhook_events%'")
+    mine = (
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND query LIKE '%INSERT INTO webhook_events%'"
+    )
     with runtime.db.engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(pg_terminate_backend(pid)) {mine}")).scalar() >= 1
         deadline = time.monotonic() + 10
@@ -327,7 +338,8 @@ def close_the_writers_connections(runtime) -> None:  # type: ignore[no-untyped-d
 
 
 def test_a_writer_connection_the_server_closed_fails_one_answer_and_the_retry_is_stored(
-        app, runtime, shop_id, db_session, monkeypatch):
+    app, runtime, shop_id, db_session, monkeypatch
+):
     if runtime.db.engine.dialect.name != "postgresql":
         pytest.skip("the writer keeps its own connections on PostgreSQL only")
     import models.db
@@ -343,7 +355,8 @@ def test_a_writer_connection_the_server_closed_fails_one_answer_and_the_retry_is
 
 
 def test_a_writer_connection_closed_while_idle_is_replaced_before_a_delivery_uses_it(
-        app, runtime, shop_id, db_session, monkeypatch):
+    app, runtime, shop_id, db_session, monkeypatch
+):
     if runtime.db.engine.dialect.name != "postgresql":
         pytest.skip("the writer keeps its own connections on PostgreSQL only")
     import models.db
@@ -375,8 +388,7 @@ def test_a_delivery_that_cannot_share_a_statement_decides_only_its_own_answer(ap
     assert sorted(e.webhook_id for e in events(db_session)) == ["good-1", "good-2", "nan"]
 
 
-def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropped(client, runtime, db_session,
-                                                                                  caplog):
+def test_a_delivery_for_an_unknown_or_uninstalled_shop_is_acknowledged_and_dropped(client, runtime, db_session, caplog):
     caplog.set_level(logging.INFO, logger="creator_roi.webhooks")
     unknown = post_recorded_webhook(client, "orders_create_code.json")
     install_shop(runtime, OTHER_SHOP)
@@ -400,7 +412,9 @@ def test_compliance_topics_are_kept_even_for_an_unknown_shop(client, db_session,
 
     stored = events(db_session)
     assert [(e.topic, e.shop_id, e.status) for e in stored] == [
-        ("customers/data_request", None, "processed"), ("customers/redact", None, "processed")]
+        ("customers/data_request", None, "processed"),
+        ("customers/redact", None, "processed"),
+    ]
 
     assert post_recorded_webhook(client, "shop_redact.json").status_code == 200
     run_jobs()
@@ -437,8 +451,9 @@ def test_a_placeholder_shop_in_a_compliance_body_is_not_another_shop(client, sho
 
 
 @pytest.mark.parametrize("broken", ["hangs", "refuses"])
-def test_with_redis_broken_the_webhook_answers_fast_and_the_sweep_processes_it(app_config, runtime, db_session,
-                                                                              run_jobs, broken):
+def test_with_redis_broken_the_webhook_answers_fast_and_the_sweep_processes_it(
+    app_config, runtime, db_session, run_jobs, broken
+):
     install_shop(runtime)
     with hanging_redis() as hanging_url:
         url = hanging_url if broken == "hangs" else closed_port_url()

@@ -6,6 +6,7 @@ query) already in the REST webhook shape, and go through the same upsert as
 webhooks: a payload older than what a webhook stored changes nothing.
 Installing a shop schedules an import (`worker.jobs.schedule_backfill`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,9 @@ def import_orders(rt: Runtime, shop_id: int, days: int, job_id: str) -> dict[str
             log.info("event=backfill_skipped shop_id=%s job_id=%s reason=not_installed", shop_id, job_id)
             return {"shop_id": shop_id, "skipped": "not installed"}
         if not reachable(shop.scopes, days):
-            log.info("event=backfill_limited shop=%s job_id=%s days=%d reach=%d", shop.domain, job_id, days,
-                     DEFAULT_DAYS)
+            log.info(
+                "event=backfill_limited shop=%s job_id=%s days=%d reach=%d", shop.domain, job_id, days, DEFAULT_DAYS
+            )
             days = DEFAULT_DAYS
         token = installation.access_token_for(rt, session, shop)
         domain = shop.domain
@@ -77,16 +79,23 @@ def import_orders(rt: Runtime, shop_id: int, days: int, job_id: str) -> dict[str
                 page = []
         _store(db, shop_id, page, result, job_id)
     except shopify_admin.AccessRevoked:
-        log.warning("event=backfill_stopped shop=%s job_id=%s reason=access_revoked fetched=%d", domain, job_id,
-                    result.fetched)
+        log.warning(
+            "event=backfill_stopped shop=%s job_id=%s reason=access_revoked fetched=%d", domain, job_id, result.fetched
+        )
         return {**result.as_dict(), "stopped": "Shopify revoked the access token (app uninstalled?)"}
-    log.info("event=backfill_done shop=%s job_id=%s days=%d fetched=%d changed=%d failed=%d", domain, job_id,
-             days, result.fetched, result.changed, result.failed)
+    log.info(
+        "event=backfill_done shop=%s job_id=%s days=%d fetched=%d changed=%d failed=%d",
+        domain,
+        job_id,
+        days,
+        result.fetched,
+        result.changed,
+        result.failed,
+    )
     return result.as_dict()
 
 
-def _store(db: Database, shop_id: int, payloads: list[Mapping[str, Any]], result: BackfillResult,
-           job_id: str) -> None:
+def _store(db: Database, shop_id: int, payloads: list[Mapping[str, Any]], result: BackfillResult, job_id: str) -> None:
     if not payloads:
         return
     with write_session(db) as session:
@@ -105,8 +114,13 @@ def _store(db: Database, shop_id: int, payloads: list[Mapping[str, Any]], result
                 if not session.is_active:
                     raise
                 result.failed += 1
-                log.warning("event=backfill_order_failed shop=%s job_id=%s order_id=%s error=%s", shop.domain,
-                            job_id, optional_id(payload.get("id")), type(exc).__name__)
+                log.warning(
+                    "event=backfill_order_failed shop=%s job_id=%s order_id=%s error=%s",
+                    shop.domain,
+                    job_id,
+                    optional_id(payload.get("id")),
+                    type(exc).__name__,
+                )
                 continue
             result.changed += int(applied.changed)
         engine.refresh_cells(session, batch)

@@ -18,6 +18,7 @@ down, never in the session:
   sweep, by `worker.engine.refresh_cells` — which whoever commits calls just
   before committing (the same transaction: all or nothing).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -61,11 +62,15 @@ def shop_context(session: Session, shop_id: int) -> ShopContext:
     if shop is None:
         raise LookupError(f"shop {shop_id} does not exist")
     s = shop.settings
-    settings = AttributionSettings(
-        attribution_window_days=s.attribution_window_days,
-        repeat_window_days=s.repeat_window_days,
-        evidence_order=tuple(s.evidence_order),
-    ) if s is not None else AttributionSettings()
+    settings = (
+        AttributionSettings(
+            attribution_window_days=s.attribution_window_days,
+            repeat_window_days=s.repeat_window_days,
+            evidence_order=tuple(s.evidence_order),
+        )
+        if s is not None
+        else AttributionSettings()
+    )
     return ShopContext(shop_id, shop.zone, settings)
 
 
@@ -79,10 +84,19 @@ class ShopLookup:
     @classmethod
     def load(cls, session: Session, shop_id: int) -> "ShopLookup":
         return cls(
-            codes={normalize_code(c): i for c, i in session.execute(
-                select(DiscountCode.code, DiscountCode.influencer_id).where(DiscountCode.shop_id == shop_id))},
-            handles={normalize_handle(h): i for h, i in session.execute(
-                select(Influencer.handle, Influencer.id).where(Influencer.shop_id == shop_id))})
+            codes={
+                normalize_code(c): i
+                for c, i in session.execute(
+                    select(DiscountCode.code, DiscountCode.influencer_id).where(DiscountCode.shop_id == shop_id)
+                )
+            },
+            handles={
+                normalize_handle(h): i
+                for h, i in session.execute(
+                    select(Influencer.handle, Influencer.id).where(Influencer.shop_id == shop_id)
+                )
+            },
+        )
 
     def for_orders(self, session: Session, shop_id: int, facts: Sequence[OrderFacts]) -> Lookup:
         crids = sorted({f.landing["crid"] for f in facts if f.landing.get("crid")})
@@ -92,8 +106,8 @@ class ShopLookup:
                 select(Click.click_id, Click.influencer_id, ReferralLink.slug, Click.clicked_at)
                 .join(ReferralLink, ReferralLink.id == Click.link_id)
                 # A bot's click proves no visit; a de-duplicated human click still does.
-                .where(Click.shop_id == shop_id, Click.bot.is_(False),
-                       Click.click_id.in_(crids[start:start + 1000])))
+                .where(Click.shop_id == shop_id, Click.bot.is_(False), Click.click_id.in_(crids[start : start + 1000]))
+            )
             for click_id, influencer_id, slug, clicked_at in rows:
                 clicks[click_id] = ClickFacts(click_id, influencer_id, slug, clicked_at)
         return Lookup(codes=self.codes, clicks=clicks, handles=self.handles)

@@ -25,6 +25,7 @@ after the other) and per cell (so two refreshes of one cell never race);
 `worker.batch.Batch`; `refresh_cells` refreshes them all at once, locks in one
 sorted sweep, and whoever commits the batch calls it just before committing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,7 @@ from worker.batch import Batch, Cell, ShopContext, ShopLookup, shop_context
 log = logging.getLogger("creator_roi.engine")
 
 ZERO = Decimal("0.00")
-SALES_COLUMNS = ("orders", "new_customers", "revenue", "repeat_orders", "repeat_revenue",
-                 "repeat_customers")
+SALES_COLUMNS = ("orders", "new_customers", "revenue", "repeat_orders", "repeat_revenue", "repeat_customers")
 POST_COLUMNS = ("posts", "impressions", "reach", "followers", "likes", "comments", "shares", "saves")
 MONEY_COLUMNS = ("revenue", "repeat_revenue", "cost")
 ALL_COLUMNS = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
@@ -86,12 +86,21 @@ def lock(session: Session, keys: Iterable[int], shared: Iterable[int] = (), *, p
     ordered, ordered_shared = sorted(set(keys)), sorted(set(shared))
     if not (ordered or ordered_shared) or not _is_postgresql(session):
         return
-    previous = session.execute(text("SELECT current_setting('lock_timeout'), set_config('lock_timeout', :wait, true)"),
-                               {"wait": CELL_LOCK_TIMEOUT}).scalar() if patient else None
-    session.execute(text(
-        "SELECT (SELECT count(pg_advisory_xact_lock_shared(k)) FROM unnest(CAST(:shared AS bigint[])) AS s(k)),"
-        " (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k))"),
-        {"keys": ordered, "shared": ordered_shared})
+    previous = (
+        session.execute(
+            text("SELECT current_setting('lock_timeout'), set_config('lock_timeout', :wait, true)"),
+            {"wait": CELL_LOCK_TIMEOUT},
+        ).scalar()
+        if patient
+        else None
+    )
+    session.execute(
+        text(
+            "SELECT (SELECT count(pg_advisory_xact_lock_shared(k)) FROM unnest(CAST(:shared AS bigint[])) AS s(k)),"
+            " (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k))"
+        ),
+        {"keys": ordered, "shared": ordered_shared},
+    )
     if previous is not None:
         session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": previous})
 
@@ -135,15 +144,20 @@ def order_facts(order: Order) -> OrderFacts:
 def _flag_note(order: Order) -> dict[str, Any] | None:
     if not order.flagged:
         return None
-    return {"rule": "money", "matched": False, "decisive": False,
-            "reason": f"order flagged, not counted: {order.flagged}"}
+    return {
+        "rule": "money",
+        "matched": False,
+        "decisive": False,
+        "reason": f"order flagged, not counted: {order.flagged}",
+    }
 
 
 # --- attributions -------------------------------------------------------------------
 
 
-def _sales_cells(ctx: ShopContext, influencer_id: int | None, kind: str | None,
-                 placed_at: datetime, acquired_at: datetime | None) -> set[Cell]:
+def _sales_cells(
+    ctx: ShopContext, influencer_id: int | None, kind: str | None, placed_at: datetime, acquired_at: datetime | None
+) -> set[Cell]:
     if influencer_id is None or kind not in ("first", "repeat"):
         return set()
     cells: set[Cell] = {(influencer_id, ctx.day(placed_at))}
@@ -152,8 +166,13 @@ def _sales_cells(ctx: ShopContext, influencer_id: int | None, kind: str | None,
     return cells
 
 
-def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
-           results: Sequence[AttributionResult], existing: Mapping[int, Attribution]) -> set[Cell]:
+def _apply(
+    session: Session,
+    ctx: ShopContext,
+    orders: Sequence[Order],
+    results: Sequence[AttributionResult],
+    existing: Mapping[int, Attribution],
+) -> set[Cell]:
     """Store each verdict; the cells whose sales changed."""
     by_id = {o.id: o for o in orders}
     dirty: set[Cell] = set()
@@ -167,10 +186,19 @@ def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
         row = existing.get(order.id)
         new_state = (result.influencer_id, result.kind, result.rule, net, result.acquired_at, evidence)
         if row is None:
-            session.add(Attribution(shop_id=ctx.shop_id, order_id=order.id, placed_at=order.placed_at,
-                                    influencer_id=result.influencer_id, kind=result.kind,
-                                    rule=result.rule, evidence=evidence, net=net,
-                                    acquired_at=result.acquired_at))
+            session.add(
+                Attribution(
+                    shop_id=ctx.shop_id,
+                    order_id=order.id,
+                    placed_at=order.placed_at,
+                    influencer_id=result.influencer_id,
+                    kind=result.kind,
+                    rule=result.rule,
+                    evidence=evidence,
+                    net=net,
+                    acquired_at=result.acquired_at,
+                )
+            )
         else:
             old_state = (row.influencer_id, row.kind, row.rule, row.net, row.acquired_at, row.evidence)
             if old_state == new_state:
@@ -179,18 +207,15 @@ def _apply(session: Session, ctx: ShopContext, orders: Sequence[Order],
             row.influencer_id, row.kind, row.rule = result.influencer_id, result.kind, result.rule
             row.evidence, row.net, row.acquired_at = evidence, net, result.acquired_at
             row.placed_at = order.placed_at
-        dirty |= _sales_cells(ctx, result.influencer_id, result.kind, order.placed_at,
-                              result.acquired_at)
+        dirty |= _sales_cells(ctx, result.influencer_id, result.kind, order.placed_at, result.acquired_at)
     return dirty
 
 
 def _with_attributions(query: Any) -> Any:
-    return (query.add_columns(Attribution).outerjoin(Attribution, Attribution.order_id == Order.id)
-            .order_by(Order.id))
+    return query.add_columns(Attribution).outerjoin(Attribution, Attribution.order_id == Order.id).order_by(Order.id)
 
 
-def _histories(session: Session, shop_id: int,
-               order_ids: Sequence[int]) -> tuple[list[Order], dict[int, Attribution]]:
+def _histories(session: Session, shop_id: int, order_ids: Sequence[int]) -> tuple[list[Order], dict[int, Attribution]]:
     """The given orders and every other order of their customers, locked, with their stored
     attributions. Customers' histories are serialised by an advisory lock taken before the
     read, so an order another worker is adding is either seen or waited for."""
@@ -201,9 +226,13 @@ def _histories(session: Session, shop_id: int,
     if not given:
         return [], {}
     whose = ([Order.id.in_(guests)] if guests else []) + (
-        [Order.shopify_customer_id.in_(customers)] if customers else [])
-    rows = session.execute(_with_attributions(select(Order)).where(Order.shop_id == shop_id, or_(*whose))
-                           .with_for_update(of=Order.__table__)).all()
+        [Order.shopify_customer_id.in_(customers)] if customers else []
+    )
+    rows = session.execute(
+        _with_attributions(select(Order))
+        .where(Order.shop_id == shop_id, or_(*whose))
+        .with_for_update(of=Order.__table__)
+    ).all()
     return [order for order, _ in rows], {a.order_id: a for _, a in rows if a is not None}
 
 
@@ -220,12 +249,14 @@ def orders_changed(session: Session, batch: Batch, shop_id: int, order_ids: list
         return
     facts = [order_facts(o) for o in orders]
     results = attribute_customer_history(
-        facts, batch.lookup(session, shop_id).for_orders(session, shop_id, facts), ctx.settings)
+        facts, batch.lookup(session, shop_id).for_orders(session, shop_id, facts), ctx.settings
+    )
     dirty = _apply(session, ctx, orders, results, existing)
     session.flush()
     batch.cells[shop_id] |= dirty
-    log.info("event=orders_attributed shop_id=%s orders=%s history=%s cells=%s",
-             shop_id, len(ids), len(orders), len(dirty))
+    log.info(
+        "event=orders_attributed shop_id=%s orders=%s history=%s cells=%s", shop_id, len(ids), len(orders), len(dirty)
+    )
 
 
 def refresh_cells(session: Session, batch: Batch) -> None:
@@ -251,8 +282,15 @@ class RollupSums:
         self.rows: dict[RowKey, dict[str, Any]] = defaultdict(_zeros)
         self._repeaters: dict[Cell, set[tuple[int | None, datetime | None]]] = defaultdict(set)
 
-    def add_sale(self, influencer_id: int | None, kind: str | None, net: Decimal, placed_at: datetime,
-                 customer: int | None, acquired_at: datetime | None) -> None:
+    def add_sale(
+        self,
+        influencer_id: int | None,
+        kind: str | None,
+        net: Decimal,
+        placed_at: datetime,
+        customer: int | None,
+        acquired_at: datetime | None,
+    ) -> None:
         row = self.rows[("day", influencer_id, self.ctx.day(placed_at), None, None, None)]
         if kind == "first":
             row["orders"] += 1
@@ -268,13 +306,11 @@ class RollupSums:
     def add_click(self, influencer_id: int, clicked_at: datetime) -> None:
         self.rows[("day", influencer_id, self.ctx.day(clicked_at), None, None, None)]["clicks"] += 1
 
-    def add_cost(self, influencer_id: int | None, campaign_id: int | None, day: date,
-                 amount: Decimal) -> None:
+    def add_cost(self, influencer_id: int | None, campaign_id: int | None, day: date, amount: Decimal) -> None:
         self.rows[("cost", influencer_id, day, campaign_id, None, None)]["cost"] += amount
 
     def add_post(self, post: Any) -> None:
-        key = ("post", post.influencer_id, self.ctx.day(post.posted_at), None, post.platform,
-               post.content_type)
+        key = ("post", post.influencer_id, self.ctx.day(post.posted_at), None, post.platform, post.content_type)
         row = self.rows[key]
         row["posts"] += 1
         for name in POST_COLUMNS[1:]:
@@ -289,17 +325,24 @@ class RollupSums:
 
 def _row(shop_id: int, key: RowKey, values: Mapping[str, Any]) -> dict[str, Any]:
     kind, influencer_id, day, campaign_id, platform, content_type = key
-    return {"shop_id": shop_id, "kind": kind, "influencer_id": influencer_id, "day": day,
-            "campaign_id": campaign_id, "platform": platform, "content_type": content_type,
-            **values}
+    return {
+        "shop_id": shop_id,
+        "kind": kind,
+        "influencer_id": influencer_id,
+        "day": day,
+        "campaign_id": campaign_id,
+        "platform": platform,
+        "content_type": content_type,
+        **values,
+    }
 
 
 def _creator_day_upsert(dialect: str, set_: Callable[[Any], dict[str, Any]]) -> Any:
     """INSERT … ON CONFLICT (the creator-day row) DO UPDATE set_(statement)."""
     statement = dialect_insert(dialect, Rollup.__table__)
     return statement.on_conflict_do_update(
-        index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"),
-        set_=set_(statement))
+        index_elements=["shop_id", "influencer_id", "day"], index_where=text("kind = 'day'"), set_=set_(statement)
+    )
 
 
 @lru_cache(maxsize=None)
@@ -309,9 +352,12 @@ def _day_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
 
 
 _DROP_EMPTY_DAYS = delete(Rollup.__table__).where(
-    Rollup.shop_id == bindparam("shop_id"), Rollup.kind == "day",
-    Rollup.influencer_id == bindparam("influencer_id"), Rollup.day.in_(bindparam("days", expanding=True)),
-    *(getattr(Rollup, name) == 0 for name in ALL_COLUMNS))
+    Rollup.shop_id == bindparam("shop_id"),
+    Rollup.kind == "day",
+    Rollup.influencer_id == bindparam("influencer_id"),
+    Rollup.day.in_(bindparam("days", expanding=True)),
+    *(getattr(Rollup, name) == 0 for name in ALL_COLUMNS),
+)
 
 
 def month_of(day: date) -> date:
@@ -338,15 +384,31 @@ def _month_rows(shop_id: int, day_rows: Iterable[Mapping[Any, Any]]) -> list[dic
     """Day rows summed per calendar month and the same dimensions."""
     months: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(_zeros)
     for row in day_rows:
-        key = (row["kind"], row["influencer_id"], month_of(row["day"]), row["campaign_id"],
-               row["platform"], row["content_type"])
+        key = (
+            row["kind"],
+            row["influencer_id"],
+            month_of(row["day"]),
+            row["campaign_id"],
+            row["platform"],
+            row["content_type"],
+        )
         sums = months[key]
         for name in ALL_COLUMNS:
             sums[name] += row[name]
-    return [{"shop_id": shop_id, "kind": kind, "influencer_id": influencer_id, "month": month,
-             "campaign_id": campaign_id, "platform": platform, "content_type": content_type, **sums}
-            for (kind, influencer_id, month, campaign_id, platform, content_type), sums in months.items()
-            if any(sums.values())]
+    return [
+        {
+            "shop_id": shop_id,
+            "kind": kind,
+            "influencer_id": influencer_id,
+            "month": month,
+            "campaign_id": campaign_id,
+            "platform": platform,
+            "content_type": content_type,
+            **sums,
+        }
+        for (kind, influencer_id, month, campaign_id, platform, content_type), sums in months.items()
+        if any(sums.values())
+    ]
 
 
 def refresh_months(session: Session, shop_id: int, cells: Iterable[Cell]) -> None:
@@ -357,23 +419,41 @@ def refresh_months(session: Session, shop_id: int, cells: Iterable[Cell]) -> Non
         return
     creators = sorted({i for i, _ in wanted if i is not None})
     whose = ([Rollup.influencer_id.in_(creators)] if creators else []) + (
-        [Rollup.influencer_id.is_(None)] if any(i is None for i, _ in wanted) else [])
+        [Rollup.influencer_id.is_(None)] if any(i is None for i, _ in wanted) else []
+    )
     runs = [(first, next_month(last)) for first, last in _runs((m for _, m in wanted), next_month)]
-    columns = [Rollup.kind, Rollup.influencer_id, Rollup.day, Rollup.campaign_id, Rollup.platform,
-               Rollup.content_type, *(getattr(Rollup, name) for name in ALL_COLUMNS)]
-    day_rows = [row._mapping for row in session.execute(select(*columns).where(
-        Rollup.shop_id == shop_id, or_(*whose),
-        or_(*(and_(Rollup.day >= first, Rollup.day < last) for first, last in runs))))
-        if (row.influencer_id, month_of(row.day)) in wanted]
-    gone = [and_(RollupMonth.influencer_id == i, RollupMonth.month.in_(sorted(m for j, m in wanted if j == i)))
-            for i in creators]
+    columns = [
+        Rollup.kind,
+        Rollup.influencer_id,
+        Rollup.day,
+        Rollup.campaign_id,
+        Rollup.platform,
+        Rollup.content_type,
+        *(getattr(Rollup, name) for name in ALL_COLUMNS),
+    ]
+    day_rows = [
+        row._mapping
+        for row in session.execute(
+            select(*columns).where(
+                Rollup.shop_id == shop_id,
+                or_(*whose),
+                or_(*(and_(Rollup.day >= first, Rollup.day < last) for first, last in runs)),
+            )
+        )
+        if (row.influencer_id, month_of(row.day)) in wanted
+    ]
+    gone = [
+        and_(RollupMonth.influencer_id == i, RollupMonth.month.in_(sorted(m for j, m in wanted if j == i)))
+        for i in creators
+    ]
     if any(i is None for i, _ in wanted):
-        gone.append(and_(RollupMonth.influencer_id.is_(None),
-                         RollupMonth.month.in_(sorted(m for j, m in wanted if j is None))))
+        gone.append(
+            and_(RollupMonth.influencer_id.is_(None), RollupMonth.month.in_(sorted(m for j, m in wanted if j is None)))
+        )
     session.execute(delete(RollupMonth).where(RollupMonth.shop_id == shop_id, or_(*gone)))
     rows = _month_rows(shop_id, day_rows)
     for at in range(0, len(rows), INSERT_CHUNK):
-        session.execute(insert(RollupMonth), rows[at:at + INSERT_CHUNK])
+        session.execute(insert(RollupMonth), rows[at : at + INSERT_CHUNK])
 
 
 def _upsert_days(session: Session, shop_id: int, values: Mapping[Cell, Mapping[str, Any]]) -> None:
@@ -398,14 +478,22 @@ def _where_influencer(column: Any, influencer_id: int | None) -> Any:
 # --- incremental refreshes ------------------------------------------------------------
 
 
-_SALES_COLUMNS = (Attribution.id, Attribution.influencer_id, Attribution.kind, Attribution.net,
-                  Attribution.placed_at, Order.shopify_customer_id, Attribution.acquired_at)
+_SALES_COLUMNS = (
+    Attribution.id,
+    Attribution.influencer_id,
+    Attribution.kind,
+    Attribution.net,
+    Attribution.placed_at,
+    Order.shopify_customer_id,
+    Attribution.acquired_at,
+)
 
 
 def _day_runs(ctx: ShopContext, days: Iterable[date]) -> list[tuple[datetime, datetime]]:
     """The shop-local days as [start, end) instants, runs of consecutive days merged."""
-    return [(ctx.bounds(first)[0], ctx.bounds(last)[1])
-            for first, last in _runs(days, lambda day: day + timedelta(days=1))]
+    return [
+        (ctx.bounds(first)[0], ctx.bounds(last)[1]) for first, last in _runs(days, lambda day: day + timedelta(days=1))
+    ]
 
 
 def _within(column: Any, runs: Sequence[tuple[datetime, datetime]]) -> Any:
@@ -426,10 +514,16 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
     creators = sorted({i for i, _ in cells if i is not None})
     runs = _day_runs(ctx, (d for _, d in cells))
     mine = [Attribution.shop_id == ctx.shop_id, Attribution.influencer_id.in_(creators)]
-    placed = select(*_SALES_COLUMNS).join(Order, Order.id == Attribution.order_id).where(
-        *mine, Attribution.kind.in_(("first", "repeat")), _within(Attribution.placed_at, runs))
-    acquired = select(*_SALES_COLUMNS).join(Order, Order.id == Attribution.order_id).where(
-        *mine, Attribution.kind == "repeat", _within(Attribution.acquired_at, runs))
+    placed = (
+        select(*_SALES_COLUMNS)
+        .join(Order, Order.id == Attribution.order_id)
+        .where(*mine, Attribution.kind.in_(("first", "repeat")), _within(Attribution.placed_at, runs))
+    )
+    acquired = (
+        select(*_SALES_COLUMNS)
+        .join(Order, Order.id == Attribution.order_id)
+        .where(*mine, Attribution.kind == "repeat", _within(Attribution.acquired_at, runs))
+    )
     sums = RollupSums(ctx)
     seen: set[int] = set()
     for query in (placed, acquired):
@@ -438,9 +532,11 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
                 seen.add(attribution_id)
                 sums.add_sale(influencer_id, kind, net, placed_at, customer, acquired_at)
     computed = sums.finish()
-    _upsert_days(session, ctx.shop_id, {
-        (i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS}
-        for i, d in cells})
+    _upsert_days(
+        session,
+        ctx.shop_id,
+        {(i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS} for i, d in cells},
+    )
     refresh_months(session, ctx.shop_id, cells)
 
 
@@ -450,11 +546,16 @@ def _click_upsert(dialect: str) -> Any:
     return _creator_day_upsert(dialect, lambda _: {"clicks": Rollup.__table__.c.clicks + 1})
 
 
-_CLICK_ON_MONTH = (update(RollupMonth.__table__)
-                   .where(RollupMonth.shop_id == bindparam("b_shop"), RollupMonth.kind == "day",
-                          RollupMonth.influencer_id == bindparam("b_influencer"),
-                          RollupMonth.month == bindparam("b_month"))
-                   .values(clicks=RollupMonth.__table__.c.clicks + 1))
+_CLICK_ON_MONTH = (
+    update(RollupMonth.__table__)
+    .where(
+        RollupMonth.shop_id == bindparam("b_shop"),
+        RollupMonth.kind == "day",
+        RollupMonth.influencer_id == bindparam("b_influencer"),
+        RollupMonth.month == bindparam("b_month"),
+    )
+    .values(clicks=RollupMonth.__table__.c.clicks + 1)
+)
 
 
 def click_counted(session: Session, shop_id: int, influencer_id: int, day: date) -> None:
@@ -463,10 +564,14 @@ def click_counted(session: Session, shop_id: int, influencer_id: int, day: date)
     click of the day, on each click of a busy day)."""
     session.flush()
     lock(session, [_cell_key(shop_id, (influencer_id, day))], shared=[_shop_key(shop_id)])
-    session.execute(_click_upsert(session.get_bind().dialect.name),
-                    _row(shop_id, ("day", influencer_id, day, None, None, None), {**_zeros(), "clicks": 1}))
-    moved = cast("CursorResult[Any]", session.execute(
-        _CLICK_ON_MONTH, {"b_shop": shop_id, "b_influencer": influencer_id, "b_month": month_of(day)})).rowcount
+    session.execute(
+        _click_upsert(session.get_bind().dialect.name),
+        _row(shop_id, ("day", influencer_id, day, None, None, None), {**_zeros(), "clicks": 1}),
+    )
+    moved = cast(
+        "CursorResult[Any]",
+        session.execute(_CLICK_ON_MONTH, {"b_shop": shop_id, "b_influencer": influencer_id, "b_month": month_of(day)}),
+    ).rowcount
     if not moved:  # the creator's first figures of the month: sum its day rows
         refresh_months(session, shop_id, {(influencer_id, day)})
 
@@ -492,35 +597,59 @@ def refresh_activity(session: Session, shop_id: int, cells: Iterable[Cell]) -> N
     start, end = ctx.bounds(first)[0], ctx.bounds(last)[1]
     sums = RollupSums(ctx)
     whose = [Cost.influencer_id.in_(creators)] + ([Cost.influencer_id.is_(None)] if None in days else [])
-    for influencer_id, campaign_id, day, amount in session.execute(select(
-            Cost.influencer_id, Cost.campaign_id, Cost.incurred_on, Cost.amount).where(
-            Cost.shop_id == shop_id, or_(*whose), Cost.incurred_on >= first, Cost.incurred_on <= last)):
+    for influencer_id, campaign_id, day, amount in session.execute(
+        select(Cost.influencer_id, Cost.campaign_id, Cost.incurred_on, Cost.amount).where(
+            Cost.shop_id == shop_id, or_(*whose), Cost.incurred_on >= first, Cost.incurred_on <= last
+        )
+    ):
         if (influencer_id, day) in cells:
             sums.add_cost(influencer_id, campaign_id, day, amount)
     if creators:
-        for post in session.scalars(select(Post).where(
-                Post.shop_id == shop_id, Post.influencer_id.in_(creators),
-                Post.posted_at >= start, Post.posted_at < end)):
+        for post in session.scalars(
+            select(Post).where(
+                Post.shop_id == shop_id, Post.influencer_id.in_(creators), Post.posted_at >= start, Post.posted_at < end
+            )
+        ):
             if (post.influencer_id, ctx.day(post.posted_at)) in cells:
                 sums.add_post(post)
-        for influencer_id, clicked_at in session.execute(select(Click.influencer_id, Click.clicked_at).where(
-                Click.shop_id == shop_id, Click.influencer_id.in_(creators),
-                Click.counted.is_(True), Click.bot.is_(False),
-                Click.clicked_at >= start, Click.clicked_at < end)):
+        for influencer_id, clicked_at in session.execute(
+            select(Click.influencer_id, Click.clicked_at).where(
+                Click.shop_id == shop_id,
+                Click.influencer_id.in_(creators),
+                Click.counted.is_(True),
+                Click.bot.is_(False),
+                Click.clicked_at >= start,
+                Click.clicked_at < end,
+            )
+        ):
             if (influencer_id, ctx.day(clicked_at)) in cells:
                 sums.add_click(influencer_id, clicked_at)
     rows = sums.finish()
     for influencer_id, changed in days.items():
-        session.execute(delete(Rollup).where(
-            Rollup.shop_id == shop_id, Rollup.kind.in_(("cost", "post")),
-            _where_influencer(Rollup.influencer_id, influencer_id), Rollup.day.in_(sorted(changed))))
+        session.execute(
+            delete(Rollup).where(
+                Rollup.shop_id == shop_id,
+                Rollup.kind.in_(("cost", "post")),
+                _where_influencer(Rollup.influencer_id, influencer_id),
+                Rollup.day.in_(sorted(changed)),
+            )
+        )
     details = [_row(shop_id, key, values) for key, values in rows.items() if key[0] != "day"]
     for at in range(0, len(details), INSERT_CHUNK):
-        session.execute(insert(Rollup), details[at:at + INSERT_CHUNK])
-    _upsert_days(session, shop_id, {
-        (i, d): {"clicks": rows[("day", i, d, None, None, None)]["clicks"]
-                 if ("day", i, d, None, None, None) in rows else 0}
-        for i, d in cells if i is not None})
+        session.execute(insert(Rollup), details[at : at + INSERT_CHUNK])
+    _upsert_days(
+        session,
+        shop_id,
+        {
+            (i, d): {
+                "clicks": rows[("day", i, d, None, None, None)]["clicks"]
+                if ("day", i, d, None, None, None) in rows
+                else 0
+            }
+            for i, d in cells
+            if i is not None
+        },
+    )
     refresh_months(session, shop_id, cells)
 
 
@@ -529,8 +658,11 @@ def refresh_activity(session: Session, shop_id: int, cells: Iterable[Cell]) -> N
 
 def _customer_chunks(session: Session, shop_id: int) -> Iterable[list[int]]:
     """Order ids in chunks that never split one customer's history."""
-    rows = session.execute(select(Order.id, Order.shopify_customer_id).where(
-        Order.shop_id == shop_id).order_by(Order.shopify_customer_id, Order.id)).all()
+    rows = session.execute(
+        select(Order.id, Order.shopify_customer_id)
+        .where(Order.shop_id == shop_id)
+        .order_by(Order.shopify_customer_id, Order.id)
+    ).all()
     chunk: list[int] = []
     previous: Any = object()
     for order_id, customer in rows:
@@ -550,8 +682,7 @@ def reattribute_orders(session: Session, ctx: ShopContext) -> int:
         rows = session.execute(_with_attributions(select(Order)).where(Order.id.in_(ids))).all()
         orders = [order for order, _ in rows]
         facts = [order_facts(o) for o in orders]
-        results = attribute_customer_history(
-            facts, shop_lookup.for_orders(session, ctx.shop_id, facts), ctx.settings)
+        results = attribute_customer_history(facts, shop_lookup.for_orders(session, ctx.shop_id, facts), ctx.settings)
         _apply(session, ctx, orders, results, {a.order_id: a for _, a in rows if a is not None})
         session.flush()
         count += len(orders)
@@ -562,31 +693,43 @@ def rebuild_rollups(session: Session, ctx: ShopContext) -> int:
     """Every rollup row of the shop, recomputed from attributions, clicks, costs and posts."""
     shop_id = ctx.shop_id
     sums = RollupSums(ctx)
-    sales = (select(Attribution.influencer_id, Attribution.kind, Attribution.net, Order.placed_at,
-                    Order.shopify_customer_id, Attribution.acquired_at)
-             .join(Order, Order.id == Attribution.order_id)
-             .where(Attribution.shop_id == shop_id, Attribution.influencer_id.is_not(None),
-                    Attribution.kind.in_(("first", "repeat"))))
+    sales = (
+        select(
+            Attribution.influencer_id,
+            Attribution.kind,
+            Attribution.net,
+            Order.placed_at,
+            Order.shopify_customer_id,
+            Attribution.acquired_at,
+        )
+        .join(Order, Order.id == Attribution.order_id)
+        .where(
+            Attribution.shop_id == shop_id,
+            Attribution.influencer_id.is_not(None),
+            Attribution.kind.in_(("first", "repeat")),
+        )
+    )
     for influencer_id, kind, net, placed_at, customer, acquired_at in session.execute(
-            sales.execution_options(yield_per=INSERT_CHUNK)):
+        sales.execution_options(yield_per=INSERT_CHUNK)
+    ):
         sums.add_sale(influencer_id, kind, net, placed_at, customer, acquired_at)
     clicks = select(Click.influencer_id, Click.clicked_at).where(
-        Click.shop_id == shop_id, Click.counted.is_(True), Click.bot.is_(False))
+        Click.shop_id == shop_id, Click.counted.is_(True), Click.bot.is_(False)
+    )
     for influencer_id, clicked_at in session.execute(clicks.execution_options(yield_per=20000)):
         sums.add_click(influencer_id, clicked_at)
-    for influencer_id, campaign_id, day, amount in session.execute(select(
-            Cost.influencer_id, Cost.campaign_id, Cost.incurred_on, Cost.amount).where(
-            Cost.shop_id == shop_id)):
+    for influencer_id, campaign_id, day, amount in session.execute(
+        select(Cost.influencer_id, Cost.campaign_id, Cost.incurred_on, Cost.amount).where(Cost.shop_id == shop_id)
+    ):
         sums.add_cost(influencer_id, campaign_id, day, amount)
     for post in session.scalars(select(Post).where(Post.shop_id == shop_id)):
         sums.add_post(post)
-    rows = [_row(shop_id, key, values) for key, values in sums.finish().items()
-            if any(values.values())]
+    rows = [_row(shop_id, key, values) for key, values in sums.finish().items() if any(values.values())]
     months = _month_rows(shop_id, rows)
     for model, fresh in ((Rollup, rows), (RollupMonth, months)):
         session.execute(delete(model).where(model.shop_id == shop_id))
         for start in range(0, len(fresh), INSERT_CHUNK):
-            session.execute(insert(model), fresh[start:start + INSERT_CHUNK])
+            session.execute(insert(model), fresh[start : start + INSERT_CHUNK])
     return len(rows)
 
 

@@ -12,6 +12,7 @@ A batch's shared state (orders locked up front, orders waiting for one engine
 pass, cells to refresh before the commit) is a `worker.batch.Batch` the batch
 creates and hands to processing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -120,14 +121,16 @@ def drain_key(shop_domain: str) -> str:
 
 
 def _due(now: datetime) -> Any:
-    return or_(WebhookEvent.status == PENDING,
-               and_(WebhookEvent.status == FAILED, WebhookEvent.next_attempt_at <= now))
+    return or_(WebhookEvent.status == PENDING, and_(WebhookEvent.status == FAILED, WebhookEvent.next_attempt_at <= now))
 
 
 def due_shops(session: Session) -> list[str]:
     """The shops with events left pending, or failed and due a retry."""
-    return list(session.scalars(
-        select(WebhookEvent.shop_domain).where(_due(utcnow())).distinct().order_by(WebhookEvent.shop_domain)))
+    return list(
+        session.scalars(
+            select(WebhookEvent.shop_domain).where(_due(utcnow())).distinct().order_by(WebhookEvent.shop_domain)
+        )
+    )
 
 
 # --- draining ---------------------------------------------------------------------------
@@ -143,8 +146,13 @@ class DrainResult:
     shops_with_changed_orders: set[int] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"shop": self.shop, "batches": self.batches, "processed": self.processed,
-                "ignored": self.ignored, "failed": self.failed}
+        return {
+            "shop": self.shop,
+            "batches": self.batches,
+            "processed": self.processed,
+            "ignored": self.ignored,
+            "failed": self.failed,
+        }
 
     def add(self, status: str) -> None:
         if status == PROCESSED:
@@ -158,14 +166,20 @@ class DrainResult:
 def claim_batch(session: Session, shop_domain: str, size: int) -> list[WebhookEvent]:
     """The oldest due events of the shop that no other drain holds, locked until commit."""
     base = select(WebhookEvent).where(WebhookEvent.shop_domain == shop_domain)
-    events = list(session.scalars(
-        base.where(WebhookEvent.status == PENDING).order_by(WebhookEvent.id).limit(size)
-        .with_for_update(skip_locked=True)
-    ))
+    events = list(
+        session.scalars(
+            base.where(WebhookEvent.status == PENDING)
+            .order_by(WebhookEvent.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        )
+    )
     if len(events) < size:
         events += session.scalars(
             base.where(WebhookEvent.status == FAILED, WebhookEvent.next_attempt_at <= utcnow())
-            .order_by(WebhookEvent.id).limit(size - len(events)).with_for_update(skip_locked=True)
+            .order_by(WebhookEvent.id)
+            .limit(size - len(events))
+            .with_for_update(skip_locked=True)
         )
     return events
 
@@ -184,8 +198,9 @@ def drain(rt: Runtime, shop: str | int, job_id: str, schedule_helper: ScheduleHe
         try:  # from now on an arriving event schedules the next drain
             rt.redis().delete(drain_key(shop_domain))
         except Exception as exc:
-            log.warning("event=drain_key_not_cleared shop=%s job_id=%s error=%s", shop_domain, job_id,
-                        type(exc).__name__)
+            log.warning(
+                "event=drain_key_not_cleared shop=%s job_id=%s error=%s", shop_domain, job_id, type(exc).__name__
+            )
     cleared = time.monotonic()
     size = BATCH_SIZE.get(db.engine.dialect.name, 50)
     result = DrainResult(shop_domain)
@@ -200,8 +215,13 @@ def drain(rt: Runtime, shop: str | int, job_id: str, schedule_helper: ScheduleHe
             # attributed on its own, so the one that cannot be processed fails alone.
             conflicts = conflicts + 1 if failure.lock_conflict else FAST_RETRIES_ON_CONFLICT
             fast = conflicts < FAST_RETRIES_ON_CONFLICT
-            log.info("event=batch_retried shop=%s job_id=%s event_by_event=%s reason=%s", shop_domain, job_id,
-                     not fast, failure.reason)
+            log.info(
+                "event=batch_retried shop=%s job_id=%s event_by_event=%s reason=%s",
+                shop_domain,
+                job_id,
+                not fast,
+                failure.reason,
+            )
             if fast:
                 time.sleep(random.uniform(0.02, 0.1) * conflicts)
             continue
@@ -223,9 +243,16 @@ def drain(rt: Runtime, shop: str | int, job_id: str, schedule_helper: ScheduleHe
         if helper is not None and time.monotonic() - started > DRAIN_TIME_BUDGET:
             helper()
             break
-    log.info("event=drain_done shop=%s job_id=%s batches=%d processed=%d ignored=%d failed=%d seconds=%.3f",
-             shop_domain, job_id, result.batches, result.processed, result.ignored, result.failed,
-             time.monotonic() - started)
+    log.info(
+        "event=drain_done shop=%s job_id=%s batches=%d processed=%d ignored=%d failed=%d seconds=%.3f",
+        shop_domain,
+        job_id,
+        result.batches,
+        result.processed,
+        result.ignored,
+        result.failed,
+        time.monotonic() - started,
+    )
     return result
 
 
@@ -243,8 +270,9 @@ class _BatchDone:
     shops_with_changed_orders: set[int]
 
 
-def _drain_batch(db: Database, shop_domain: str, size: int, job_id: str, helper: Callable[[], None] | None, *,
-                 fast: bool) -> _BatchDone | None:
+def _drain_batch(
+    db: Database, shop_domain: str, size: int, job_id: str, helper: Callable[[], None] | None, *, fast: bool
+) -> _BatchDone | None:
     """Claim and process one batch in one transaction; None when nothing was due.
 
     Fast (the usual case): the events run one after another without savepoints and the
@@ -274,8 +302,9 @@ def _drain_batch(db: Database, shop_domain: str, size: int, job_id: str, helper:
                     processing.attribute_batch(session, batch)
                     write_outcomes(session, done)
                     done = []
-                outcome, values = run_event(session, batch, event, job_id, shops, isolated=not fast,
-                                            payload=payloads.get(event.id))
+                outcome, values = run_event(
+                    session, batch, event, job_id, shops, isolated=not fast, payload=payloads.get(event.id)
+                )
                 done.append((event, values))
                 if "status" in values:
                     statuses.append(values["status"])
@@ -291,8 +320,9 @@ def _drain_batch(db: Database, shop_domain: str, size: int, job_id: str, helper:
     return _BatchDone(statuses, deferred_first, batch.shops_with_changed_orders)
 
 
-def _prepare_orders(session: Session, batch: Batch, events: list[WebhookEvent],
-                    shops: dict[Any, Shop | None]) -> dict[int, dict[str, Any]]:
+def _prepare_orders(
+    session: Session, batch: Batch, events: list[WebhookEvent], shops: dict[Any, Shop | None]
+) -> dict[int, dict[str, Any]]:
     """Lock the orders the batch is about and read their refunds, a statement each; the
     bodies parsed on the way, by event id, for processing to use (an unreadable one is left
     to fail there)."""
@@ -304,8 +334,12 @@ def _prepare_orders(session: Session, batch: Batch, events: list[WebhookEvent],
             pass
     shop = _shop_of(session, events[0], shops)
     if shop is not None:
-        ids = {order_id for event in events if event.shop_id in (None, shop.id) and event.id in payloads
-               for order_id in order_ids_named(event.topic, payloads[event.id])}
+        ids = {
+            order_id
+            for event in events
+            if event.shop_id in (None, shop.id) and event.id in payloads
+            for order_id in order_ids_named(event.topic, payloads[event.id])
+        }
         prepare_orders(session, batch, shop.id, ids)
     return payloads
 
@@ -313,12 +347,13 @@ def _prepare_orders(session: Session, batch: Batch, events: list[WebhookEvent],
 def _best_effort(schedule_helper: ScheduleHelper, shop_domain: str, job_id: str) -> Callable[[], None]:
     """More than a batch is waiting: let another worker share the shop, should the queue
     take the job (a failure is logged: this drain goes on alone)."""
+
     def schedule() -> None:
         try:
             schedule_helper(shop_domain)
         except Exception as exc:
-            log.warning("event=drain_not_scheduled shop=%s job_id=%s error=%s", shop_domain, job_id,
-                        type(exc).__name__)
+            log.warning("event=drain_not_scheduled shop=%s job_id=%s error=%s", shop_domain, job_id, type(exc).__name__)
+
     return schedule
 
 
@@ -370,9 +405,16 @@ def _shop_of(session: Session, event: WebhookEvent, shops: dict[Any, Shop | None
     return shops[key]
 
 
-def run_event(session: Session, batch: Batch, event: WebhookEvent, job_id: str, shops: dict[Any, Shop | None], *,
-              isolated: bool = True, payload: dict[str, Any] | None = None
-              ) -> tuple[Outcome | None, dict[str, Any]]:
+def run_event(
+    session: Session,
+    batch: Batch,
+    event: WebhookEvent,
+    job_id: str,
+    shops: dict[Any, Shop | None],
+    *,
+    isolated: bool = True,
+    payload: dict[str, Any] | None = None,
+) -> tuple[Outcome | None, dict[str, Any]]:
     """Apply one event in the caller's transaction; returns the outcome and the inbox row's
     new values (written for the whole batch at once by `write_outcomes`).
 
@@ -393,19 +435,34 @@ def run_event(session: Session, batch: Batch, event: WebhookEvent, job_id: str, 
             # Another drain holds what this event needs and waits for what this batch holds:
             # end the batch (releasing our locks) and take the event again in the next one.
             reason = error_text(exc)
-            log.info("event=webhook_deferred shop=%s topic=%s webhook_id=%s job_id=%s reason=%s",
-                     event.shop_domain, event.topic, event.webhook_id, job_id, reason)
+            log.info(
+                "event=webhook_deferred shop=%s topic=%s webhook_id=%s job_id=%s reason=%s",
+                event.shop_domain,
+                event.topic,
+                event.webhook_id,
+                job_id,
+                reason,
+            )
             return Outcome(PENDING, stop_batch=True), {"error": reason}
         return None, failure_values(event, exc, job_id)
     values: dict[str, Any] = {
-        "attempts": (event.attempts or 0) + 1, "status": outcome.status,
+        "attempts": (event.attempts or 0) + 1,
+        "status": outcome.status,
         "error": outcome.note if outcome.status == IGNORED else None,
-        "processed_at": utcnow(), "next_attempt_at": None,
+        "processed_at": utcnow(),
+        "next_attempt_at": None,
     }
     if outcome.body is not None:
         values["body"] = outcome.body
-    log.info("event=webhook_processed shop=%s topic=%s webhook_id=%s job_id=%s status=%s attempts=%d",
-             event.shop_domain, event.topic, event.webhook_id, job_id, outcome.status, values["attempts"])
+    log.info(
+        "event=webhook_processed shop=%s topic=%s webhook_id=%s job_id=%s status=%s attempts=%d",
+        event.shop_domain,
+        event.topic,
+        event.webhook_id,
+        job_id,
+        outcome.status,
+        values["attempts"],
+    )
     return outcome, values
 
 
@@ -450,10 +507,22 @@ def failure_values(event: WebhookEvent, exc: BaseException, job_id: str) -> dict
     # (database, Shopify, a bug fixed by the next deploy) is retried with backoff.
     retry = not isinstance(exc, PayloadError) and attempts < MAX_ATTEMPTS
     delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-    values: dict[str, Any] = {"attempts": attempts, "status": FAILED, "error": error_text(exc), "processed_at": now,
-              "next_attempt_at": now + timedelta(seconds=delay) if retry else None}
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "status": FAILED,
+        "error": error_text(exc),
+        "processed_at": now,
+        "next_attempt_at": now + timedelta(seconds=delay) if retry else None,
+    }
     logger = log.warning if retry or isinstance(exc, PayloadError) else log.error
-    logger("event=webhook_failed shop=%s topic=%s webhook_id=%s job_id=%s attempts=%d retry_at=%s error=%s",
-           event.shop_domain, event.topic, event.webhook_id, job_id, attempts,
-           values["next_attempt_at"].isoformat() if values["next_attempt_at"] else "never", values["error"])
+    logger(
+        "event=webhook_failed shop=%s topic=%s webhook_id=%s job_id=%s attempts=%d retry_at=%s error=%s",
+        event.shop_domain,
+        event.topic,
+        event.webhook_id,
+        job_id,
+        attempts,
+        values["next_attempt_at"].isoformat() if values["next_attempt_at"] else "never",
+        values["error"],
+    )
     return values

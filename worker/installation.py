@@ -5,6 +5,7 @@ calls) go through here, so tokens are encrypted and refreshed in one place.
 What follows an install (importing the order history) is the installer's to
 schedule, after its commit (`plugin.auth`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,7 @@ from worker.runtime import Runtime
 from worker.shopify_admin import TokenSet
 
 log = logging.getLogger("creator_roi.install")
+
 
 def find_shop(db: Session, domain: str) -> Shop | None:
     return db.scalar(select(Shop).where(Shop.domain == domain.lower()))
@@ -59,12 +61,16 @@ def install_with_session_token(rt: Runtime, db: Session, domain: str, session_to
     return shop
 
 
-def install_with_access_token(rt: Runtime, db: Session, domain: str, access_token: str,
-                              currency: str = "USD") -> Shop:
+def install_with_access_token(rt: Runtime, db: Session, domain: str, access_token: str, currency: str = "USD") -> Shop:
     """A custom-app store: the merchant pastes an offline Admin API token (no network)."""
     shop = _activate(db, domain)
-    _store_tokens(rt, shop, TokenSet(access_token=access_token, scope="", expires_at=None,
-                                     refresh_token=None, refresh_token_expires_at=None))
+    _store_tokens(
+        rt,
+        shop,
+        TokenSet(
+            access_token=access_token, scope="", expires_at=None, refresh_token=None, refresh_token_expires_at=None
+        ),
+    )
     shop.currency = currency.upper()
     shop.timezone = shop.timezone or "UTC"
     db.flush()

@@ -22,6 +22,7 @@ process. Then no refit follows a drain or an import: the drain is a webhook's
 request, which must answer within Shopify's 5 s, and a fit takes seconds; the
 sweep (`creator-roi sweep`) refits what is stale.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,13 @@ def schedule_drain(rt: Runtime, shop_domain: str, *, remember: bool = False) -> 
         return False
     scheduled = bool(rt.redis().set(inbox.drain_key(shop_domain), "1", nx=True, ex=inbox.DRAIN_KEY_TTL))
     if scheduled:
-        enqueue(rt, drain_inbox, shop_domain, job_timeout=inbox.DRAIN_JOB_TIMEOUT,
-                description=f"drain_inbox shop={shop_domain}")
+        enqueue(
+            rt,
+            drain_inbox,
+            shop_domain,
+            job_timeout=inbox.DRAIN_JOB_TIMEOUT,
+            description=f"drain_inbox shop={shop_domain}",
+        )
     if remember:
         rt.drains_waiting_until[shop_domain] = asked + inbox.DRAIN_SEEN_WINDOW
     return scheduled
@@ -95,18 +101,27 @@ def sweep(rt: Runtime) -> dict[str, int]:
         stale = lifetime_value.stale_shops(session)
     drains = sum(1 for shop in shops if schedule_drain(rt, shop))
     refits = sum(1 for shop_id in stale if schedule_clv(rt, shop_id))
-    log.info("event=sweep job_id=%s shops_due=%d drains_scheduled=%d clv_stale=%d clv_scheduled=%d",
-             current_job_id(), len(shops), drains, len(stale), refits)
-    return {"shops_due": len(shops), "drains_scheduled": drains, "clv_stale": len(stale),
-            "clv_scheduled": refits}
+    log.info(
+        "event=sweep job_id=%s shops_due=%d drains_scheduled=%d clv_stale=%d clv_scheduled=%d",
+        current_job_id(),
+        len(shops),
+        drains,
+        len(stale),
+        refits,
+    )
+    return {"shops_due": len(shops), "drains_scheduled": drains, "clv_stale": len(stale), "clv_scheduled": refits}
 
 
 def schedule_sweep(rt: Runtime, interval: int, delay: int | None = None) -> bool:
     """Keep one self-renewing chain of sweep jobs (run by the worker's scheduler)."""
     if not rt.redis().set(SWEEP_KEY, "1", nx=True, ex=interval * 2 + 60):
         return False
-    rq_queue(rt).enqueue_in(timedelta(seconds=interval if delay is None else delay), sweep_job, interval,
-                            job_timeout=inbox.DRAIN_JOB_TIMEOUT)
+    rq_queue(rt).enqueue_in(
+        timedelta(seconds=interval if delay is None else delay),
+        sweep_job,
+        interval,
+        job_timeout=inbox.DRAIN_JOB_TIMEOUT,
+    )
     return True
 
 
@@ -179,9 +194,15 @@ def schedule_backfill(rt: Runtime, shop_id: int, days: int = backfill.DEFAULT_DA
     """Import the shop's past orders, retried a few times should Shopify or the worker fail."""
     from rq import Retry
 
-    return enqueue(rt, backfill_shop, shop_id, days, job_timeout=BACKFILL_TIMEOUT,
-                   retry=Retry(max=3, interval=[60, 300, 900]),
-                   description=f"backfill_shop shop_id={shop_id} days={days}")
+    return enqueue(
+        rt,
+        backfill_shop,
+        shop_id,
+        days,
+        job_timeout=BACKFILL_TIMEOUT,
+        retry=Retry(max=3, interval=[60, 300, 900]),
+        description=f"backfill_shop shop_id={shop_id} days={days}",
+    )
 
 
 def backfill_shop(shop_id: int, days: int = backfill.DEFAULT_DAYS) -> dict[str, Any]:

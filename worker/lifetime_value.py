@@ -14,6 +14,7 @@ re-attribution or a change of horizon, after the demo seed, and from the
 sweeper once the stored figures are stale (`stale_shops`). Reports show when
 the figures were fitted (their `computed_at`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,18 +38,27 @@ MAX_AGE = timedelta(hours=24)
 
 def _acquisitions(session: Session, shop_id: int) -> list[tuple[int, int, datetime]]:
     """(creator, Shopify customer id, acquired at) of every acquisition with a known customer."""
-    return [tuple(row) for row in session.execute(  # type: ignore[misc]
-        select(Attribution.influencer_id, Order.shopify_customer_id, Attribution.acquired_at)
-        .join(Order, Order.id == Attribution.order_id)
-        .where(Attribution.shop_id == shop_id, Attribution.kind == "first",
-               Attribution.influencer_id.is_not(None), Order.shopify_customer_id.is_not(None)))]
+    return [
+        tuple(row)  # type: ignore[misc]
+        for row in session.execute(
+            select(Attribution.influencer_id, Order.shopify_customer_id, Attribution.acquired_at)
+            .join(Order, Order.id == Attribution.order_id)
+            .where(
+                Attribution.shop_id == shop_id,
+                Attribution.kind == "first",
+                Attribution.influencer_id.is_not(None),
+                Order.shopify_customer_id.is_not(None),
+            )
+        )
+    ]
 
 
 def _purchases(session: Session, shop_id: int, customers: set[int]) -> dict[int, list[tuple[datetime, Decimal]]]:
     """Countable purchases (time, net sales) of the given customers."""
     found: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
     rows = select(Order.shopify_customer_id, Order.placed_at, Order.net_sales).where(
-        Order.shop_id == shop_id, Order.shopify_customer_id.is_not(None), Order.is_countable)
+        Order.shop_id == shop_id, Order.shopify_customer_id.is_not(None), Order.is_countable
+    )
     for customer, placed_at, net_sales in session.execute(rows.execution_options(yield_per=10000)):
         if customer in customers:
             found[customer].append((placed_at, net_sales))
@@ -69,8 +79,11 @@ def refresh_clv(session: Session, shop_id: int, today: date | None = None) -> in
     customers: dict[int, int] = defaultdict(int)
     for influencer_id, customer, acquired_at in acquisitions:
         customers[influencer_id] += 1
-        days = [(shop.local_day(placed_at), net) for placed_at, net in purchases.get(customer, ())
-                if placed_at >= acquired_at]
+        days = [
+            (shop.local_day(placed_at), net)
+            for placed_at, net in purchases.get(customer, ())
+            if placed_at >= acquired_at
+        ]
         try:
             histories.append(summarize_purchases(days, end))
         except ValueError:  # nothing on or before `end` (a clock ahead of the shop's)
@@ -82,15 +95,26 @@ def refresh_clv(session: Session, shop_id: int, today: date | None = None) -> in
         per_creator[influencer_id].append(value)
     now = utcnow()
     session.execute(delete(CreatorClv).where(CreatorClv.shop_id == shop_id))
-    rows: list[dict[str, Any]] = [{
-        "shop_id": shop_id, "influencer_id": influencer_id, "customers": count,
-        "predicted": _mean(per_creator.get(influencer_id)), "horizon_months": horizon,
-        "computed_at": now,
-    } for influencer_id, count in sorted(customers.items())]
+    rows: list[dict[str, Any]] = [
+        {
+            "shop_id": shop_id,
+            "influencer_id": influencer_id,
+            "customers": count,
+            "predicted": _mean(per_creator.get(influencer_id)),
+            "horizon_months": horizon,
+            "computed_at": now,
+        }
+        for influencer_id, count in sorted(customers.items())
+    ]
     if rows:
         session.execute(insert(CreatorClv), rows)
-    log.info("event=clv_refreshed shop_id=%s customers=%s fitted=%s creators=%s",
-             shop_id, len(histories), values is not None, len(rows))
+    log.info(
+        "event=clv_refreshed shop_id=%s customers=%s fitted=%s creators=%s",
+        shop_id,
+        len(histories),
+        values is not None,
+        len(rows),
+    )
     return len(rows)
 
 
@@ -105,12 +129,19 @@ def stale_shops(session: Session, now: datetime | None = None) -> list[int]:
     another horizon, or never fitted although a creator has acquired customers."""
     old = (now or utcnow()) - MAX_AGE
     stored = select(CreatorClv.shop_id).where(CreatorClv.shop_id == Shop.id)
-    outdated = stored.where(or_(CreatorClv.computed_at < old,
-                                CreatorClv.horizon_months != ShopSettings.clv_horizon_months))
-    acquired = select(Rollup.shop_id).where(Rollup.shop_id == Shop.id, Rollup.kind == "day",
-                                            Rollup.new_customers > 0)
-    return list(session.scalars(
-        select(Shop.id).join(ShopSettings, ShopSettings.shop_id == Shop.id)
-        .where(Shop.uninstalled_at.is_(None), Shop.access_token_enc.is_not(None),
-               or_(exists(outdated), ~exists(stored) & exists(acquired)))
-        .order_by(Shop.id)))
+    outdated = stored.where(
+        or_(CreatorClv.computed_at < old, CreatorClv.horizon_months != ShopSettings.clv_horizon_months)
+    )
+    acquired = select(Rollup.shop_id).where(Rollup.shop_id == Shop.id, Rollup.kind == "day", Rollup.new_customers > 0)
+    return list(
+        session.scalars(
+            select(Shop.id)
+            .join(ShopSettings, ShopSettings.shop_id == Shop.id)
+            .where(
+                Shop.uninstalled_at.is_(None),
+                Shop.access_token_enc.is_not(None),
+                or_(exists(outdated), ~exists(stored) & exists(acquired)),
+            )
+            .order_by(Shop.id)
+        )
+    )

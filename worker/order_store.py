@@ -5,6 +5,7 @@ CONFLICT, then a row lock), and the result does not depend on the order in
 which deliveries arrive: the payload with the newest `updated_at` is the
 order's state, and each refund counts once by its id.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,14 +39,20 @@ def _prepared(session: Session, name: str) -> Any:
 
 def _customer_insert(dialect: str) -> Any:
     table = Customer.__table__
-    return (dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
-            .returning(table.c.id))
+    return (
+        dialect_insert(dialect, table)
+        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
+        .returning(table.c.id)
+    )
 
 
 def _order_insert(dialect: str) -> Any:
     table = Order.__table__
-    return (dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
-            .returning(table.c.id))
+    return (
+        dialect_insert(dialect, table)
+        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
+        .returning(table.c.id)
+    )
 
 
 def _refund_upsert(dialect: str) -> Any:
@@ -62,16 +69,30 @@ def _refund_upsert(dialect: str) -> Any:
 def _refunds_select(dialect: str) -> Any:
     table = Refund.__table__
     return select(table.c.shopify_id, table.c.merchandise).where(
-        table.c.shop_id == bindparam("shop_id"), table.c.shopify_order_id == bindparam("order_id"))
+        table.c.shop_id == bindparam("shop_id"), table.c.shopify_order_id == bindparam("order_id")
+    )
 
 
-_BUILDERS = {"customer_insert": _customer_insert, "order_insert": _order_insert,
-             "refund_upsert": _refund_upsert, "refunds_select": _refunds_select}
+_BUILDERS = {
+    "customer_insert": _customer_insert,
+    "order_insert": _order_insert,
+    "refund_upsert": _refund_upsert,
+    "refunds_select": _refunds_select,
+}
 # What a new order row holds for keys its payload did not carry.
 ORDER_DEFAULTS: dict[str, Any] = {
-    "name": None, "currency": None, "cancelled_at": None, "financial_status": None, "test": False,
-    "source_name": None, "landing_site": None, "codes": [], "note_attributes": [],
-    "customer_id": None, "shopify_customer_id": None}
+    "name": None,
+    "currency": None,
+    "cancelled_at": None,
+    "financial_status": None,
+    "test": False,
+    "source_name": None,
+    "landing_site": None,
+    "codes": [],
+    "note_attributes": [],
+    "customer_id": None,
+    "shopify_customer_id": None,
+}
 
 
 # --- locks ---------------------------------------------------------------------------
@@ -104,8 +125,10 @@ def prepare_orders(session: Session, batch: Batch, shop_id: int, shopify_order_i
     table = Refund.__table__
     for at in range(0, len(ids), 1000):
         for order_id, refund_id, merchandise in session.execute(
-                select(table.c.shopify_order_id, table.c.shopify_id, table.c.merchandise)
-                .where(table.c.shop_id == shop_id, table.c.shopify_order_id.in_(ids[at:at + 1000]))):
+            select(table.c.shopify_order_id, table.c.shopify_id, table.c.merchandise).where(
+                table.c.shop_id == shop_id, table.c.shopify_order_id.in_(ids[at : at + 1000])
+            )
+        ):
             refunds[order_id][refund_id] = merchandise
     batch.prepared_shop_id, batch.refunds = shop_id, refunds
 
@@ -113,8 +136,14 @@ def prepare_orders(session: Session, batch: Batch, shop_id: int, shopify_order_i
 # --- customers and refunds -------------------------------------------------------------
 
 
-def upsert_customer(session: Session, shop_id: int, data: Mapping[str, Any], *,
-                    seen_at: datetime | None = None, authoritative: bool = False) -> tuple[int | None, bool]:
+def upsert_customer(
+    session: Session,
+    shop_id: int,
+    data: Mapping[str, Any],
+    *,
+    seen_at: datetime | None = None,
+    authoritative: bool = False,
+) -> tuple[int | None, bool]:
     """(the customer's row id, whether the customer was redacted), created or brought up to date.
 
     `authoritative` payloads (customers/*) are the whole customer: a newer one overwrites,
@@ -127,10 +156,18 @@ def upsert_customer(session: Session, shop_id: int, data: Mapping[str, Any], *,
     updated = optional_time(data.get("updated_at"))
     first_seen = min((t for t in (optional_time(data.get("created_at")), seen_at) if t is not None), default=None)
     personal = {name: optional_text(data.get(name), limit) for name, limit in CUSTOMER_FIELDS.items()}
-    inserted = session.execute(_prepared(session, "customer_insert"), {
-        "shop_id": shop_id, "shopify_id": shopify_id, "first_seen_at": first_seen,
-        "shopify_updated_at": updated, "redacted_at": None, "created_at": utcnow(), **personal,
-    }).scalar()
+    inserted = session.execute(
+        _prepared(session, "customer_insert"),
+        {
+            "shop_id": shop_id,
+            "shopify_id": shopify_id,
+            "first_seen_at": first_seen,
+            "shopify_updated_at": updated,
+            "redacted_at": None,
+            "created_at": utcnow(),
+            **personal,
+        },
+    ).scalar()
     if inserted is not None:
         return inserted, False
     customer = session.scalars(
@@ -152,17 +189,34 @@ def upsert_customer(session: Session, shop_id: int, data: Mapping[str, Any], *,
     return customer.id, False
 
 
-def record_refund(session: Session, batch: Batch, shop_id: int, order_id: int, refund_id: int,
-                  merchandise: Decimal, when: datetime | None) -> bool:
+def record_refund(
+    session: Session,
+    batch: Batch,
+    shop_id: int,
+    order_id: int,
+    refund_id: int,
+    merchandise: Decimal,
+    when: datetime | None,
+) -> bool:
     """Store a refund once by its id; True when this changed what is stored.
 
     Shopify refunds are immutable; should two deliveries disagree, the larger amount
     stays (roi.money.merge_refunds), so arrival order never matters.
     """
-    changed = session.execute(_prepared(session, "refund_upsert"), {
-        "shop_id": shop_id, "shopify_id": refund_id, "shopify_order_id": order_id,
-        "merchandise": merchandise, "processed_at": when, "created_at": utcnow(),
-    }).scalar() is not None
+    changed = (
+        session.execute(
+            _prepared(session, "refund_upsert"),
+            {
+                "shop_id": shop_id,
+                "shopify_id": refund_id,
+                "shopify_order_id": order_id,
+                "merchandise": merchandise,
+                "processed_at": when,
+                "created_at": utcnow(),
+            },
+        ).scalar()
+        is not None
+    )
     prepared = batch.prepared_refunds(shop_id, order_id)
     if changed and prepared is not None:
         prepared[refund_id] = merchandise  # stored: the larger of the two
@@ -173,8 +227,9 @@ def refunds_of(session: Session, batch: Batch, shop_id: int, shopify_order_id: i
     prepared = batch.prepared_refunds(shop_id, shopify_order_id)
     if prepared is not None:
         return dict(prepared)
-    return dict(session.execute(_prepared(session, "refunds_select"),
-                                {"shop_id": shop_id, "order_id": shopify_order_id}).all())
+    return dict(
+        session.execute(_prepared(session, "refunds_select"), {"shop_id": shop_id, "order_id": shopify_order_id}).all()
+    )
 
 
 def net_sales_of(subtotal: Decimal | None, refunds: Mapping[int, Decimal]) -> Decimal:
@@ -214,21 +269,31 @@ def apply_order_payload(session: Session, batch: Batch, shop: Shop, payload: Map
         customer_id, redacted = upsert_customer(session, shop.id, facts.customer, seen_at=facts.placed_at)
     refunds_changed = False
     for refund_id, merchandise, when in facts.refunds:
-        refunds_changed = record_refund(session, batch, shop.id, facts.shopify_id, refund_id, merchandise, when) \
-            or refunds_changed
+        refunds_changed = (
+            record_refund(session, batch, shop.id, facts.shopify_id, refund_id, merchandise, when) or refunds_changed
+        )
     refunds = refunds_of(session, batch, shop.id, facts.shopify_id)
     row = {
-        "placed_at": facts.placed_at, "shopify_updated_at": facts.updated_at,
+        "placed_at": facts.placed_at,
+        "shopify_updated_at": facts.updated_at,
         **facts.values,
     }
     if "customer" in payload:
         row["customer_id"] = customer_id
         row["shopify_customer_id"] = optional_id(facts.customer.get("id")) if facts.customer else None
     now = utcnow()
-    inserted = session.execute(_prepared(session, "order_insert"), {
-        **ORDER_DEFAULTS, **row, "shop_id": shop.id, "shopify_id": facts.shopify_id,
-        "net_sales": net_sales_of(facts.values["subtotal"], refunds), "created_at": now, "updated_at": now,
-    }).scalar()
+    inserted = session.execute(
+        _prepared(session, "order_insert"),
+        {
+            **ORDER_DEFAULTS,
+            **row,
+            "shop_id": shop.id,
+            "shopify_id": facts.shopify_id,
+            "net_sales": net_sales_of(facts.values["subtotal"], refunds),
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar()
     if inserted is not None:
         return AppliedOrder(inserted, True, redacted)
     order = session.scalars(

@@ -9,6 +9,7 @@ creation time, a refund's id and order) fails an event, with the reason
 Nothing here touches the database: `worker.order_store` stores what is read,
 `worker.processing` says which topic does what.
 """
+
 from __future__ import annotations
 
 import json
@@ -173,7 +174,9 @@ def read_refund(payload: Mapping[str, Any], order_id: int | None = None) -> tupl
     if order_id is None:
         order_id = required_id(payload, "order_id", f"refund {refund_id}")
     try:
-        merchandise = money.refund_merchandise({**payload, "refund_line_items": _dicts(payload.get("refund_line_items"))})
+        merchandise = money.refund_merchandise(
+            {**payload, "refund_line_items": _dicts(payload.get("refund_line_items"))}
+        )
     except ValueError as exc:
         raise PayloadError(str(exc)) from None
     when = optional_time(payload.get("processed_at")) or optional_time(payload.get("created_at"))

@@ -6,6 +6,7 @@ when the batch defers them (`worker.batch.Batch.defer`). Customers are stored;
 `app/uninstalled` forgets the shop's tokens; the privacy topics are
 `worker.compliance`'s, and never touch a batch.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -57,8 +58,7 @@ def attribute_batch(session: Session, batch: Batch) -> None:
 # --- topics -----------------------------------------------------------------------
 
 
-def handle_order(session: Session, batch: Batch, shop: Shop, event: WebhookEvent,
-                 payload: dict[str, Any]) -> Outcome:
+def handle_order(session: Session, batch: Batch, shop: Shop, event: WebhookEvent, payload: dict[str, Any]) -> Outcome:
     applied = apply_order_payload(session, batch, shop, payload)
     body = REDACTED_BODY if applied.customer_redacted else None
     if applied.changed:
@@ -67,8 +67,7 @@ def handle_order(session: Session, batch: Batch, shop: Shop, event: WebhookEvent
     return Outcome(note="an older or identical payload: nothing changed", order_ids=[applied.id], body=body)
 
 
-def handle_refund(session: Session, batch: Batch, shop: Shop, event: WebhookEvent,
-                  payload: dict[str, Any]) -> Outcome:
+def handle_refund(session: Session, batch: Batch, shop: Shop, event: WebhookEvent, payload: dict[str, Any]) -> Outcome:
     order_id, refund_id, merchandise, when = read_refund(payload)
     lock_order_key(session, batch, shop.id, order_id)
     order = session.scalars(
@@ -85,15 +84,17 @@ def handle_refund(session: Session, batch: Batch, shop: Shop, event: WebhookEven
     return Outcome(order_ids=[order.id])
 
 
-def handle_customer(session: Session, batch: Batch, shop: Shop, event: WebhookEvent,
-                    payload: dict[str, Any]) -> Outcome:
+def handle_customer(
+    session: Session, batch: Batch, shop: Shop, event: WebhookEvent, payload: dict[str, Any]
+) -> Outcome:
     required_id(payload, "id", "customer")
     _, redacted = upsert_customer(session, shop.id, payload, authoritative=True)
     return Outcome(body=REDACTED_BODY if redacted else None)
 
 
-def handle_uninstalled(session: Session, batch: Batch, shop: Shop, event: WebhookEvent,
-                       payload: dict[str, Any]) -> Outcome:
+def handle_uninstalled(
+    session: Session, batch: Batch, shop: Shop, event: WebhookEvent, payload: dict[str, Any]
+) -> Outcome:
     if shop.uninstalled_at is not None:
         return Outcome(note="the shop was already uninstalled")
     # Stored before a reinstall and processed after it (workers were behind): not for this install.
@@ -121,8 +122,9 @@ COMPLIANCE_HANDLERS: dict[str, ComplianceHandler] = {
 }
 
 
-def process(session: Session, batch: Batch, event: WebhookEvent, shop: Shop | None,
-            payload: dict[str, Any] | None = None) -> Outcome:
+def process(
+    session: Session, batch: Batch, event: WebhookEvent, shop: Shop | None, payload: dict[str, Any] | None = None
+) -> Outcome:
     """Apply one inbox event in the caller's transaction; raises on failure. `payload` is
     the event's body already parsed, when the caller has it."""
     if event.topic in COMPLIANCE_TOPICS:

@@ -1,4 +1,5 @@
 """Run a job on RQ when Redis is configured, inline (after the caller's commit) otherwise."""
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,7 @@ def rq_queue(runtime: Runtime) -> Any:
     return Queue(runtime.queue_name, connection=runtime.redis())
 
 
-def enqueue(runtime: Runtime, func: Callable[..., Any], *args: Any, job_id: str | None = None,
-            **options: Any) -> Any:
+def enqueue(runtime: Runtime, func: Callable[..., Any], *args: Any, job_id: str | None = None, **options: Any) -> Any:
     """Schedule `func(*args)`; without Redis it runs now, in this process, with `runtime` bound.
 
     Callers commit first: a job looks up current state by id, it is never handed objects.

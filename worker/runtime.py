@@ -4,6 +4,7 @@ The web app builds one from its config and binds it while it runs jobs inline;
 an RQ worker process builds one from the environment. Jobs look it up with
 `current()` so they take plain ids, never app objects.
 """
+
 from __future__ import annotations
 
 import base64

@@ -12,6 +12,7 @@ wants the bare name for GraphQL and refresh (it builds
 `https://<name>.myshopify.com/...` itself) and the domain in the session
 token's `dest` for token exchange; the conversion happens here only.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,10 @@ class TokenSet:
         return _as_utc(now) + margin >= _as_utc(self.expires_at)
 
     def __repr__(self) -> str:  # a TokenSet in a traceback or log must not show the tokens
-        return f"TokenSet(scope={self.scope!r}, expires_at={self.expires_at!r}, " \
-               f"refresh_token_expires_at={self.refresh_token_expires_at!r})"
+        return (
+            f"TokenSet(scope={self.scope!r}, expires_at={self.expires_at!r}, "
+            f"refresh_token_expires_at={self.refresh_token_expires_at!r})"
+        )
 
 
 class ShopifyAdminError(Exception):
@@ -133,8 +136,7 @@ def _route_to_base_url(template: str):
     def route(request: httpx.Request) -> None:
         shop = request.url.host
         base = httpx.URL(template.replace("{shop}", shop))
-        request.url = base.copy_with(path=base.path.rstrip("/") + request.url.path,
-                                     query=request.url.query or None)
+        request.url = base.copy_with(path=base.path.rstrip("/") + request.url.path, query=request.url.query or None)
 
     return route
 
@@ -219,15 +221,18 @@ def exchange_session_token(config: AdminConfig, shop: str, session_token: str) -
         for number, app_config in enumerate(_app_configs(config)):
             if number:
                 log.warning("shop=%s op=token_exchange status=retry_with_old_secret", domain)
-            result = token_exchange("offline", app_config, id_token=id_token, expiring=True,
-                                    http_client=client)
+            result = token_exchange("offline", app_config, id_token=id_token, expiring=True, http_client=client)
             if result.ok or result.log.code != "invalid_client":
                 break
     status = _http_status(result)
     if result.ok and result.access_token is not None:
         tokens = _token_set(result.access_token)
-        log.info("shop=%s op=token_exchange status=ok http_status=%s expires_at=%s",
-                 domain, status, tokens.expires_at and _iso_utc(tokens.expires_at))
+        log.info(
+            "shop=%s op=token_exchange status=ok http_status=%s expires_at=%s",
+            domain,
+            status,
+            tokens.expires_at and _iso_utc(tokens.expires_at),
+        )
         return tokens
     code = result.log.code
     log.warning("shop=%s op=token_exchange status=%s http_status=%s", domain, code, status)
@@ -266,8 +271,12 @@ def refresh_tokens(config: AdminConfig, shop: str, tokens: TokenSet) -> TokenSet
     status = _http_status(result)
     if result.ok and result.access_token is not None:
         fresh = _token_set(result.access_token, fallback_scope=tokens.scope)
-        log.info("shop=%s op=token_refresh status=ok http_status=%s expires_at=%s",
-                 domain, status, fresh.expires_at and _iso_utc(fresh.expires_at))
+        log.info(
+            "shop=%s op=token_refresh status=ok http_status=%s expires_at=%s",
+            domain,
+            status,
+            fresh.expires_at and _iso_utc(fresh.expires_at),
+        )
         return fresh
     code = result.log.code
     log.warning("shop=%s op=token_refresh status=%s http_status=%s", domain, code, status)
@@ -349,8 +358,14 @@ def _retry_reason(result: Any) -> str | None:
     return code if status == 429 or (status or 0) >= 500 else None
 
 
-def _graphql(client: httpx.Client, config: AdminConfig, shop: str, access_token: str,
-             query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
+def _graphql(
+    client: httpx.Client,
+    config: AdminConfig,
+    shop: str,
+    access_token: str,
+    query: str,
+    variables: dict[str, Any] | None,
+) -> dict[str, Any]:
     name = _shop_name(shop)
     domain = f"{name}.myshopify.com"
     operation = _operation_name(query)
@@ -363,27 +378,56 @@ def _graphql(client: httpx.Client, config: AdminConfig, shop: str, access_token:
 
     def log_retry(state: RetryCallState) -> None:
         answer = _last_answer(state)
-        log.warning("shop=%s op=graphql operation=%s status=%s http_status=%s attempt=%d retry_in=%.2f",
-                    domain, operation, _retry_reason(answer), _http_status(answer), state.attempt_number,
-                    state.next_action.sleep if state.next_action else 0.0)
+        log.warning(
+            "shop=%s op=graphql operation=%s status=%s http_status=%s attempt=%d retry_in=%.2f",
+            domain,
+            operation,
+            _retry_reason(answer),
+            _http_status(answer),
+            state.attempt_number,
+            state.next_action.sleep if state.next_action else 0.0,
+        )
 
-    retrying = Retrying(stop=stop_after_attempt(attempts), wait=wait, before_sleep=log_retry,
-                        retry=retry_if_result(lambda answer: _retry_reason(answer) is not None),
-                        retry_error_callback=_last_answer)  # out of attempts: the last answer, classified below
-    result = retrying(admin_graphql_request, query, shop=name, access_token=access_token,
-                      api_version=config.api_version, variables=variables, http_client=client)
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait,
+        before_sleep=log_retry,
+        retry=retry_if_result(lambda answer: _retry_reason(answer) is not None),
+        retry_error_callback=_last_answer,
+    )  # out of attempts: the last answer, classified below
+    result = retrying(
+        admin_graphql_request,
+        query,
+        shop=name,
+        access_token=access_token,
+        api_version=config.api_version,
+        variables=variables,
+        http_client=client,
+    )
     attempt = retrying.statistics["attempt_number"]
     status = _http_status(result)
     code = result.log.code
     if result.ok:
         cost = ((result.extensions or {}).get("cost") or {}).get("actualQueryCost")
-        log.info("shop=%s op=graphql operation=%s status=ok http_status=%s attempt=%d cost=%s",
-                 domain, operation, status, attempt, cost)
+        log.info(
+            "shop=%s op=graphql operation=%s status=ok http_status=%s attempt=%d cost=%s",
+            domain,
+            operation,
+            status,
+            attempt,
+            cost,
+        )
         return result.data or {}
     reason = _retry_reason(result)
     if reason is not None:
-        log.error("shop=%s op=graphql operation=%s status=gave_up reason=%s http_status=%s attempts=%d",
-                  domain, operation, reason, status, attempts)
+        log.error(
+            "shop=%s op=graphql operation=%s status=gave_up reason=%s http_status=%s attempts=%d",
+            domain,
+            operation,
+            reason,
+            status,
+            attempts,
+        )
         raise ShopifyUnavailable(f"Admin API still {reason} after {attempts} attempts", status)
     if code == "unauthorized":
         log.warning("shop=%s op=graphql operation=%s status=unauthorized http_status=401", domain, operation)
@@ -404,8 +448,7 @@ def _last_answer(state: RetryCallState) -> Any:
     return state.outcome.result()
 
 
-def graphql(config: AdminConfig, shop: str, access_token: str, query: str,
-            variables: dict | None = None) -> dict:
+def graphql(config: AdminConfig, shop: str, access_token: str, query: str, variables: dict | None = None) -> dict:
     """Run one Admin GraphQL operation and return its `data`."""
     with _http_client(config) as client:
         return _graphql(client, config, shop, access_token, query, variables)
@@ -442,9 +485,18 @@ mutation CreatorRoiDiscountCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
 """
 
 
-def create_discount_code(config: AdminConfig, shop: str, access_token: str, *, code: str, title: str,
-                         percent_off: Decimal, starts_at: datetime, usage_limit: int | None = None,
-                         once_per_customer: bool = False) -> str:
+def create_discount_code(
+    config: AdminConfig,
+    shop: str,
+    access_token: str,
+    *,
+    code: str,
+    title: str,
+    percent_off: Decimal,
+    starts_at: datetime,
+    usage_limit: int | None = None,
+    once_per_customer: bool = False,
+) -> str:
     """Create a percentage code for every customer and every product; returns the discount's gid."""
     percent_off = Decimal(percent_off)
     if not code.strip():
@@ -468,8 +520,11 @@ def create_discount_code(config: AdminConfig, shop: str, access_token: str, *, c
     data = graphql(config, shop, access_token, DISCOUNT_CREATE_MUTATION, {"basicCodeDiscount": discount})
     payload = data.get("discountCodeBasicCreate") or {}
     if payload.get("userErrors"):
-        log.info("shop=%s op=discount_create status=user_errors codes=%s", shop,
-                 ",".join(str(e.get("code")) for e in payload["userErrors"]))
+        log.info(
+            "shop=%s op=discount_create status=user_errors codes=%s",
+            shop,
+            ",".join(str(e.get("code")) for e in payload["userErrors"]),
+        )
         raise UserErrors(payload["userErrors"])
     node = payload.get("codeDiscountNode") or {}
     if not node.get("id"):
@@ -568,8 +623,9 @@ def order_to_rest(node: dict, refund_lines: dict[str, list[dict]] | None = None)
     }
 
 
-def _refund_lines(client: httpx.Client, config: AdminConfig, shop: str, access_token: str,
-                  refund_id: str) -> list[dict]:
+def _refund_lines(
+    client: httpx.Client, config: AdminConfig, shop: str, access_token: str, refund_id: str
+) -> list[dict]:
     lines: list[dict] = []
     after = None
     while True:
@@ -582,8 +638,9 @@ def _refund_lines(client: httpx.Client, config: AdminConfig, shop: str, access_t
         after = page["endCursor"]
 
 
-def fetch_orders(config: AdminConfig, shop: str, access_token: str, *, since: datetime,
-                 page_size: int = 100) -> Iterator[dict]:
+def fetch_orders(
+    config: AdminConfig, shop: str, access_token: str, *, since: datetime, page_size: int = 100
+) -> Iterator[dict]:
     """Every order created at or after `since`, oldest first, as REST webhook payloads."""
     if not 1 <= page_size <= 250:
         raise ValueError("page_size must be between 1 and 250")
@@ -592,13 +649,16 @@ def fetch_orders(config: AdminConfig, shop: str, access_token: str, *, since: da
     pages = orders = 0
     with _http_client(config) as client:
         while True:
-            data = _graphql(client, config, shop, access_token, ORDERS_QUERY,
-                            {"first": page_size, "after": after, "query": search})
+            data = _graphql(
+                client, config, shop, access_token, ORDERS_QUERY, {"first": page_size, "after": after, "query": search}
+            )
             connection = data.get("orders") or {}
             pages += 1
             for node in connection.get("nodes") or []:
-                lines = {r["id"]: _refund_lines(client, config, shop, access_token, r["id"])
-                         for r in node.get("refunds") or []}
+                lines = {
+                    r["id"]: _refund_lines(client, config, shop, access_token, r["id"])
+                    for r in node.get("refunds") or []
+                }
                 orders += 1
                 yield order_to_rest(node, lines)
             page = connection.get("pageInfo") or {}

@@ -5,6 +5,7 @@ first key encrypts; every key decrypts, so a key is rotated by putting a new
 one in front, re-encrypting stored tokens with `rotate`, then dropping the old
 key.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,8 +28,7 @@ def _fernet(key: str, position: int) -> Fernet:
     except (ValueError, UnicodeEncodeError):
         # The key itself is a secret: name its position, never its value.
         raise ValueError(
-            f"token encryption key #{position + 1} is not a valid Fernet key "
-            "(32 url-safe base64-encoded bytes)"
+            f"token encryption key #{position + 1} is not a valid Fernet key (32 url-safe base64-encoded bytes)"
         ) from None
 
 
@@ -64,6 +64,4 @@ class TokenCipher:
         try:
             return self._cipher.rotate(ciphertext.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeEncodeError):
-            raise TokenDecryptionError(
-                "stored token cannot be rotated: no configured key decrypts it"
-            ) from None
+            raise TokenDecryptionError("stored token cannot be rotated: no configured key decrypts it") from None

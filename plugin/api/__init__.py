@@ -1,4 +1,5 @@
 """The JSON API under /api/v1; every route runs for the shop of a verified session token."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """Campaigns: /api/v1/campaigns. Creators and costs name a campaign; it is created on first use.
 DELETE archives: the campaign leaves the lists, its creators, costs and figures keep it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,16 +41,25 @@ def _members(campaign_ids: list[int]) -> dict[int | None, int]:
         return {}
     rows = session().execute(
         select(Influencer.campaign_id, func.count())
-        .where(Influencer.shop_id == current_shop().id, Influencer.campaign_id.in_(campaign_ids),
-               Influencer.archived_at.is_(None))
-        .group_by(Influencer.campaign_id))
+        .where(
+            Influencer.shop_id == current_shop().id,
+            Influencer.campaign_id.in_(campaign_ids),
+            Influencer.archived_at.is_(None),
+        )
+        .group_by(Influencer.campaign_id)
+    )
     return {campaign_id: count for campaign_id, count in rows}
 
 
 def campaign_dict(campaign: Campaign, members: int) -> dict[str, Any]:
-    return {"id": campaign.id, "name": campaign.name, "influencers": members,
-            "archived": campaign.archived_at is not None, "archived_at": campaign.archived_at,
-            "created_at": campaign.created_at}
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "influencers": members,
+        "archived": campaign.archived_at is not None,
+        "archived_at": campaign.archived_at,
+        "created_at": campaign.created_at,
+    }
 
 
 def _refuse_duplicate(name: str, except_id: int | None = None) -> None:
@@ -85,8 +95,9 @@ def list_campaigns() -> Any:
         query = query.where(Campaign.archived_at.is_not(None))
     campaigns = session().scalars(query).all()
     members = _members([c.id for c in campaigns])
-    return jsonify(CampaignListSchema().dump(
-        {"campaigns": [campaign_dict(c, members.get(c.id, 0)) for c in campaigns]}))
+    return jsonify(
+        CampaignListSchema().dump({"campaigns": [campaign_dict(c, members.get(c.id, 0)) for c in campaigns]})
+    )
 
 
 @bp.get("/campaigns/<int:campaign_id>")

@@ -4,6 +4,7 @@ A code is unique per shop whatever its case. Creating, moving or deleting one
 changes which creator past orders belong to, so the shop is re-attributed
 after commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,13 @@ from worker import installation, shopify_admin
 log = logging.getLogger("creator_roi.registry")
 
 # Shopify's input fields, as the merchant knows them in our API.
-_SHOPIFY_FIELDS = {"code": "code", "percentage": "percent_off", "startsAt": "starts_at",
-                   "usageLimit": "usage_limit", "appliesOncePerCustomer": "once_per_customer"}
+_SHOPIFY_FIELDS = {
+    "code": "code",
+    "percentage": "percent_off",
+    "startsAt": "starts_at",
+    "usageLimit": "usage_limit",
+    "appliesOncePerCustomer": "once_per_customer",
+}
 
 
 def share_url(shop: Shop, code: str, redirect: str = "/") -> str:
@@ -42,9 +48,14 @@ def share_url(shop: Shop, code: str, redirect: str = "/") -> str:
 
 def code_dict(code: DiscountCode, influencer: Influencer) -> dict[str, Any]:
     return {
-        "id": code.id, "code": code.code, "influencer_id": code.influencer_id, "influencer": influencer.name,
-        "percent_off": code.percent_off, "shopify_discount_id": code.shopify_discount_id,
-        "share_url": share_url(current_shop(), code.code), "created_at": code.created_at,
+        "id": code.id,
+        "code": code.code,
+        "influencer_id": code.influencer_id,
+        "influencer": influencer.name,
+        "percent_off": code.percent_off,
+        "shopify_discount_id": code.shopify_discount_id,
+        "share_url": share_url(current_shop(), code.code),
+        "created_at": code.created_at,
     }
 
 
@@ -69,17 +80,24 @@ def _refuse_taken(code: str, except_id: int | None = None) -> None:
 
 # What the merchant can do when Shopify does not create the code, by what went wrong. The box
 # they can untick is named as the form names it.
-REGISTER_INSTEAD = ("To use a code made in the Shopify admin (Discounts), untick “Create this code in Shopify” "
-                    "and add it again: it is registered here without a call to Shopify.")
+REGISTER_INSTEAD = (
+    "To use a code made in the Shopify admin (Discounts), untick “Create this code in Shopify” "
+    "and add it again: it is registered here without a call to Shopify."
+)
 TAKEN = "This code already exists in your Shopify store. " + REGISTER_INSTEAD
-NO_SCOPE = ("The app may not create discounts in this store (the “write_discounts” permission is missing). "
-            "Open the app from your Shopify admin and approve the new permission, or create the code there. "
-            + REGISTER_INSTEAD)
-UNAVAILABLE = ("Shopify did not answer, so nothing was saved here. The code may exist in Shopify anyway: look "
-               "under Discounts in your Shopify admin. If it is there, untick “Create this code in Shopify” and "
-               "add it again; if not, Shopify may be down or slow: try again in a few minutes.")
-REFUSED = ("Shopify refused to create the code (answer {status}). Create it in your Shopify admin under "
-           "Discounts instead. " + REGISTER_INSTEAD)
+NO_SCOPE = (
+    "The app may not create discounts in this store (the “write_discounts” permission is missing). "
+    "Open the app from your Shopify admin and approve the new permission, or create the code there. " + REGISTER_INSTEAD
+)
+UNAVAILABLE = (
+    "Shopify did not answer, so nothing was saved here. The code may exist in Shopify anyway: look "
+    "under Discounts in your Shopify admin. If it is there, untick “Create this code in Shopify” and "
+    "add it again; if not, Shopify may be down or slow: try again in a few minutes."
+)
+REFUSED = (
+    "Shopify refused to create the code (answer {status}). Create it in your Shopify admin under "
+    "Discounts instead. " + REGISTER_INSTEAD
+)
 
 
 def _user_errors(exc: shopify_admin.UserErrors) -> dict[str, list[str]]:
@@ -108,17 +126,29 @@ def _create_in_shopify(influencer: Influencer, code: str, data: dict[str, Any]) 
         # A refreshed token must be kept even if Shopify then refuses the code.
         db.commit()
         return shopify_admin.create_discount_code(
-            rt.admin, shop.domain, token, code=code, title=f"{code} ({influencer.name}, Creator ROI)",
-            percent_off=data["percent_off"], starts_at=data.get("starts_at") or utcnow(),
-            usage_limit=data.get("usage_limit"), once_per_customer=data.get("once_per_customer", False),
+            rt.admin,
+            shop.domain,
+            token,
+            code=code,
+            title=f"{code} ({influencer.name}, Creator ROI)",
+            percent_off=data["percent_off"],
+            starts_at=data.get("starts_at") or utcnow(),
+            usage_limit=data.get("usage_limit"),
+            once_per_customer=data.get("once_per_customer", False),
         )
     except shopify_admin.UserErrors as exc:
         raise ApiError(_user_errors(exc), 422) from exc
     except shopify_admin.AccessRevoked as exc:
         db.rollback()
         log.warning("event=discount_create_failed shop=%s reason=access_revoked", shop.domain)
-        raise ApiError({"shopify": ["the app's access to the store was revoked: open the app from the "
-                                    "Shopify admin to reconnect it"]}, 502) from exc
+        raise ApiError(
+            {
+                "shopify": [
+                    "the app's access to the store was revoked: open the app from the Shopify admin to reconnect it"
+                ]
+            },
+            502,
+        ) from exc
     except shopify_admin.ShopifyAdminError as exc:
         db.rollback()
         log.warning("event=discount_create_failed shop=%s status=%s", shop.domain, exc.status)
@@ -135,20 +165,36 @@ def create_code(influencer_id: int) -> Any:
     _refuse_taken(code)
     discount_id = _create_in_shopify(influencer, code, data) if data["create_in_shopify"] else None
     db = session()
-    row = DiscountCode(shop_id=current_shop().id, influencer_id=influencer.id, code=code,
-                       shopify_discount_id=discount_id, percent_off=data.get("percent_off"))
+    row = DiscountCode(
+        shop_id=current_shop().id,
+        influencer_id=influencer.id,
+        code=code,
+        shopify_discount_id=discount_id,
+        percent_off=data.get("percent_off"),
+    )
     db.add(row)
     db.commit()
-    log.info("event=discount_code_added shop=%s code_id=%s influencer_id=%s in_shopify=%s",
-             current_shop().domain, row.id, influencer.id, discount_id is not None)
+    log.info(
+        "event=discount_code_added shop=%s code_id=%s influencer_id=%s in_shopify=%s",
+        current_shop().domain,
+        row.id,
+        influencer.id,
+        discount_id is not None,
+    )
     schedule_reattribution(runtime(), current_shop().id)
     return jsonify(DiscountCodeSchema().dump(code_dict(row, influencer))), 201
 
 
 def _codes(query: Any) -> Any:
-    rows = session().execute(
-        query.join(Influencer, Influencer.id == DiscountCode.influencer_id).add_columns(Influencer)
-        .order_by(func.lower(DiscountCode.code))).all()
+    rows = (
+        session()
+        .execute(
+            query.join(Influencer, Influencer.id == DiscountCode.influencer_id)
+            .add_columns(Influencer)
+            .order_by(func.lower(DiscountCode.code))
+        )
+        .all()
+    )
     return jsonify(DiscountCodeListSchema().dump({"codes": [code_dict(c, i) for c, i in rows]}))
 
 
@@ -191,13 +237,23 @@ def move_code(code_id: int) -> Any:
     if moved:
         code.influencer_id = influencer.id
         # Another creator's link must not apply a code that is no longer theirs.
-        session().execute(update(ReferralLink).where(
-            ReferralLink.shop_id == current_shop().id, ReferralLink.discount_code_id == code.id,
-            ReferralLink.influencer_id != influencer.id).values(discount_code_id=None))
+        session().execute(
+            update(ReferralLink)
+            .where(
+                ReferralLink.shop_id == current_shop().id,
+                ReferralLink.discount_code_id == code.id,
+                ReferralLink.influencer_id != influencer.id,
+            )
+            .values(discount_code_id=None)
+        )
     session().commit()
     if moved:
-        log.info("event=discount_code_moved shop=%s code_id=%s influencer_id=%s",
-                 current_shop().domain, code.id, influencer.id)
+        log.info(
+            "event=discount_code_moved shop=%s code_id=%s influencer_id=%s",
+            current_shop().domain,
+            code.id,
+            influencer.id,
+        )
         schedule_reattribution(runtime(), current_shop().id)
     return jsonify(DiscountCodeSchema().dump(code_dict(code, influencer)))
 
@@ -208,12 +264,13 @@ def delete_code(code_id: int) -> Any:
     """Forget a code (the discount itself stays in Shopify); the shop's orders are re-attributed."""
     code = get_owned(DiscountCode, code_id)
     db = session()
-    db.execute(update(ReferralLink).where(ReferralLink.discount_code_id == code.id,
-                                          ReferralLink.shop_id == current_shop().id)
-               .values(discount_code_id=None))
+    db.execute(
+        update(ReferralLink)
+        .where(ReferralLink.discount_code_id == code.id, ReferralLink.shop_id == current_shop().id)
+        .values(discount_code_id=None)
+    )
     db.delete(code)
     db.commit()
     log.info("event=discount_code_deleted shop=%s code_id=%s", current_shop().domain, code_id)
     schedule_reattribution(runtime(), current_shop().id)
     return "", 204
-

@@ -1,5 +1,6 @@
 """Costs: /api/v1/costs. Per creator, per campaign or shop-wide; management time is
 priced as hours × rate (the entry's rate, else the shop's hourly_rate)."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,10 +28,17 @@ CENT = Decimal("0.01")
 
 def cost_dict(cost: Cost, campaign_name: str | None) -> dict[str, Any]:
     return {
-        "id": cost.id, "category": cost.category, "amount": cost.amount, "hours": cost.hours,
-        "hourly_rate": cost.hourly_rate, "incurred_on": cost.incurred_on,
-        "influencer_id": cost.influencer_id, "campaign": campaign_name, "campaign_id": cost.campaign_id,
-        "note": cost.note, "created_at": cost.created_at,
+        "id": cost.id,
+        "category": cost.category,
+        "amount": cost.amount,
+        "hours": cost.hours,
+        "hourly_rate": cost.hourly_rate,
+        "incurred_on": cost.incurred_on,
+        "influencer_id": cost.influencer_id,
+        "campaign": campaign_name,
+        "campaign_id": cost.campaign_id,
+        "note": cost.note,
+        "created_at": cost.created_at,
     }
 
 
@@ -42,9 +50,15 @@ def _campaign_name(cost: Cost) -> str | None:
 
 
 def _fields(cost: Cost) -> dict[str, Any]:
-    return {"category": cost.category, "amount": cost.amount, "hours": cost.hours,
-            "hourly_rate": cost.hourly_rate, "incurred_on": cost.incurred_on,
-            "influencer_id": cost.influencer_id, "note": cost.note}
+    return {
+        "category": cost.category,
+        "amount": cost.amount,
+        "hours": cost.hours,
+        "hourly_rate": cost.hourly_rate,
+        "incurred_on": cost.incurred_on,
+        "influencer_id": cost.influencer_id,
+        "note": cost.note,
+    }
 
 
 def _apply(cost: Cost, data: dict[str, Any], given: set[str]) -> None:
@@ -93,8 +107,11 @@ def list_costs() -> Any:
     """The shop's costs, newest first; filter by influencer_id, campaign_id, category, from, to."""
     args = CostQuerySchema().load(request.args)
     query = shop_select(Cost).order_by(Cost.incurred_on.desc(), Cost.id.desc())
-    for key, column in (("influencer_id", Cost.influencer_id), ("campaign_id", Cost.campaign_id),
-                        ("category", Cost.category)):
+    for key, column in (
+        ("influencer_id", Cost.influencer_id),
+        ("campaign_id", Cost.campaign_id),
+        ("category", Cost.category),
+    ):
         if key in args:
             query = query.where(column == args[key])
     if "from_" in args:
@@ -103,10 +120,14 @@ def list_costs() -> Any:
         query = query.where(Cost.incurred_on <= args["to"])
     costs = session().scalars(query).all()
     names = {c.id: c.name for c in session().scalars(shop_select(Campaign))}
-    return jsonify(CostListSchema().dump({
-        "costs": [cost_dict(c, names.get(c.campaign_id or 0)) for c in costs],
-        "total": sum((c.amount for c in costs), Decimal("0.00")),
-    }))
+    return jsonify(
+        CostListSchema().dump(
+            {
+                "costs": [cost_dict(c, names.get(c.campaign_id or 0)) for c in costs],
+                "total": sum((c.amount for c in costs), Decimal("0.00")),
+            }
+        )
+    )
 
 
 @bp.get("/costs/<int:cost_id>")

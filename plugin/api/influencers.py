@@ -1,4 +1,5 @@
 """Creators (influencers): /api/v1/influencers. DELETE archives; followers history is kept."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,8 +34,10 @@ def follower_growth(influencer_ids: list[int], current: dict[int, int]) -> dict[
     cutoff = utcnow() - GROWTH_WINDOW
     baseline: dict[int, int] = {}
     for snapshot in session().scalars(
-            select(FollowerSnapshot).where(FollowerSnapshot.influencer_id.in_(influencer_ids))
-            .order_by(FollowerSnapshot.recorded_at, FollowerSnapshot.id)):
+        select(FollowerSnapshot)
+        .where(FollowerSnapshot.influencer_id.in_(influencer_ids))
+        .order_by(FollowerSnapshot.recorded_at, FollowerSnapshot.id)
+    ):
         if snapshot.recorded_at <= cutoff or snapshot.influencer_id not in baseline:
             baseline[snapshot.influencer_id] = snapshot.followers
     growth = {}
@@ -45,19 +48,30 @@ def follower_growth(influencer_ids: list[int], current: dict[int, int]) -> dict[
     return growth
 
 
-def influencer_dict(influencer: Influencer, history: list[FollowerSnapshot] | None = None,
-                    growth: tuple[int, float | None] | None = None) -> dict[str, Any]:
+def influencer_dict(
+    influencer: Influencer,
+    history: list[FollowerSnapshot] | None = None,
+    growth: tuple[int, float | None] | None = None,
+) -> dict[str, Any]:
     if growth is None:
         growth = follower_growth([influencer.id], {influencer.id: influencer.followers})[influencer.id]
     data = {
-        "id": influencer.id, "name": influencer.name, "handle": influencer.handle,
-        "platform": influencer.platform, "followers": influencer.followers, "email": influencer.email,
+        "id": influencer.id,
+        "name": influencer.name,
+        "handle": influencer.handle,
+        "platform": influencer.platform,
+        "followers": influencer.followers,
+        "email": influencer.email,
         "campaign": influencer.campaign.name if influencer.campaign else None,
-        "campaign_id": influencer.campaign_id, "notes": influencer.notes,
+        "campaign_id": influencer.campaign_id,
+        "notes": influencer.notes,
         "commission_rate": influencer.commission_rate,
-        "archived": influencer.archived_at is not None, "archived_at": influencer.archived_at,
-        "created_at": influencer.created_at, "updated_at": influencer.updated_at,
-        "followers_change_30d": growth[0], "followers_growth_30d": growth[1],
+        "archived": influencer.archived_at is not None,
+        "archived_at": influencer.archived_at,
+        "created_at": influencer.created_at,
+        "updated_at": influencer.updated_at,
+        "followers_change_30d": growth[0],
+        "followers_growth_30d": growth[1],
     }
     if history is not None:
         data["followers_history"] = [{"followers": s.followers, "recorded_at": s.recorded_at} for s in history]
@@ -65,9 +79,13 @@ def influencer_dict(influencer: Influencer, history: list[FollowerSnapshot] | No
 
 
 def _history(influencer: Influencer) -> list[FollowerSnapshot]:
-    return list(session().scalars(
-        select(FollowerSnapshot).where(FollowerSnapshot.influencer_id == influencer.id)
-        .order_by(FollowerSnapshot.recorded_at, FollowerSnapshot.id)))
+    return list(
+        session().scalars(
+            select(FollowerSnapshot)
+            .where(FollowerSnapshot.influencer_id == influencer.id)
+            .order_by(FollowerSnapshot.recorded_at, FollowerSnapshot.id)
+        )
+    )
 
 
 def _refuse_taken_handle(handle: str, except_id: int | None = None) -> None:
@@ -102,8 +120,13 @@ def create_influencer() -> Any:
     data = InfluencerInputSchema().load(json_body())
     _refuse_taken_handle(data["handle"])
     db = session()
-    influencer = Influencer(shop_id=current_shop().id, name=data["name"].strip(), handle=data["handle"],
-                            platform=data["platform"], followers=data.get("followers", 0))
+    influencer = Influencer(
+        shop_id=current_shop().id,
+        name=data["name"].strip(),
+        handle=data["handle"],
+        platform=data["platform"],
+        followers=data.get("followers", 0),
+    )
     db.add(influencer)
     db.flush()
     db.add(FollowerSnapshot(influencer_id=influencer.id, followers=influencer.followers))
@@ -130,8 +153,9 @@ def list_influencers() -> Any:
     growth = follower_growth([i.id for i in influencers], {i.id: i.followers for i in influencers})
     if args["sort"] == "rising":
         influencers.sort(key=lambda i: (growth[i.id][1] is None, -(growth[i.id][1] or 0), -growth[i.id][0]))
-    return jsonify(InfluencerListSchema().dump(
-        {"influencers": [influencer_dict(i, growth=growth[i.id]) for i in influencers]}))
+    return jsonify(
+        InfluencerListSchema().dump({"influencers": [influencer_dict(i, growth=growth[i.id]) for i in influencers]})
+    )
 
 
 @bp.get("/influencers/<int:influencer_id>")

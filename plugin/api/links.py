@@ -1,4 +1,5 @@
 """Referral links (/api/v1/influencers/<id>/links, /api/v1/links) and their QR codes."""
+
 from __future__ import annotations
 
 import io
@@ -35,12 +36,17 @@ def public_url(slug: str) -> str:
 
 def link_dict(link: ReferralLink, clicks: int, code: str | None) -> dict[str, Any]:
     return {
-        "id": link.id, "slug": link.slug, "url": public_url(link.slug),
+        "id": link.id,
+        "slug": link.slug,
+        "url": public_url(link.slug),
         "qr_svg_url": url_for("api.link_qr_svg", link_id=link.id),
         "qr_png_url": url_for("api.link_qr_png", link_id=link.id),
-        "destination": link.destination, "influencer_id": link.influencer_id,
-        "discount_code_id": link.discount_code_id, "discount_code": code,
-        "clicks": clicks, "created_at": link.created_at,
+        "destination": link.destination,
+        "influencer_id": link.influencer_id,
+        "discount_code_id": link.discount_code_id,
+        "discount_code": code,
+        "clicks": clicks,
+        "created_at": link.created_at,
     }
 
 
@@ -74,13 +80,20 @@ def _respond(links: list[ReferralLink], status: int = 200, one: bool = False) ->
     counts: dict[int, int] = {}
     codes: dict[int, str] = {}
     if ids:
-        counts = dict(session().execute(
-            select(Click.link_id, func.count()).where(Click.link_id.in_(ids), Click.counted.is_(True))
-            .group_by(Click.link_id)).all())
+        counts = dict(
+            session()
+            .execute(
+                select(Click.link_id, func.count())
+                .where(Click.link_id.in_(ids), Click.counted.is_(True))
+                .group_by(Click.link_id)
+            )
+            .all()
+        )
         code_ids = {link.discount_code_id for link in links if link.discount_code_id}
         if code_ids:
-            codes = dict(session().execute(select(DiscountCode.id, DiscountCode.code)
-                                           .where(DiscountCode.id.in_(code_ids))).all())
+            codes = dict(
+                session().execute(select(DiscountCode.id, DiscountCode.code).where(DiscountCode.id.in_(code_ids))).all()
+            )
     rows = [link_dict(link, counts.get(link.id, 0), codes.get(link.discount_code_id or 0)) for link in links]
     if one:
         return jsonify(ReferralLinkSchema().dump(rows[0])), status
@@ -100,8 +113,13 @@ def create_link(influencer_id: int) -> Any:
             raise Conflict({"slug": [f"{slug} is taken"]})
     else:
         slug = _generated_slug(influencer.handle)
-    link = ReferralLink(shop_id=current_shop().id, influencer_id=influencer.id, slug=slug,
-                        destination=data["destination"], discount_code_id=code.id if code else None)
+    link = ReferralLink(
+        shop_id=current_shop().id,
+        influencer_id=influencer.id,
+        slug=slug,
+        destination=data["destination"],
+        discount_code_id=code.id if code else None,
+    )
     db = session()
     db.add(link)
     db.commit()
@@ -113,8 +131,11 @@ def create_link(influencer_id: int) -> Any:
 def list_creator_links(influencer_id: int) -> Any:
     """A creator's referral links with their counted clicks."""
     influencer = get_owned(Influencer, influencer_id)
-    links = session().scalars(shop_select(ReferralLink).where(ReferralLink.influencer_id == influencer.id)
-                              .order_by(ReferralLink.id)).all()
+    links = (
+        session()
+        .scalars(shop_select(ReferralLink).where(ReferralLink.influencer_id == influencer.id).order_by(ReferralLink.id))
+        .all()
+    )
     return _respond(list(links))
 
 

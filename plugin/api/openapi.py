@@ -8,6 +8,7 @@ docstring); declare its schemas to document its body and answers:
     @documented(body=ThingInputSchema, response=ThingSchema, status=201, errors=(409,))
     def create_thing(): ...
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,10 @@ from plugin.api import PUBLIC_ENDPOINTS, bp
 API_PREFIX = "/api/v1"
 _RULE_ARG = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^)]*\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 204: "No content", 302: "Redirect",
+    200: "OK",
+    201: "Created",
+    204: "No content",
+    302: "Redirect",
     400: "Malformed request (not JSON, or not an object)",
     401: "Missing or invalid session token",
     404: "Not found (also for another shop's ids)",
@@ -39,8 +43,11 @@ _STATUS_TEXT = {
 
 
 class ErrorsSchema(Schema):
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
-                         metadata={"description": "messages per field; `_schema` for the whole input"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "messages per field; `_schema` for the whole input"},
+    )
 
 
 SchemaRef = type[Schema] | Schema | None
@@ -58,10 +65,17 @@ class ApiDoc:
     response_type: str = "application/json"
 
 
-def documented(*, summary: str | None = None, body: SchemaRef = None, query: SchemaRef = None,
-               response: SchemaRef = None, status: int = 200, errors: tuple[int, ...] = (),
-               body_type: str = "application/json",
-               response_type: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def documented(
+    *,
+    summary: str | None = None,
+    body: SchemaRef = None,
+    query: SchemaRef = None,
+    response: SchemaRef = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    body_type: str = "application/json",
+    response_type: str = "application/json",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare what a view accepts and returns; the view itself is returned unchanged."""
     doc = ApiDoc(summary, body, query, response, status, tuple(errors), body_type, response_type)
 
@@ -100,8 +114,11 @@ def _content(media_type: str, schema: SchemaRef) -> dict[str, Any]:
 def _operation(endpoint: str, method: str, view: Callable[..., Any], params: list[dict[str, Any]]) -> dict:
     doc = _view_doc(view) or ApiDoc()
     summary = doc.summary or ((view.__doc__ or "").strip().splitlines() or [endpoint])[0]
-    op: dict[str, Any] = {"operationId": f"{endpoint}.{method}", "summary": summary,
-                          "tags": [view.__module__.rsplit(".", 1)[-1]]}
+    op: dict[str, Any] = {
+        "operationId": f"{endpoint}.{method}",
+        "summary": summary,
+        "tags": [view.__module__.rsplit(".", 1)[-1]],
+    }
     parameters = list(params)
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
@@ -111,8 +128,10 @@ def _operation(endpoint: str, method: str, view: Callable[..., Any], params: lis
     if doc.status == 204:
         answers["204"] = {"description": _STATUS_TEXT[204]}
     else:
-        answers[str(doc.status)] = {"description": _STATUS_TEXT.get(doc.status, "OK"),
-                                    "content": _content(doc.response_type, doc.response)}
+        answers[str(doc.status)] = {
+            "description": _STATUS_TEXT.get(doc.status, "OK"),
+            "content": _content(doc.response_type, doc.response),
+        }
     has_body = doc.body is not None or doc.body_type != "application/json"
     if has_body:
         op["requestBody"] = {"required": True, "content": _content(doc.body_type, doc.body)}
@@ -126,8 +145,10 @@ def _operation(endpoint: str, method: str, view: Callable[..., Any], params: lis
     if doc.query is not None:
         codes.add(422)
     for code in sorted(codes):
-        answers[str(code)] = {"description": _STATUS_TEXT.get(code, "Error"), "content": _content(
-            "application/json", ErrorsSchema)}
+        answers[str(code)] = {
+            "description": _STATUS_TEXT.get(code, "Error"),
+            "content": _content("application/json", ErrorsSchema),
+        }
     op["responses"] = answers
     if endpoint in PUBLIC_ENDPOINTS:
         op["security"] = []
@@ -136,8 +157,9 @@ def _operation(endpoint: str, method: str, view: Callable[..., Any], params: lis
 
 def _schema_name(schema: Any) -> str | None:
     """A schema's component name; a variant (only/exclude/partial) of one is inlined instead."""
-    if isinstance(schema, Schema) and (schema.only or schema.exclude or schema.partial or schema.load_only
-                                       or schema.dump_only):
+    if isinstance(schema, Schema) and (
+        schema.only or schema.exclude or schema.partial or schema.load_only or schema.dump_only
+    ):
         return None
     cls = resolve_schema_cls(schema)
     name = cls.__name__  # type: ignore[union-attr]
@@ -164,16 +186,26 @@ def build_spec(app: Flask) -> dict[str, Any]:
     # apispec documents None (inline the schema) but types the resolver as returning str.
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)  # type: ignore[arg-type]
     spec = APISpec(
-        title="Creator ROI API", version="1", openapi_version="3.0.3",
-        info={"description": "The JSON API the embedded dashboard and outside scripts use. Money is a "
-                             "decimal string in shop currency; ratios are numbers; ids are integers."},
+        title="Creator ROI API",
+        version="1",
+        openapi_version="3.0.3",
+        info={
+            "description": "The JSON API the embedded dashboard and outside scripts use. Money is a "
+            "decimal string in shop currency; ratios are numbers; ids are integers."
+        },
         plugins=[plugin],
         security=[{"sessionToken": []}],
     )
     plugin.converter.add_attribute_function(_decimal_string)  # type: ignore[union-attr]
-    spec.components.security_scheme("sessionToken", {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-        "description": "Shopify session token (App Bridge)"})
+    spec.components.security_scheme(
+        "sessionToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Shopify session token (App Bridge)",
+        },
+    )
     spec.components.schema("Errors", schema=ErrorsSchema)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

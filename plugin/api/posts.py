@@ -1,5 +1,6 @@
 """Posts: /api/v1/posts, one at a time or a CSV import that keeps the good rows and names
 each bad one by line and field."""
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,10 @@ _INTEGER = re.compile(r"^-?\d+$")
 
 
 def post_dict(post: Post) -> dict[str, Any]:
-    data = {key: getattr(post, key) for key in (
-        "id", "influencer_id", "platform", "content_type", "posted_at", "url", *POST_COUNTS, "created_at")}
+    data = {
+        key: getattr(post, key)
+        for key in ("id", "influencer_id", "platform", "content_type", "posted_at", "url", *POST_COUNTS, "created_at")
+    }
     data["engagements"] = post.likes + post.comments + post.shares + post.saves
     return data
 
@@ -56,8 +59,14 @@ def _already_recorded(influencer_id: int, url: str | None, except_id: int | None
 
 
 def _new_post(data: dict[str, Any], influencer: Influencer) -> Post:
-    post = Post(shop_id=current_shop().id, influencer_id=influencer.id, platform=data["platform"],
-                content_type=data["content_type"], posted_at=data["posted_at"], url=data.get("url"))
+    post = Post(
+        shop_id=current_shop().id,
+        influencer_id=influencer.id,
+        platform=data["platform"],
+        content_type=data["content_type"],
+        posted_at=data["posted_at"],
+        url=data.get("url"),
+    )
     for key in POST_COUNTS:
         setattr(post, key, data.get(key, 0))
     if "followers" not in data:
@@ -93,8 +102,11 @@ def list_posts() -> Any:
     (shop-local dates)."""
     args = PostQuerySchema().load(request.args)
     query = shop_select(Post).order_by(Post.posted_at.desc(), Post.id.desc())
-    for key, column in (("influencer_id", Post.influencer_id), ("platform", Post.platform),
-                        ("content_type", Post.content_type)):
+    for key, column in (
+        ("influencer_id", Post.influencer_id),
+        ("platform", Post.platform),
+        ("content_type", Post.content_type),
+    ):
         if key in args:
             query = query.where(column == args[key])
     if "from_" in args:
@@ -232,8 +244,12 @@ def import_posts() -> Any:
     posts: list[Post] = []
     errors: list[dict[str, Any]] = []
     # Posts already recorded, and those earlier in this file, by (creator, url).
-    seen: set[tuple[int, str | None]] = {(influencer_id, url) for influencer_id, url in session().execute(
-        select(Post.influencer_id, Post.url).where(Post.shop_id == current_shop().id, Post.url.is_not(None)))}
+    seen: set[tuple[int, str | None]] = {
+        (influencer_id, url)
+        for influencer_id, url in session().execute(
+            select(Post.influencer_id, Post.url).where(Post.shop_id == current_shop().id, Post.url.is_not(None))
+        )
+    }
     try:
         for row in reader:
             line = reader.line_num
@@ -264,4 +280,3 @@ def import_posts() -> Any:
     activity_changed(db, current_shop().id, {_cell(p) for p in posts})
     db.commit()
     return jsonify(PostImportResultSchema().dump({"created": len(posts), "errors": errors}))
-

@@ -1,4 +1,5 @@
 """GET /api/v1/roi (and .csv), and why an order belongs to a creator."""
+
 from __future__ import annotations
 
 import csv
@@ -38,9 +39,15 @@ def _report() -> dict[str, Any]:
         date_from = date_from or min(default_from, date_to)
         # The range check once more, now that both ends are known.
         RoiQuerySchema().load({"from": date_from.isoformat(), "to": date_to.isoformat()})
-    return report_cache.roi_report(session(), shop, date_from=date_from, date_to=date_to,
-                                   group_by=query["group_by"], campaign_id=query.get("campaign_id"),
-                                   platform=query.get("platform"))
+    return report_cache.roi_report(
+        session(),
+        shop,
+        date_from=date_from,
+        date_to=date_to,
+        group_by=query["group_by"],
+        campaign_id=query.get("campaign_id"),
+        platform=query.get("platform"),
+    )
 
 
 @bp.get("/roi")
@@ -74,28 +81,35 @@ def get_roi_csv() -> Any:
     writer = csv.writer(out)
     writer.writerow([report["group_by"], "label", *METRICS])
     for row in report["rows"]:
-        writer.writerow([_csv_text(row["key"]), _csv_text(row["label"]),
-                         *(_csv_value(m, row[m]) for m in METRICS)])
+        writer.writerow([_csv_text(row["key"]), _csv_text(row["label"]), *(_csv_value(m, row[m]) for m in METRICS)])
     writer.writerow(["total", "Total", *(_csv_value(m, report["totals"][m]) for m in METRICS)])
     name = f"creator-roi-{report['group_by']}-{report['from']}-{report['to']}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
-def _attribution_dict(order: Order, attribution: Attribution | None,
-                      creator: Influencer | None, names: dict[int, str | None]) -> dict[str, Any]:
+def _attribution_dict(
+    order: Order, attribution: Attribution | None, creator: Influencer | None, names: dict[int, str | None]
+) -> dict[str, Any]:
     evidence = list(attribution.evidence) if attribution else []
     kind = attribution.kind if attribution else None
     return {
-        "order_id": order.id, "shopify_id": order.shopify_id, "name": order.name,
-        "placed_at": order.placed_at, "currency": order.currency, "net": order.net_sales,
-        "counted": kind in ("first", "repeat"), "flagged": order.flagged,
-        "influencer": ({"id": creator.id, "name": creator.name, "handle": creator.handle}
-                       if creator else None),
-        "kind": kind, "rule": attribution.rule if attribution else None,
+        "order_id": order.id,
+        "shopify_id": order.shopify_id,
+        "name": order.name,
+        "placed_at": order.placed_at,
+        "currency": order.currency,
+        "net": order.net_sales,
+        "counted": kind in ("first", "repeat"),
+        "flagged": order.flagged,
+        "influencer": ({"id": creator.id, "name": creator.name, "handle": creator.handle} if creator else None),
+        "kind": kind,
+        "rule": attribution.rule if attribution else None,
         "acquired_at": attribution.acquired_at if attribution else None,
-        "summary": (display.attribution_summary(attribution.rule, evidence, names) if attribution
-                    else "not attributed yet"),
+        "summary": (
+            display.attribution_summary(attribution.rule, evidence, names) if attribution else "not attributed yet"
+        ),
         "evidence": evidence,
     }
 
@@ -127,8 +141,14 @@ def list_orders() -> Any:
     if "shopify_id" in query:
         statement = statement.where(Order.shopify_id == query["shopify_id"])
     orders = list(session().scalars(statement))
-    attributions = {a.order_id: a for a in session().scalars(
-        shop_select(Attribution).where(Attribution.order_id.in_([o.id for o in orders])))} if orders else {}
+    attributions = (
+        {
+            a.order_id: a
+            for a in session().scalars(shop_select(Attribution).where(Attribution.order_id.in_([o.id for o in orders])))
+        }
+        if orders
+        else {}
+    )
     creators = _creators({a.influencer_id for a in attributions.values() if a.influencer_id})
     names = reports.acquiring_order_names(session(), current_shop().id, [a.evidence for a in attributions.values()])
     body = []

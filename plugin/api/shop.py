@@ -3,6 +3,7 @@
 Settings that change attribution (windows, evidence order) re-attribute the shop
 in a job, which refits its predicted CLV too; a new CLV horizon alone refits it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,10 +33,17 @@ def settings_dict(s: ShopSettings) -> dict[str, Any]:
 @bp.get("/shop")
 def get_shop() -> Any:
     shop = current_shop()
-    return jsonify(ShopSchema().dump({
-        "shop": shop.domain, "name": shop.name, "currency": shop.currency,
-        "timezone": shop.timezone, "settings": settings_dict(shop.settings),
-    }))
+    return jsonify(
+        ShopSchema().dump(
+            {
+                "shop": shop.domain,
+                "name": shop.name,
+                "currency": shop.currency,
+                "timezone": shop.timezone,
+                "settings": settings_dict(shop.settings),
+            }
+        )
+    )
 
 
 @bp.patch("/shop/settings")

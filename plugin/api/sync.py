@@ -1,4 +1,5 @@
 """GET /api/v1/sync (webhook health) and the answers to customers' data requests."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,7 @@ from plugin.api import bp
 from plugin.database import get_owned, session, shop_select
 from plugin.schemas.sync import DataExportSummarySchema, SyncSchema
 
-BUCKETS = {PENDING: "pending", PROCESSING: "pending", PROCESSED: "processed", IGNORED: "processed",
-           FAILED: "failed"}
+BUCKETS = {PENDING: "pending", PROCESSING: "pending", PROCESSED: "processed", IGNORED: "processed", FAILED: "failed"}
 
 
 @bp.get("/sync")
@@ -33,17 +33,31 @@ def get_sync() -> Any:
         if received_at is not None and (last_received is None or received_at > last_received):
             last_received = received_at
     failed = db.scalar(
-        shop_select(WebhookEvent).where(WebhookEvent.status == FAILED)
-        .order_by(WebhookEvent.processed_at.desc(), WebhookEvent.id.desc()).limit(1)
+        shop_select(WebhookEvent)
+        .where(WebhookEvent.status == FAILED)
+        .order_by(WebhookEvent.processed_at.desc(), WebhookEvent.id.desc())
+        .limit(1)
     )
-    last_error = None if failed is None else {
-        "topic": failed.topic, "webhook_id": failed.webhook_id, "error": failed.error or "",
-        "at": failed.processed_at or failed.received_at,
-    }
-    return jsonify(SyncSchema().dump({
-        "received": sum(counts.values()), **counts,
-        "last_received_at": _utc(last_received), "last_error": last_error,
-    }))
+    last_error = (
+        None
+        if failed is None
+        else {
+            "topic": failed.topic,
+            "webhook_id": failed.webhook_id,
+            "error": failed.error or "",
+            "at": failed.processed_at or failed.received_at,
+        }
+    )
+    return jsonify(
+        SyncSchema().dump(
+            {
+                "received": sum(counts.values()),
+                **counts,
+                "last_received_at": _utc(last_received),
+                "last_error": last_error,
+            }
+        )
+    )
 
 
 def _utc(value: Any) -> Any:
@@ -67,8 +81,16 @@ def list_data_requests() -> Any:
 def download_data_request(export_id: int) -> Response:
     """The data held about the customer, as a JSON file for the merchant to send on."""
     export = get_owned(DataExport, export_id)
-    body = json.dumps({"request_id": export.request_id, "customer_id": export.shopify_customer_id,
-                       "created_at": export.created_at.isoformat(), **export.data}, indent=2)
+    body = json.dumps(
+        {
+            "request_id": export.request_id,
+            "customer_id": export.shopify_customer_id,
+            "created_at": export.created_at.isoformat(),
+            **export.data,
+        },
+        indent=2,
+    )
     name = f"data-request-{export.request_id or export.id}.json"
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -1,4 +1,5 @@
 """Field types shared by the schemas: money as decimal strings, ids as integers."""
+
 from __future__ import annotations
 
 from decimal import Decimal

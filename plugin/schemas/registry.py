@@ -1,6 +1,7 @@
 """What the creator registry accepts and returns: creators, campaigns, discount codes,
 referral links, costs and posts. Inputs and outputs are separate schemas so the
 OpenAPI document shows each side as it is."""
+
 from __future__ import annotations
 
 import re
@@ -82,7 +83,10 @@ class InfluencerInputSchema(Schema):
     campaign = _name(120, allow_none=True, metadata={"description": "campaign name; created on first use"})
     notes = fields.String(allow_none=True, validate=validate.Length(max=10000))
     commission_rate = fields.Decimal(
-        places=4, as_string=True, allow_none=True, validate=validate.Range(min=Decimal(0), max=Decimal(1)),
+        places=4,
+        as_string=True,
+        allow_none=True,
+        validate=validate.Range(min=Decimal(0), max=Decimal(1)),
         metadata={"description": "share of attributed net sales paid as commission (0.1 = 10 %)"},
     )
 
@@ -112,10 +116,14 @@ class InfluencerSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     followers_change_30d = fields.Integer(metadata={"description": "followers gained over 30 days"})
-    followers_growth_30d = fields.Float(allow_none=True, metadata={
-        "description": "that gain as a fraction of the count 30 days ago (null when it was 0)"})
-    followers_history = fields.List(fields.Nested(FollowerSnapshotSchema),
-                                    metadata={"description": "on GET of one creator: every change, oldest first"})
+    followers_growth_30d = fields.Float(
+        allow_none=True,
+        metadata={"description": "that gain as a fraction of the count 30 days ago (null when it was 0)"},
+    )
+    followers_history = fields.List(
+        fields.Nested(FollowerSnapshotSchema),
+        metadata={"description": "on GET of one creator: every change, oldest first"},
+    )
 
 
 class InfluencerListSchema(Schema):
@@ -123,15 +131,21 @@ class InfluencerListSchema(Schema):
 
 
 class ArchivedQuerySchema(QuerySchema):
-    archived = fields.String(load_default="false", validate=validate.OneOf(("false", "true", "all")),
-                             metadata={"description": "false (default): active only; true: archived only; all"})
+    archived = fields.String(
+        load_default="false",
+        validate=validate.OneOf(("false", "true", "all")),
+        metadata={"description": "false (default): active only; true: archived only; all"},
+    )
 
 
 class InfluencerQuerySchema(ArchivedQuerySchema):
     campaign_id = fields.Integer()
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
-    sort = fields.String(load_default="name", validate=validate.OneOf(("name", "rising")),
-                         metadata={"description": "name, or rising: fastest follower growth over 30 days first"})
+    sort = fields.String(
+        load_default="name",
+        validate=validate.OneOf(("name", "rising")),
+        metadata={"description": "name, or rising: fastest follower growth over 30 days first"},
+    )
 
 
 class CampaignInputSchema(Schema):
@@ -171,8 +185,9 @@ class CampaignListSchema(Schema):
 class DiscountCodeInputSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=255))
     create_in_shopify = fields.Boolean(load_default=True)
-    percent_off = fields.Decimal(places=2, as_string=True,
-                                 validate=validate.Range(min=Decimal(0), max=Decimal(100), min_inclusive=False))
+    percent_off = fields.Decimal(
+        places=2, as_string=True, validate=validate.Range(min=Decimal(0), max=Decimal(100), min_inclusive=False)
+    )
     starts_at = fields.AwareDateTime(default_timezone=timezone.utc)
     usage_limit = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
     once_per_customer = fields.Boolean()
@@ -196,8 +211,9 @@ class DiscountCodeInputSchema(Schema):
 
 
 class DiscountCodeUpdateSchema(Schema):
-    influencer_id = fields.Integer(required=True, strict=True,
-                                   metadata={"description": "move the code to another creator"})
+    influencer_id = fields.Integer(
+        required=True, strict=True, metadata={"description": "move the code to another creator"}
+    )
 
 
 class DiscountCodeSchema(Schema):
@@ -220,11 +236,15 @@ class CreatorFilterSchema(QuerySchema):
 
 
 class ReferralLinkInputSchema(Schema):
-    slug = fields.String(validate=validate.Regexp(
-        SLUG_RE, error="3 to 64 letters, digits, '-' or '_', starting with a letter or digit"))
+    slug = fields.String(
+        validate=validate.Regexp(SLUG_RE, error="3 to 64 letters, digits, '-' or '_', starting with a letter or digit")
+    )
     destination = StorePath(load_default="/")
-    discount_code_id = fields.Integer(strict=True, allow_none=True, metadata={
-        "description": "go through the code's /discount/ URL so the code applies automatically"})
+    discount_code_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "go through the code's /discount/ URL so the code applies automatically"},
+    )
 
 
 class ReferralLinkUpdateSchema(Schema):
@@ -251,8 +271,11 @@ class ReferralLinkListSchema(Schema):
 
 
 class QrQuerySchema(QuerySchema):
-    scale = fields.Integer(load_default=10, validate=validate.Range(min=1, max=40),
-                           metadata={"description": "pixels per module (PNG) or units (SVG)"})
+    scale = fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=1, max=40),
+        metadata={"description": "pixels per module (PNG) or units (SVG)"},
+    )
     download = fields.Boolean(load_default=False)
 
 
@@ -262,8 +285,9 @@ class QrQuerySchema(QuerySchema):
 class CostInputSchema(Schema):
     category = fields.String(required=True, validate=validate.OneOf(COST_CATEGORIES))
     amount = Money(allow_none=True)
-    hours = fields.Decimal(places=2, as_string=True, allow_none=True,
-                           validate=validate.Range(min=Decimal(0), max=Decimal("99999.99")))
+    hours = fields.Decimal(
+        places=2, as_string=True, allow_none=True, validate=validate.Range(min=Decimal(0), max=Decimal("99999.99"))
+    )
     hourly_rate = Money(allow_none=True, metadata={"description": "default: the shop's hourly_rate"})
     incurred_on = fields.Date(required=True)
     influencer_id = fields.Integer(strict=True, allow_none=True)
@@ -328,8 +352,9 @@ class PostInputSchema(Schema):
     influencer_id = fields.Integer(required=True, strict=True)
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
     content_type = fields.String(required=True, validate=validate.OneOf(CONTENT_TYPES))
-    posted_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc,
-                                     metadata={"description": "ISO 8601; without an offset it is UTC"})
+    posted_at = fields.AwareDateTime(
+        required=True, default_timezone=timezone.utc, metadata={"description": "ISO 8601; without an offset it is UTC"}
+    )
     url = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2048))
     followers = non_negative_int(metadata={"description": "default: the creator's followers now"})
     impressions = non_negative_int()

@@ -1,4 +1,5 @@
 """What the ROI report and the attribution endpoints accept and return."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,28 +16,74 @@ from plugin.schemas.common import Money
 EARLIEST = date(1970, 1, 1)
 DATE_BOUNDS = "Enter a date between 1970-01-01 and 9999-12-31, as YYYY-MM-DD."
 MONEY_METRICS = ("cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_predicted")
-COUNT_METRICS = ("orders", "new_customers", "repeat_orders", "repeat_customers", "clicks",
-                 "impressions", "reach", "engagements", "followers")
-RATIO_METRICS = ("repeat_purchase_rate", "engagement_rate", "effective_reach_rate", "ctr",
-                 "conversion_rate", "roas", "roi", "roi_with_repeat", "emv_ratio")
+COUNT_METRICS = (
+    "orders",
+    "new_customers",
+    "repeat_orders",
+    "repeat_customers",
+    "clicks",
+    "impressions",
+    "reach",
+    "engagements",
+    "followers",
+)
+RATIO_METRICS = (
+    "repeat_purchase_rate",
+    "engagement_rate",
+    "effective_reach_rate",
+    "ctr",
+    "conversion_rate",
+    "roas",
+    "roi",
+    "roi_with_repeat",
+    "emv_ratio",
+)
 # Column order of the CSV export: as DESIGN.md's metrics table lists them.
-METRICS = ("cost", "orders", "new_customers", "revenue", "repeat_orders", "repeat_revenue",
-           "repeat_customers", "repeat_purchase_rate", "clicks", "impressions", "reach",
-           "engagements", "followers", "engagement_rate", "effective_reach_rate", "ctr",
-           "conversion_rate", "cac", "roas", "roi", "roi_with_repeat", "emv", "emv_ratio",
-           "clv_historical", "clv_predicted")
+METRICS = (
+    "cost",
+    "orders",
+    "new_customers",
+    "revenue",
+    "repeat_orders",
+    "repeat_revenue",
+    "repeat_customers",
+    "repeat_purchase_rate",
+    "clicks",
+    "impressions",
+    "reach",
+    "engagements",
+    "followers",
+    "engagement_rate",
+    "effective_reach_rate",
+    "ctr",
+    "conversion_rate",
+    "cac",
+    "roas",
+    "roi",
+    "roi_with_repeat",
+    "emv",
+    "emv_ratio",
+    "clv_historical",
+    "clv_predicted",
+)
 
 
 class RoiQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE  # the session token may ride along as ?id_token=
 
-    date_from = fields.Date(data_key="from", validate=validate.Range(min=EARLIEST, error=DATE_BOUNDS),
-                            error_messages={"invalid": DATE_BOUNDS},
-                            metadata={"description": "first day (shop-local), default: see default_range"})
-    date_to = fields.Date(data_key="to", validate=validate.Range(min=EARLIEST, error=DATE_BOUNDS),
-                          error_messages={"invalid": DATE_BOUNDS},
-                          metadata={"description": "last day, inclusive; any range is answered"})
+    date_from = fields.Date(
+        data_key="from",
+        validate=validate.Range(min=EARLIEST, error=DATE_BOUNDS),
+        error_messages={"invalid": DATE_BOUNDS},
+        metadata={"description": "first day (shop-local), default: see default_range"},
+    )
+    date_to = fields.Date(
+        data_key="to",
+        validate=validate.Range(min=EARLIEST, error=DATE_BOUNDS),
+        error_messages={"invalid": DATE_BOUNDS},
+        metadata={"description": "last day, inclusive; any range is answered"},
+    )
     group_by = fields.String(load_default="influencer", validate=validate.OneOf(GROUPS))
     campaign_id = fields.Integer(strict=False, validate=validate.Range(min=1))
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
@@ -60,11 +107,16 @@ def _metric_fields() -> dict[str, fields.Field]:
 
 
 MetricsSchema = Schema.from_dict(_metric_fields(), name="MetricsSchema")
-RoiRowSchema = Schema.from_dict({
-    "key": fields.Raw(allow_none=True, metadata={"description": "creator or campaign id, platform, content type; null: ungrouped"}),
-    "label": fields.String(),
-    **_metric_fields(),
-}, name="RoiRowSchema")
+RoiRowSchema = Schema.from_dict(
+    {
+        "key": fields.Raw(
+            allow_none=True, metadata={"description": "creator or campaign id, platform, content type; null: ungrouped"}
+        ),
+        "label": fields.String(),
+        **_metric_fields(),
+    },
+    name="RoiRowSchema",
+)
 
 
 class RoiReportSchema(Schema):
@@ -74,8 +126,10 @@ class RoiReportSchema(Schema):
     group_by = fields.String()
     totals = fields.Nested(MetricsSchema)
     rows = fields.List(fields.Nested(RoiRowSchema))
-    clv_fitted_at = fields.AwareDateTime(allow_none=True, metadata={
-        "description": "when predicted CLV was last fitted (a job refits it); null: not fitted yet"})
+    clv_fitted_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "when predicted CLV was last fitted (a job refits it); null: not fitted yet"},
+    )
 
 
 def _encode_metrics(values: dict[str, Any]) -> dict[str, Any]:
@@ -91,8 +145,11 @@ def encode_report(report: dict[str, Any]) -> dict[str, Any]:
     """What `RoiReportSchema().dump` gives, built directly: at a thousand rows marshmallow's
     field-by-field dump costs more than the report itself (tests check both agree)."""
     return {
-        "currency": report["currency"], "from": report["from"].isoformat(), "to": report["to"].isoformat(),
-        "group_by": report["group_by"], "totals": _encode_metrics(report["totals"]),
+        "currency": report["currency"],
+        "from": report["from"].isoformat(),
+        "to": report["to"].isoformat(),
+        "group_by": report["group_by"],
+        "totals": _encode_metrics(report["totals"]),
         "rows": [_encode_metrics(row) for row in report["rows"]],
         "clv_fitted_at": None if report["clv_fitted_at"] is None else report["clv_fitted_at"].isoformat(),
     }

@@ -1,4 +1,5 @@
 """What the webhook health and privacy-request routes return."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields

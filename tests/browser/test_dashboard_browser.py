@@ -1,6 +1,7 @@
 """The dashboard in Debian's Chromium, offline (Shopify's CDN blocked), as a merchant uses it:
 the demo store opens with its figures, a creator and a code are added through the forms,
 and the keyboard alone reaches every control. Screenshots go to artifacts/."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,16 @@ from fake_shopify import FakeShopify
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, summary"
 
@@ -108,10 +117,18 @@ def dev_app(demo_database, demo_fake):
     redis_url = None
     if TEST_REDIS_URL:
         redis_url = TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}"  # as conftest picks
-    application = create_app({
-        "APP_ENV": "development", "SECRET_KEY": "test-secret-key", "DATABASE_URL": demo_database,
-        "REDIS_URL": redis_url, "SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": API_SECRET,
-        "SHOPIFY_ADMIN_BASE_URL": demo_fake.base_url, "SHOPIFY_APP_URL": "https://creator-roi.test"})
+    application = create_app(
+        {
+            "APP_ENV": "development",
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": demo_database,
+            "REDIS_URL": redis_url,
+            "SHOPIFY_API_KEY": API_KEY,
+            "SHOPIFY_API_SECRET": API_SECRET,
+            "SHOPIFY_ADMIN_BASE_URL": demo_fake.base_url,
+            "SHOPIFY_APP_URL": "https://creator-roi.test",
+        }
+    )
     yield application
     application.extensions["creator_roi"].db.dispose()
 
@@ -195,17 +212,22 @@ def test_demo_store_opens_with_the_figures_of_the_roi_api(page, live, dev_app, d
     open_demo(page, live)
     assert page.get_by_text("Demo login — development only").is_visible()
     date_from, date_to = page.input_value("#f-from"), page.input_value("#f-to")
-    report = dev_app.test_client().get(f"/api/v1/roi?from={date_from}&to={date_to}",
-                                       headers=auth_headers(demo_shop)).json
-    cards = page.eval_on_selector_all("li.kpi", """cards => cards.map(c => ({
-        metric: c.dataset.metric, value: c.dataset.value, text: c.querySelector('.value').textContent.trim()}))""")
+    report = (
+        dev_app.test_client().get(f"/api/v1/roi?from={date_from}&to={date_to}", headers=auth_headers(demo_shop)).json
+    )
+    cards = page.eval_on_selector_all(
+        "li.kpi",
+        """cards => cards.map(c => ({
+        metric: c.dataset.metric, value: c.dataset.value, text: c.querySelector('.value').textContent.trim()}))""",
+    )
     assert len(cards) == 14
     currency = report["currency"]
     for card in cards:
         expected = report["totals"][card["metric"]]
         kind = next(kind for key, _, kind, _ in display.KPIS if key == card["metric"])
-        assert card["text"] == display.figure(Decimal(expected) if isinstance(expected, str) else expected,
-                                              kind, currency), card
+        assert card["text"] == display.figure(
+            Decimal(expected) if isinstance(expected, str) else expected, kind, currency
+        ), card
     assert Decimal(report["totals"]["revenue"]) > 0 and report["totals"]["orders"] > 0
     # Readable without the CDN: the page's own styles drew the cards and the charts.
     assert page.eval_on_selector("li.kpi", "el => getComputedStyle(el).backgroundColor") == "rgb(255, 255, 255)"
@@ -288,8 +310,9 @@ def test_keyboard_alone_reaches_every_control(page, live):
     page.focus("#creators-table th a[data-sort=cost]")
     page.keyboard.press("Enter")
     assert page.get_attribute("#creators-table th:has(a[data-sort=cost])", "aria-sort") == "descending"
-    costs = page.eval_on_selector_all("#creators-table tbody tr td:nth-of-type(1)",
-                                      "cells => cells.map(c => c.dataset.value)")
+    costs = page.eval_on_selector_all(
+        "#creators-table tbody tr td:nth-of-type(1)", "cells => cells.map(c => c.dataset.value)"
+    )
     values = [Decimal(v) for v in costs if v]
     assert values == sorted(values, reverse=True)
     # Opening a disclosure and filling a form by keyboard.
@@ -322,12 +345,15 @@ def test_keyboard_alone_reaches_every_control(page, live):
 
 def assert_tab_reaches_everything(tab: Any) -> None:
     """Tab from the top until focus comes back round: every visible control was focused once."""
-    expected = tab.evaluate("""selector => {
+    expected = tab.evaluate(
+        """selector => {
         const visible = el => el.checkVisibility({checkVisibilityCSS: true});  // closed <details> too
         const controls = [...document.querySelectorAll(selector)].filter(el => visible(el) && !el.disabled);
         controls.forEach((el, i) => el.dataset.kbd = String(i));
         return controls.length;
-    }""", CONTROLS)
+    }""",
+        CONTROLS,
+    )
     assert expected > 10
     tab.evaluate("document.activeElement && document.activeElement.blur()")
     reached: set[str] = set()
@@ -341,8 +367,11 @@ def assert_tab_reaches_everything(tab: Any) -> None:
                 break
             reached.add(info["kbd"])
             outline_seen = outline_seen or info["outline"] not in ("none", "")
-    missing = tab.evaluate("""reached => [...document.querySelectorAll('[data-kbd]')]
-        .filter(el => !reached.includes(el.dataset.kbd)).map(el => el.outerHTML.slice(0, 120))""", sorted(reached))
+    missing = tab.evaluate(
+        """reached => [...document.querySelectorAll('[data-kbd]')]
+        .filter(el => !reached.includes(el.dataset.kbd)).map(el => el.outerHTML.slice(0, 120))""",
+        sorted(reached),
+    )
     assert not missing, missing
     assert outline_seen, "focused controls must show a focus ring"
 
@@ -376,8 +405,11 @@ def test_fresh_store_starts_from_the_empty_state(page, fresh):
 
 
 def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, fresh, client):
-    maya = client.post("/api/v1/influencers", headers=auth_headers(SHOP),
-                       json={"name": "Maya Kim", "handle": "maya.k", "platform": "instagram"}).json
+    maya = client.post(
+        "/api/v1/influencers",
+        headers=auth_headers(SHOP),
+        json={"name": "Maya Kim", "handle": "maya.k", "platform": "instagram"},
+    ).json
 
     open_page(page, fresh, "/app/costs")
     page.select_option("#new-cost-influencer_id", str(maya["id"]))
@@ -412,9 +444,11 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     assert client.get("/api/v1/costs", headers=auth_headers(SHOP)).json["costs"] == []
 
     open_page(page, fresh, "/app/posts")
-    csv_text = ("influencer_id,platform,content_type,posted_at,impressions,likes\n"
-                f"{maya['id']},instagram,reel,2026-10-01T10:00:00Z,12000,340\n"
-                f"{maya['id']},instagram,billboard,2026-10-02T10:00:00Z,9000,120\n")
+    csv_text = (
+        "influencer_id,platform,content_type,posted_at,impressions,likes\n"
+        f"{maya['id']},instagram,reel,2026-10-01T10:00:00Z,12000,340\n"
+        f"{maya['id']},instagram,billboard,2026-10-02T10:00:00Z,9000,120\n"
+    )
     page.fill("#import-posts-csv", csv_text)
     page.click("#import-posts button[type=submit]")
     result = page.locator("[data-import-result]")
@@ -459,20 +493,25 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
     rename.fill("Spring glow")
     page.locator("#campaigns-table button", has_text="Rename").click()
     page.wait_for_function("document.getElementById('toast').textContent === 'Campaign renamed'")
-    assert [c["name"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] \
-        == ["Spring glow"]
+    assert [c["name"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] == [
+        "Spring glow"
+    ]
     screenshot(page, "settings.png")
     page.locator("#campaigns-table button", has_text="Archive").click()
     page.get_by_text("No campaigns yet.").wait_for()
     page.locator("#archived-campaigns-table button", has_text="Restore").click()
     page.locator("#campaigns-table input[name=name]").wait_for()
-    assert [c["archived"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] \
-        == [False]
+    assert [c["archived"] for c in client.get("/api/v1/campaigns", headers=auth_headers(SHOP)).json["campaigns"]] == [
+        False
+    ]
 
 
 def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
-    maya = client.post("/api/v1/influencers", headers=auth_headers(SHOP),
-                       json={"name": "Maya Kim", "handle": "maya.k", "platform": "instagram"}).json
+    maya = client.post(
+        "/api/v1/influencers",
+        headers=auth_headers(SHOP),
+        json={"name": "Maya Kim", "handle": "maya.k", "platform": "instagram"},
+    ).json
     open_page(page, fresh, f"/app/creators/{maya['id']}")
 
     page.fill("#new-link-slug", "maya-spring")
@@ -490,8 +529,10 @@ def test_creator_page_forms_link_post_profile_and_archive(page, fresh, client):
     link.locator("input[name=destination]").fill("/collections/spring")
     link.get_by_role("button", name="Save link").click()
     page.locator("#links-table tbody tr td", has_text="/collections/spring").wait_for()
-    assert [link["destination"] for link in client.get(f"/api/v1/influencers/{maya['id']}/links",
-                                                 headers=auth_headers(SHOP)).json["links"]] == ["/collections/spring"]
+    assert [
+        link["destination"]
+        for link in client.get(f"/api/v1/influencers/{maya['id']}/links", headers=auth_headers(SHOP)).json["links"]
+    ] == ["/collections/spring"]
     page.click("#links-section > details > summary")
     page.fill("#new-link-slug", "maya-autumn")
     page.click("#new-link button[type=submit]")

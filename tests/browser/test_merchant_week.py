@@ -1,6 +1,7 @@
 """What a merchant's first week on the demo store turned up, tried again in Chromium: ranges of
 any length and presets kept in the URL, a reversed range that keeps its dates, pages that fit a
 phone, a code added with the form's defaults. Screenshots at 1280 and 390 px go to SHOTS."""
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,11 @@ def query_of(tab: Any) -> dict[str, str]:
 
 
 def api_totals(dev_app: Any, shop: str, date_from: str, date_to: str) -> dict[str, Any]:
-    return dev_app.test_client().get(f"/api/v1/roi?from={date_from}&to={date_to}",
-                                     headers=auth_headers(shop)).json["totals"]
+    return (
+        dev_app.test_client()
+        .get(f"/api/v1/roi?from={date_from}&to={date_to}", headers=auth_headers(shop))
+        .json["totals"]
+    )
 
 
 # --- ranges: any length, presets in the URL, a reversed range ----------------------------------------
@@ -197,7 +201,8 @@ def test_no_page_is_wider_than_a_phone(page, live):
     wrap = page.locator("#costs-section .table-wrap")
     assert wrap.evaluate("el => el.scrollWidth > el.clientWidth")
     lines = page.locator("#costs-table tbody tr td").first.evaluate(
-        "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }")
+        "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }"
+    )
     assert lines == 1  # a date on one line
 
 

@@ -11,6 +11,7 @@ fixture files live. Tests import the rest from the module that says what it buil
 
 Fixtures (app, client, api, run_jobs ...) stay in conftest.py; real processes (a private PostgreSQL,
 gunicorn, workers) are in processes.py. Nothing here does I/O at import."""
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 `make_post` go through the API as a merchant would (each asserts the 201 and returns the JSON).
 `install_shop`, `make_creator`, `make_click` and `store_activity` write rows straight in the database
 and tell the engine, as the registry does, for tests that need exact ids, days and times."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,7 @@ _counter = iter(range(1, 1_000_000))
 
 
 # ---- through the API ------------------------------------------------------------------------
+
 
 def _created(response: Any) -> dict:
     assert response.status_code == 201, response.get_json()
@@ -55,14 +57,24 @@ def past(days: float = 1) -> str:
 
 
 def make_post(api: Any, influencer_id: int, **fields: Any) -> dict:
-    body = {"influencer_id": influencer_id, "platform": "instagram", "content_type": "reel",
-            "posted_at": past(2), "impressions": 40000, "reach": 30000, "likes": 1200,
-            "comments": 80, "shares": 40, "saves": 60}
+    body = {
+        "influencer_id": influencer_id,
+        "platform": "instagram",
+        "content_type": "reel",
+        "posted_at": past(2),
+        "impressions": 40000,
+        "reach": 30000,
+        "likes": 1200,
+        "comments": 80,
+        "shares": 40,
+        "saves": 60,
+    }
     body.update(fields)
     return _created(api.post("/api/v1/posts", json=body))
 
 
 # ---- straight in the database ---------------------------------------------------------------
+
 
 def install_shop(runtime: Any, domain: str = SHOP, currency: str = "USD", *, zone: str | None = None) -> int:
     """A custom-app install (no network): the shop is installed, with a token; its id."""
@@ -79,13 +91,28 @@ def shop_id_of(runtime: Any, domain: str) -> int:
         return s.scalar(select(Shop.id).where(Shop.domain == domain))
 
 
-def make_creator(runtime: Any, shop_id: int, handle: str, *, codes: tuple[str, ...] = (),
-                 slug: str | None = None, platform: str = "instagram", campaign_id: int | None = None,
-                 commission_rate: Decimal | None = None, name: str | None = None) -> int:
+def make_creator(
+    runtime: Any,
+    shop_id: int,
+    handle: str,
+    *,
+    codes: tuple[str, ...] = (),
+    slug: str | None = None,
+    platform: str = "instagram",
+    campaign_id: int | None = None,
+    commission_rate: Decimal | None = None,
+    name: str | None = None,
+) -> int:
     """A creator with her codes and link; her id."""
     with runtime.db.session() as s:
-        creator = Influencer(shop_id=shop_id, name=name or handle.title(), handle=handle, platform=platform,
-                             campaign_id=campaign_id, commission_rate=commission_rate)
+        creator = Influencer(
+            shop_id=shop_id,
+            name=name or handle.title(),
+            handle=handle,
+            platform=platform,
+            campaign_id=campaign_id,
+            commission_rate=commission_rate,
+        )
         s.add(creator)
         s.flush()
         for code in codes:
@@ -95,13 +122,30 @@ def make_creator(runtime: Any, shop_id: int, handle: str, *, codes: tuple[str, .
         return creator.id
 
 
-def make_click(runtime: Any, shop_id: int, slug: str, click_id: str, clicked_at: datetime,
-               *, counted: bool = True, bot: bool = False) -> None:
+def make_click(
+    runtime: Any,
+    shop_id: int,
+    slug: str,
+    click_id: str,
+    clicked_at: datetime,
+    *,
+    counted: bool = True,
+    bot: bool = False,
+) -> None:
     """A click as the redirect stores it, then the engine told, as the registry does."""
     with runtime.db.session() as s:
         link = s.scalar(select(ReferralLink).where(ReferralLink.slug == slug))
-        s.add(Click(click_id=click_id, shop_id=shop_id, link_id=link.id, influencer_id=link.influencer_id,
-                    clicked_at=clicked_at, counted=counted, bot=bot))
+        s.add(
+            Click(
+                click_id=click_id,
+                shop_id=shop_id,
+                link_id=link.id,
+                influencer_id=link.influencer_id,
+                clicked_at=clicked_at,
+                counted=counted,
+                bot=bot,
+            )
+        )
         s.flush()
         ctx = engine.shop_context(s, shop_id)
         engine.activity_changed(s, shop_id, link.influencer_id, ctx.day(clicked_at))

@@ -1,5 +1,6 @@
 """What is stored afterwards, read back the way tests compare it. The readers taking a session
 expire it first, so they see what other sessions (a drain, a job) committed meanwhile."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -2,6 +2,7 @@
 sends them (signature checked, stored, processed by the jobs the test runs); `store_and_process`
 skips HTTP and runs one delivery through the inbox's processing in this process, for tests about
 what a delivery does to orders and figures."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,16 @@ from worker import inbox, jobs
 from worker.runtime import bind
 
 
-def post_webhook(client: Any, topic: str, body: bytes | str | dict, shop: str = SHOP, *,
-                 webhook_id: str | None = None, secret: str = API_SECRET, **extra_headers: str) -> Any:
+def post_webhook(
+    client: Any,
+    topic: str,
+    body: bytes | str | dict,
+    shop: str = SHOP,
+    *,
+    webhook_id: str | None = None,
+    secret: str = API_SECRET,
+    **extra_headers: str,
+) -> Any:
     """POST a delivery to /webhooks, signed like Shopify signs it; the response."""
     if isinstance(body, dict):
         body = as_json(body)
@@ -38,8 +47,7 @@ def store_and_process(runtime: Any, domain: str, topic: str, payload: dict[str, 
     body = payload.decode() if isinstance(payload, bytes) else as_json(payload)
     with runtime.db.session() as s:
         shop_id = s.scalar(select(Shop.id).where(Shop.domain == domain))
-        event = WebhookEvent(shop_domain=domain, shop_id=shop_id, webhook_id=str(uuid.uuid4()),
-                             topic=topic, body=body)
+        event = WebhookEvent(shop_domain=domain, shop_id=shop_id, webhook_id=str(uuid.uuid4()), topic=topic, body=body)
         s.add(event)
         s.flush()
         event_id = event.id

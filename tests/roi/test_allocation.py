@@ -56,8 +56,9 @@ def test_counts_split_by_float_weights_are_whole_and_add_up() -> None:
     assert parts == [2, 5, 3] and all(type(p) is int for p in parts)
 
 
-@given(st.integers(-10**9, 10**9), st.lists(st.integers(0, 10**6), min_size=1, max_size=12)
-       .filter(lambda w: sum(w) > 0))
+@given(
+    st.integers(-(10**9), 10**9), st.lists(st.integers(0, 10**6), min_size=1, max_size=12).filter(lambda w: sum(w) > 0)
+)
 def test_parts_add_up_and_stay_within_a_cent_of_the_exact_share(cents: int, weights: list[int]) -> None:
     whole = D(cents) / 100
     parts = largest_remainder(whole, weights)
@@ -69,8 +70,7 @@ def test_parts_add_up_and_stay_within_a_cent_of_the_exact_share(cents: int, weig
             assert part == 0
 
 
-@given(st.integers(0, 10**7), st.lists(st.integers(0, 10**4), min_size=1, max_size=12)
-       .filter(lambda w: sum(w) > 0))
+@given(st.integers(0, 10**7), st.lists(st.integers(0, 10**4), min_size=1, max_size=12).filter(lambda w: sum(w) > 0))
 def test_whole_counts_add_up(whole: int, weights: list[int]) -> None:
     parts = largest_remainder(whole, weights)
     assert sum(parts) == whole
@@ -78,11 +78,17 @@ def test_whole_counts_add_up(whole: int, weights: list[int]) -> None:
 
 
 def test_every_figure_of_a_group_is_split_and_the_parts_add_up() -> None:
-    totals = Totals(cost=D("50.00"), orders=1, new_customers=1, revenue=D("100.00"),
-                    repeat_revenue=D("40.00"), clicks=7)
+    totals = Totals(
+        cost=D("50.00"), orders=1, new_customers=1, revenue=D("100.00"), repeat_revenue=D("40.00"), clicks=7
+    )
     reel, video = split_totals(totals, [300, 100])
     assert (reel.revenue, reel.repeat_revenue, reel.cost, reel.clicks, reel.orders) == (
-        D("75.00"), D("30.00"), D("37.50"), 5, 1)
+        D("75.00"),
+        D("30.00"),
+        D("37.50"),
+        5,
+        1,
+    )
     assert (video.revenue, video.cost, video.clicks, video.orders) == (D("25.00"), D("12.50"), 2, 0)
     assert reel + video == totals
 
@@ -102,11 +108,15 @@ VIDEO = Totals.from_post(impressions=10_000, likes=80, comments=10, shares=5, sa
 
 
 def test_a_creators_sales_follow_the_engagements_of_their_posts() -> None:
-    groups = by_content_type([
-        Figures(ANNA, "reel", 1, REEL), Figures(ANNA, "video", 1, VIDEO), Figures(ANNA, None, 0, SALES),
-        Figures(BEN, None, 0, Totals(revenue=D("30.00"), cost=D("60.00"), clicks=4)),
-        Figures(None, None, 0, Totals(cost=D("10.00"))),
-    ])
+    groups = by_content_type(
+        [
+            Figures(ANNA, "reel", 1, REEL),
+            Figures(ANNA, "video", 1, VIDEO),
+            Figures(ANNA, None, 0, SALES),
+            Figures(BEN, None, 0, Totals(revenue=D("30.00"), cost=D("60.00"), clicks=4)),
+            Figures(None, None, 0, Totals(cost=D("10.00"))),
+        ]
+    )
     reel, video, unallocated = groups["reel"], groups["video"], groups[None]
     assert (reel.revenue, reel.repeat_revenue, reel.cost, reel.orders) == (D("75.00"), D("30.00"), D("37.50"), 1)
     assert (video.revenue, video.cost, video.orders) == (D("25.00"), D("12.50"), 0)
@@ -116,18 +126,26 @@ def test_a_creators_sales_follow_the_engagements_of_their_posts() -> None:
 
 
 def test_posts_without_engagements_split_by_their_number() -> None:
-    groups = by_content_type([Figures(ANNA, "story", 2, Totals()), Figures(ANNA, "reel", 1, Totals()),
-                              Figures(ANNA, None, 0, Totals(revenue=D("90.00"), orders=3))])
+    groups = by_content_type(
+        [
+            Figures(ANNA, "story", 2, Totals()),
+            Figures(ANNA, "reel", 1, Totals()),
+            Figures(ANNA, None, 0, Totals(revenue=D("90.00"), orders=3)),
+        ]
+    )
     assert (groups["story"].revenue, groups["story"].orders) == (D("60.00"), 2)
     assert (groups["reel"].revenue, groups["reel"].orders) == (D("30.00"), 1)
     assert None not in groups
 
 
 def test_the_groups_add_up_to_the_figures() -> None:
-    figures = [Figures(ANNA, "reel", 3, REEL), Figures(ANNA, "video", 1, VIDEO),
-               Figures(ANNA, None, 0, Totals(revenue=D("100.01"), cost=D("33.3333"), orders=7, clicks=11)),
-               Figures(BEN, "reel", 1, Totals.from_post(likes=1)),
-               Figures(BEN, None, 0, Totals(revenue=D("-5.00")))]
+    figures = [
+        Figures(ANNA, "reel", 3, REEL),
+        Figures(ANNA, "video", 1, VIDEO),
+        Figures(ANNA, None, 0, Totals(revenue=D("100.01"), cost=D("33.3333"), orders=7, clicks=11)),
+        Figures(BEN, "reel", 1, Totals.from_post(likes=1)),
+        Figures(BEN, None, 0, Totals(revenue=D("-5.00"))),
+    ]
     groups = by_content_type(figures)
     assert sum(groups.values(), Totals()) == sum((f.totals for f in figures), Totals())
     assert by_content_type([]) == {}

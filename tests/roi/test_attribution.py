@@ -86,8 +86,16 @@ def order(
     survey: tuple[str, ...] = (),
     eligible: bool = True,
 ) -> OrderFacts:
-    return OrderFacts(order_id, placed_at, customer_key, codes, landing or {}, survey,
-                      eligible, Decimal("50.00") if eligible else Decimal("0.00"))
+    return OrderFacts(
+        order_id,
+        placed_at,
+        customer_key,
+        codes,
+        landing or {},
+        survey,
+        eligible,
+        Decimal("50.00") if eligible else Decimal("0.00"),
+    )
 
 
 def decisive(result: AttributionResult) -> dict[str, Any]:
@@ -123,13 +131,11 @@ def test_1002_link_then_1003_survey_is_a_repeat_of_the_link() -> None:
 
     first, repeat = attribute_customer_history([survey, link], LOOKUP, SETTINGS)
 
-    assert (first.order_id, first.influencer_id, first.kind, first.rule) == (
-        1002, ANNA, "first", "click")
+    assert (first.order_id, first.influencer_id, first.kind, first.rule) == (1002, ANNA, "first", "click")
     assert decisive(first)["click_id"] == "01JD3K8Q2W"
     assert first.acquired_at == link.placed_at
 
-    assert (repeat.order_id, repeat.influencer_id, repeat.kind, repeat.rule) == (
-        1003, ANNA, "repeat", "repeat")
+    assert (repeat.order_id, repeat.influencer_id, repeat.kind, repeat.rule) == (1003, ANNA, "repeat", "repeat")
     assert repeat.acquired_at == link.placed_at
     why = decisive(repeat)
     assert why["acquiring_order_id"] == 1002
@@ -148,7 +154,8 @@ def test_1003_alone_is_a_survey_conversion() -> None:
 def test_evidence_is_json_serialisable() -> None:
     results = attribute_customer_history(
         [fixture("orders_create_link.json", 1002), fixture("orders_create_survey.json", 1003)],
-        LOOKUP, SETTINGS,
+        LOOKUP,
+        SETTINGS,
     )
     for result in results:
         json.dumps(result.evidence)
@@ -165,9 +172,15 @@ def test_code_matches_in_any_case() -> None:
 def test_unknown_code_is_listed_with_a_reason() -> None:
     result = attribute_order(order(codes=("WELCOME",)), LOOKUP, SETTINGS)
     assert result.influencer_id is None and result.kind is None
-    assert result.evidence == ({"rule": "code", "matched": False, "decisive": False,
-                                "reason": "code does not belong to a creator",
-                                "code": "WELCOME"},)
+    assert result.evidence == (
+        {
+            "rule": "code",
+            "matched": False,
+            "decisive": False,
+            "reason": "code does not belong to a creator",
+            "code": "WELCOME",
+        },
+    )
 
 
 def test_first_matching_code_decides() -> None:
@@ -229,8 +242,7 @@ def test_click_of_another_link_than_ref_is_rejected() -> None:
 
 def test_click_without_ref_still_counts() -> None:
     click = ClickFacts("C1", ANNA, "anna-lee", T0 - timedelta(hours=1))
-    result = attribute_order(order(landing={"crid": "C1"}), Lookup(clicks={"C1": click}),
-                             SETTINGS)
+    result = attribute_order(order(landing={"crid": "C1"}), Lookup(clicks={"C1": click}), SETTINGS)
     assert result.influencer_id == ANNA
 
 
@@ -245,8 +257,14 @@ def test_ref_without_click_id_is_not_enough() -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["@anna.lee on TikTok", "anna.lee", "Saw @ANNA.LEE", "I follow anna.lee.",
-     "tiktok (@anna.lee)", "anna.lee, and friends"],
+    [
+        "@anna.lee on TikTok",
+        "anna.lee",
+        "Saw @ANNA.LEE",
+        "I follow anna.lee.",
+        "tiktok (@anna.lee)",
+        "anna.lee, and friends",
+    ],
 )
 def test_survey_names_a_handle(answer: str) -> None:
     result = attribute_order(order(survey=(answer,)), LOOKUP, SETTINGS)
@@ -254,7 +272,8 @@ def test_survey_names_a_handle(answer: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "answer", ["anna on TikTok", "@anna.leeway", "hanna.lee", "anna-lee", "a friend"],
+    "answer",
+    ["anna on TikTok", "@anna.leeway", "hanna.lee", "anna-lee", "a friend"],
 )
 def test_survey_needs_the_whole_handle(answer: str) -> None:
     result = attribute_order(order(survey=(answer,)), LOOKUP, SETTINGS)
@@ -273,15 +292,17 @@ def test_survey_naming_two_creators_is_ambiguous() -> None:
 
 
 def mixed_order() -> OrderFacts:
-    return order(codes=("ANNA15",), landing={"ref": "ben", "crid": "BENCLICK01"},
-                 survey=("@ben_makes",))
+    return order(codes=("ANNA15",), landing={"ref": "ben", "crid": "BENCLICK01"}, survey=("@ben_makes",))
 
 
 def test_code_outranks_click_and_survey_by_default() -> None:
     result = attribute_order(mixed_order(), LOOKUP, SETTINGS)
     assert (result.influencer_id, result.rule) == (ANNA, "code")
     assert [(p["rule"], p["matched"], p["decisive"]) for p in result.evidence] == [
-        ("code", True, True), ("click", True, False), ("survey", True, False)]
+        ("code", True, True),
+        ("click", True, False),
+        ("survey", True, False),
+    ]
 
 
 def test_evidence_order_is_configurable() -> None:
@@ -312,8 +333,7 @@ def test_naive_times_are_refused() -> None:
 
 
 def test_repeat_keeps_the_acquiring_creator_against_another_code() -> None:
-    history = [order(1, T0, codes=("ANNA15",)), order(2, T0 + timedelta(days=10),
-                                                       codes=("BEN10",))]
+    history = [order(1, T0, codes=("ANNA15",)), order(2, T0 + timedelta(days=10), codes=("BEN10",))]
     first, second = attribute_customer_history(history, LOOKUP, SETTINGS)
     assert (first.influencer_id, first.kind) == (ANNA, "first")
     assert (second.influencer_id, second.kind, second.rule) == (ANNA, "repeat", "repeat")
@@ -323,8 +343,7 @@ def test_repeat_keeps_the_acquiring_creator_against_another_code() -> None:
 
 def test_repeat_without_any_evidence() -> None:
     history = [order(1, T0, codes=("ANNA15",)), order(2, T0 + timedelta(days=40))]
-    assert [r.kind for r in attribute_customer_history(history, LOOKUP, SETTINGS)] == [
-        "first", "repeat"]
+    assert [r.kind for r in attribute_customer_history(history, LOOKUP, SETTINGS)] == ["first", "repeat"]
 
 
 def test_repeat_window_edges() -> None:
@@ -342,8 +361,7 @@ def test_after_the_window_another_creator_can_acquire_the_customer_again() -> No
         order(3, T0 + timedelta(days=120), codes=("ANNA15",)),
     ]
     results = attribute_customer_history(history, LOOKUP, SETTINGS)
-    assert [(r.influencer_id, r.kind) for r in results] == [
-        (ANNA, "first"), (BEN, "first"), (BEN, "repeat")]
+    assert [(r.influencer_id, r.kind) for r in results] == [(ANNA, "first"), (BEN, "first"), (BEN, "repeat")]
     assert results[2].acquired_at == T0 + timedelta(days=100)
 
 
@@ -355,39 +373,35 @@ def test_cancelled_first_order_makes_the_second_the_acquisition() -> None:
     ]
     results = attribute_customer_history(history, LOOKUP, SETTINGS)
     assert [(r.order_id, r.influencer_id, r.kind) for r in results] == [
-        (1, None, None), (2, ANNA, "first"), (3, ANNA, "repeat")]
+        (1, None, None),
+        (2, ANNA, "first"),
+        (3, ANNA, "repeat"),
+    ]
     assert results[0].evidence[-1]["reason"] == NOT_A_CONVERSION
     assert results[2].acquired_at == T0 + timedelta(days=3)
 
 
 def test_ineligible_order_inside_the_window_is_not_a_repeat() -> None:
-    history = [order(1, T0, codes=("ANNA15",)), order(2, T0 + timedelta(days=5),
-                                                       eligible=False)]
+    history = [order(1, T0, codes=("ANNA15",)), order(2, T0 + timedelta(days=5), eligible=False)]
     second = attribute_customer_history(history, LOOKUP, SETTINGS)[1]
     assert (second.influencer_id, second.kind) == (None, None)
 
 
 def test_guest_orders_are_judged_alone() -> None:
-    history = [order(1, T0, customer_key=None, codes=("ANNA15",)),
-               order(2, T0 + timedelta(days=1), customer_key=None)]
-    assert [r.kind for r in attribute_customer_history(history, LOOKUP, SETTINGS)] == [
-        "first", None]
+    history = [order(1, T0, customer_key=None, codes=("ANNA15",)), order(2, T0 + timedelta(days=1), customer_key=None)]
+    assert [r.kind for r in attribute_customer_history(history, LOOKUP, SETTINGS)] == ["first", None]
 
 
 def test_customers_passed_together_are_kept_apart() -> None:
-    history = [order(1, T0, customer_key="a", codes=("ANNA15",)),
-               order(2, T0 + timedelta(days=1), customer_key="b")]
-    assert [r.kind for r in attribute_customer_history(history, LOOKUP, SETTINGS)] == [
-        "first", None]
+    history = [order(1, T0, customer_key="a", codes=("ANNA15",)), order(2, T0 + timedelta(days=1), customer_key="b")]
+    assert [r.kind for r in attribute_customer_history(history, LOOKUP, SETTINGS)] == ["first", None]
 
 
 def test_binding_can_be_passed_to_a_single_order() -> None:
     binding = Binding(ANNA, T0, order_id=1)
-    result = attribute_order(order(2, T0 + timedelta(days=1), codes=("BEN10",)), LOOKUP,
-                             SETTINGS, binding)
+    result = attribute_order(order(2, T0 + timedelta(days=1), codes=("BEN10",)), LOOKUP, SETTINGS, binding)
     assert (result.influencer_id, result.kind) == (ANNA, "repeat")
-    assert attribute_order(order(1, T0, codes=("ANNA15",)), LOOKUP, SETTINGS).binding() == (
-        binding)
+    assert attribute_order(order(1, T0, codes=("ANNA15",)), LOOKUP, SETTINGS).binding() == (binding)
 
 
 def test_same_order_twice_is_refused() -> None:
@@ -399,12 +413,12 @@ def test_same_order_twice_is_refused() -> None:
 
 _ORDER_SPECS = st.lists(
     st.tuples(
-        st.integers(min_value=0, max_value=200),        # days after T0 (ties on purpose)
-        st.sampled_from(["a", "b", None]),              # customer
+        st.integers(min_value=0, max_value=200),  # days after T0 (ties on purpose)
+        st.sampled_from(["a", "b", None]),  # customer
         st.sampled_from([(), ("ANNA15",), ("BEN10",), ("NOPE",)]),
         st.sampled_from([{}, {"crid": "BENCLICK01"}, {"ref": "anna-lee", "crid": "01JD3K8Q2W"}]),
         st.sampled_from([(), ("@anna.lee",), ("ben_makes",)]),
-        st.booleans(),                                  # eligible
+        st.booleans(),  # eligible
     ),
     max_size=12,
 )
@@ -421,10 +435,10 @@ def test_history_does_not_depend_on_input_order(specs: list[Any], rnd: Any) -> N
     expected = attribute_customer_history(orders, LOOKUP, SETTINGS)
     assert attribute_customer_history(shuffled, LOOKUP, SETTINGS) == expected
     assert [r.order_id for r in expected] == [
-        o.order_id for o in sorted(orders, key=lambda o: (o.placed_at, o.order_id))]
+        o.order_id for o in sorted(orders, key=lambda o: (o.placed_at, o.order_id))
+    ]
     # Every repeat points at the customer's most recent acquisition.
     for result in expected:
         if result.kind == "repeat":
             assert result.acquired_at is not None
             assert decisive(result)["acquired_at"] == result.acquired_at.isoformat()
-

@@ -45,9 +45,7 @@ def read_columns(name: str, *columns: str) -> tuple[np.ndarray, ...]:
 
 
 X, T_X, T = read_columns("cdnow_customers_summary.csv", "frequency", "recency", "T")
-X_M, T_X_M, T_M, ZBAR = read_columns(
-    "cdnow_customers_summary_with_transactions.csv", "x", "t_x", "T", "zbar"
-)
+X_M, T_X_M, T_M, ZBAR = read_columns("cdnow_customers_summary_with_transactions.csv", "x", "t_x", "T", "zbar")
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +79,7 @@ def test_bgnbd_parameters(bgnbd: BgNbdParams) -> None:
     assert bgnbd.a == pytest.approx(0.7928859664406578, abs=0.002)
     assert bgnbd.b == pytest.approx(2.4257523826257374, abs=0.005)
     # and the paper's published values, within the same tolerances
-    assert (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b) == pytest.approx(
-        (0.243, 4.414, 0.793, 2.426), abs=0.001)
+    assert (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b) == pytest.approx((0.243, 4.414, 0.793, 2.426), abs=0.001)
 
 
 def test_bgnbd_log_likelihood(bgnbd: BgNbdParams) -> None:
@@ -140,9 +137,7 @@ def test_scalar_in_scalar_out(bgnbd: BgNbdParams) -> None:
     st.floats(min_value=0, max_value=100),
     st.floats(min_value=0.01, max_value=100),
 )
-def test_forecast_is_a_probability_weighted_count(
-    x: int, recency: float, T_: float, t: float, dt: float
-) -> None:
+def test_forecast_is_a_probability_weighted_count(x: int, recency: float, T_: float, t: float, dt: float) -> None:
     t_x = recency * T_ if x > 0 else 0.0
     alive = probability_alive(PUBLISHED, x, t_x, T_)
     assert 0 < alive <= 1
@@ -186,8 +181,7 @@ def test_population_mean_spend(gamma_gamma: GammaGammaParams) -> None:
 
 def test_expected_spend_of_customers_1_to_10(gamma_gamma: GammaGammaParams) -> None:
     got = expected_average_spend(gamma_gamma, X_M[:10], ZBAR[:10])
-    reproduced = [24.6586, 18.9115, 35.1710, 35.1710, 35.1710, 71.4629, 18.9115, 35.1710,
-                  27.2824, 35.1710]
+    reproduced = [24.6586, 18.9115, 35.1710, 35.1710, 35.1710, 71.4629, 18.9115, 35.1710, 27.2824, 35.1710]
     hardie = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17]
     assert got == pytest.approx(reproduced, abs=0.01)
     assert got == pytest.approx(hardie, abs=0.01)
@@ -203,15 +197,14 @@ def test_gamma_gamma_ignores_one_time_buyers() -> None:
 
 
 def test_clv_of_customers_1_to_3(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams) -> None:
-    got = customer_lifetime_value(bgnbd, gamma_gamma, X_M[:3], T_X_M[:3], T_M[:3], ZBAR[:3],
-                                  months=12, discount_rate=0.01)
-    assert got == pytest.approx([36.278495763627944, 4.637466328570688, 8.34409312180974],
-                                abs=0.01)
+    got = customer_lifetime_value(
+        bgnbd, gamma_gamma, X_M[:3], T_X_M[:3], T_M[:3], ZBAR[:3], months=12, discount_rate=0.01
+    )
+    assert got == pytest.approx([36.278495763627944, 4.637466328570688, 8.34409312180974], abs=0.01)
 
 
 def test_predicted_clv_fits_both_models_and_returns_cents() -> None:
-    histories = [CustomerHistory(int(x), t_x, t, m)
-                 for x, t_x, t, m in zip(X_M, T_X_M, T_M, ZBAR, strict=True)]
+    histories = [CustomerHistory(int(x), t_x, t, m) for x, t_x, t, m in zip(X_M, T_X_M, T_M, ZBAR, strict=True)]
     values = predicted_clv(histories)
     assert values is not None and len(values) == len(histories)
     assert values[:3] == [Decimal("36.28"), Decimal("4.64"), Decimal("8.34")]
@@ -219,8 +212,7 @@ def test_predicted_clv_fits_both_models_and_returns_cents() -> None:
 
 
 def test_predicted_clv_needs_enough_data() -> None:
-    histories = [CustomerHistory(int(x), t_x, t, m)
-                 for x, t_x, t, m in zip(X_M, T_X_M, T_M, ZBAR, strict=True)]
+    histories = [CustomerHistory(int(x), t_x, t, m) for x, t_x, t, m in zip(X_M, T_X_M, T_M, ZBAR, strict=True)]
     assert predicted_clv(histories[:29]) is None
     one_timers = [h for h in histories if h.x == 0][:500]
     assert predicted_clv(one_timers + [h for h in histories if h.x > 0][:9]) is None
@@ -232,9 +224,9 @@ def test_predicted_clv_needs_enough_data() -> None:
 def test_purchases_on_one_day_merge_into_one() -> None:
     purchases = [
         (date(1997, 1, 1), Decimal("10.00")),
-        (date(1997, 1, 1), Decimal("5.00")),    # same day: still the first purchase
+        (date(1997, 1, 1), Decimal("5.00")),  # same day: still the first purchase
         (date(1997, 3, 5), Decimal("20.00")),
-        (date(1997, 3, 5), Decimal("10.00")),   # one repeat day worth 30.00
+        (date(1997, 3, 5), Decimal("10.00")),  # one repeat day worth 30.00
         (date(1997, 8, 1), Decimal("12.00")),
         (date(1997, 11, 1), Decimal("99.00")),  # after calibration: ignored
     ]
@@ -263,8 +255,9 @@ def test_predicted_clv_declines_data_that_do_not_identify_the_model() -> None:
     assert predicted_clv(just_joined + fast_repeaters) is None
 
 
-def simulate(rng: np.random.Generator, n: int, weeks: float,
-             same_dropout: float | None = None) -> list[CustomerHistory]:
+def simulate(
+    rng: np.random.Generator, n: int, weeks: float, same_dropout: float | None = None
+) -> list[CustomerHistory]:
     """Customers from a BG/NBD (r=0.5, alpha=5, a=1.5, b=3) and Gamma-Gamma (4, 3, 20);
     with `same_dropout`, every customer drops out after a purchase with that chance."""
     histories = []
@@ -289,8 +282,7 @@ def simulate(rng: np.random.Generator, n: int, weeks: float,
 
 def test_fit_recovers_the_parameters_that_generated_the_data() -> None:
     histories = simulate(np.random.default_rng(2005), 4000, weeks=52)
-    fitted = fit_bgnbd([h.x for h in histories], [h.t_x for h in histories],
-                       [h.T for h in histories])
+    fitted = fit_bgnbd([h.x for h in histories], [h.t_x for h in histories], [h.T for h in histories])
     assert fitted.r == pytest.approx(0.5, rel=0.2)
     assert fitted.alpha == pytest.approx(5, rel=0.3)
     assert fitted.a == pytest.approx(1.5, rel=0.3)
@@ -329,7 +321,8 @@ def test_one_dropout_chance_for_everyone_is_fitted_not_declined(
     further = BgNbdParams(fitted.r, fitted.alpha, fitted.a * 100, fitted.b * 100, 0.0)
     for weeks in (4.345, 52, 104):
         assert expected_purchases_unconditional(fitted, weeks) == pytest.approx(
-            expected_purchases_unconditional(further, weeks), rel=1e-3)
+            expected_purchases_unconditional(further, weeks), rel=1e-3
+        )
     values = predicted_clv(histories)
     assert values is not None and all(value >= 0 for value in values) and sum(values) > 0
 
@@ -340,7 +333,9 @@ STARTS = [(0.1, 1.0, 0.5, 5.0), (3.0, 50.0, 20.0, 2.0), (1.0, 1.0, 1e6, 1e6)]
 
 @pytest.mark.parametrize("start", STARTS)
 def test_the_same_customers_get_the_same_fit_from_any_start(
-    bgnbd: BgNbdParams, one_dropout_chance: list[CustomerHistory], on_the_ridge: BgNbdParams,
+    bgnbd: BgNbdParams,
+    one_dropout_chance: list[CustomerHistory],
+    on_the_ridge: BgNbdParams,
     start: tuple[float, float, float, float],
 ) -> None:
     # An optimizer stops on the ridge wherever its slope gets too gentle to follow (left to
@@ -349,11 +344,11 @@ def test_the_same_customers_get_the_same_fit_from_any_start(
     ridge = fit_bgnbd(*columns(one_dropout_chance), start=start)
     assert ridge.a + ridge.b == pytest.approx(1e4)
     assert (ridge.r, ridge.alpha, ridge.a, ridge.b) == pytest.approx(
-        (on_the_ridge.r, on_the_ridge.alpha, on_the_ridge.a, on_the_ridge.b), rel=1e-6)
+        (on_the_ridge.r, on_the_ridge.alpha, on_the_ridge.a, on_the_ridge.b), rel=1e-6
+    )
     # An optimum of its own (CDNOW's, a + b = 3.2) is found from each start too.
     cdnow = fit_bgnbd(X, T_X, T, start=start)
-    assert (cdnow.r, cdnow.alpha, cdnow.a, cdnow.b) == pytest.approx(
-        (bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b), rel=1e-6)
+    assert (cdnow.r, cdnow.alpha, cdnow.a, cdnow.b) == pytest.approx((bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b), rel=1e-6)
 
 
 def test_nobody_ever_dropping_out_is_declined() -> None:

@@ -13,15 +13,44 @@ from roi.emv import EmvRates, emv
 from roi.metrics import Totals, compute_metrics
 
 METRIC_FIELDS = {
-    "cost", "orders", "new_customers", "revenue", "repeat_orders", "repeat_revenue",
-    "repeat_customers", "repeat_purchase_rate", "clicks", "impressions", "reach",
-    "engagements", "followers", "engagement_rate", "effective_reach_rate", "ctr",
-    "conversion_rate", "cac", "roas", "roi", "roi_with_repeat", "emv", "emv_ratio",
-    "clv_historical", "clv_predicted",
+    "cost",
+    "orders",
+    "new_customers",
+    "revenue",
+    "repeat_orders",
+    "repeat_revenue",
+    "repeat_customers",
+    "repeat_purchase_rate",
+    "clicks",
+    "impressions",
+    "reach",
+    "engagements",
+    "followers",
+    "engagement_rate",
+    "effective_reach_rate",
+    "ctr",
+    "conversion_rate",
+    "cac",
+    "roas",
+    "roi",
+    "roi_with_repeat",
+    "emv",
+    "emv_ratio",
+    "clv_historical",
+    "clv_predicted",
 }
 MONEY = {"cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_predicted"}
-RATIOS = {"repeat_purchase_rate", "engagement_rate", "effective_reach_rate", "ctr",
-          "conversion_rate", "roas", "roi", "roi_with_repeat", "emv_ratio"}
+RATIOS = {
+    "repeat_purchase_rate",
+    "engagement_rate",
+    "effective_reach_rate",
+    "ctr",
+    "conversion_rate",
+    "roas",
+    "roi",
+    "roi_with_repeat",
+    "emv_ratio",
+}
 
 CASE_STUDY = Totals(
     cost=Decimal("22500.00"),
@@ -52,9 +81,15 @@ def test_reference_case_study() -> None:
 
 
 def test_fifteen_creator_rows_add_up_to_the_case_study() -> None:
-    share = Totals(cost=Decimal("1500.00"), orders=104, new_customers=104,
-                   revenue=Decimal("10400.00"), repeat_revenue=Decimal("2080.00"),
-                   clicks=2560, impressions=186_667)
+    share = Totals(
+        cost=Decimal("1500.00"),
+        orders=104,
+        new_customers=104,
+        revenue=Decimal("10400.00"),
+        repeat_revenue=Decimal("2080.00"),
+        clicks=2560,
+        impressions=186_667,
+    )
     rows = [share] * 15
     total = sum(rows, Totals())
     assert total.cost == CASE_STUDY.cost and total.revenue == CASE_STUDY.revenue
@@ -63,8 +98,9 @@ def test_fifteen_creator_rows_add_up_to_the_case_study() -> None:
 
 
 def test_every_metrics_table_field_with_its_type() -> None:
-    posts = Totals.from_post(reach=900_000, followers=1_200_000, likes=60_000, comments=4_000,
-                             shares=2_500, saves=3_500)
+    posts = Totals.from_post(
+        reach=900_000, followers=1_200_000, likes=60_000, comments=4_000, shares=2_500, saves=3_500
+    )
     metrics = compute_metrics(CASE_STUDY + posts, EmvRates(), clv_predicted=Decimal("141.236"))
     assert set(metrics) == METRIC_FIELDS
     for name, value in metrics.items():
@@ -86,8 +122,9 @@ def test_empty_group_has_no_ratios_and_does_not_raise() -> None:
 
 
 def test_engagement_ratios_use_posts_sums() -> None:
-    post = Totals.from_post(impressions=10_000, reach=8_000, followers=20_000,
-                            likes=700, comments=50, shares=30, saves=20)
+    post = Totals.from_post(
+        impressions=10_000, reach=8_000, followers=20_000, likes=700, comments=50, shares=30, saves=20
+    )
     metrics = compute_metrics(post, EmvRates())
     assert metrics["engagements"] == 800
     assert metrics["engagement_rate"] == 0.04
@@ -99,8 +136,9 @@ def test_engagement_ratios_use_posts_sums() -> None:
 
 
 def test_losing_campaign_has_negative_roi() -> None:
-    metrics = compute_metrics(Totals(cost=Decimal("1000.00"), revenue=Decimal("250.00"),
-                                     new_customers=5, orders=5), EmvRates())
+    metrics = compute_metrics(
+        Totals(cost=Decimal("1000.00"), revenue=Decimal("250.00"), new_customers=5, orders=5), EmvRates()
+    )
     assert metrics["roi"] == -0.75 and metrics["cac"] == Decimal("200.00")
 
 
@@ -123,8 +161,7 @@ def test_emv_uses_the_shop_rates() -> None:
 
 # --- properties ----------------------------------------------------------------
 
-_MONEY = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False,
-                     allow_infinity=False)
+_MONEY = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
 _COUNT = st.integers(min_value=0, max_value=10**9)
 
 

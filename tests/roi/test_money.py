@@ -37,13 +37,9 @@ PARTIAL_REFUND = fixture_json("refunds_create_partial.json")
 
 
 def test_shop_offsets_become_utc() -> None:
-    assert parse_shopify_time("2026-10-14T10:31:58-04:00") == datetime(
-        2026, 10, 14, 14, 31, 58, tzinfo=UTC
-    )
+    assert parse_shopify_time("2026-10-14T10:31:58-04:00") == datetime(2026, 10, 14, 14, 31, 58, tzinfo=UTC)
     # November is EST (-05:00): the same wall clock is an hour later in UTC.
-    assert parse_shopify_time(SURVEY_ORDER["created_at"]) == datetime(
-        2026, 11, 20, 17, 3, 38, tzinfo=UTC
-    )
+    assert parse_shopify_time(SURVEY_ORDER["created_at"]) == datetime(2026, 11, 20, 17, 3, 38, tzinfo=UTC)
 
 
 def test_nanosecond_triggered_at_is_read_to_the_microsecond() -> None:
@@ -84,8 +80,12 @@ def test_subtotal_falls_back_to_the_plain_shop_currency_string() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"subtotal_price_set": {"presentment_money": {"amount": "1.00"}}},
-     {"subtotal_price": "n/a"}, {"subtotal_price": "NaN"}],
+    [
+        {},
+        {"subtotal_price_set": {"presentment_money": {"amount": "1.00"}}},
+        {"subtotal_price": "n/a"},
+        {"subtotal_price": "NaN"},
+    ],
 )
 def test_subtotal_without_a_usable_shape_is_none(payload: dict[str, Any]) -> None:
     assert order_subtotal(payload) is None
@@ -127,9 +127,7 @@ def test_cancellation_counts_the_repeated_refund_once() -> None:
 
 
 def test_net_never_goes_below_zero() -> None:
-    assert net_sales(Decimal("10.00"), {1: Decimal("7.00"), 2: Decimal("7.00")}) == Decimal(
-        "0.00"
-    )
+    assert net_sales(Decimal("10.00"), {1: Decimal("7.00"), 2: Decimal("7.00")}) == Decimal("0.00")
 
 
 REFUND_SOURCES = [
@@ -141,17 +139,13 @@ REFUND_SOURCES = [
 
 
 @given(st.permutations(REFUND_SOURCES), st.integers(min_value=1, max_value=4))
-def test_net_does_not_depend_on_arrival_order(
-    sources: list[dict[int, Decimal]], seen: int
-) -> None:
+def test_net_does_not_depend_on_arrival_order(sources: list[dict[int, Decimal]], seen: int) -> None:
     # Whatever arrived first, and whichever deliveries we have seen so far,
     # the final figure once the cancellation is in is the same.
     all_in = net_sales(Decimal("95.91"), merge_refunds(*sources))
     assert all_in == Decimal("0.00")
     partial = merge_refunds(*sources[:seen])
-    assert net_sales(Decimal("95.91"), partial) in {
-        Decimal("95.91"), Decimal("59.02"), Decimal("0.00")
-    }
+    assert net_sales(Decimal("95.91"), partial) in {Decimal("95.91"), Decimal("59.02"), Decimal("0.00")}
 
 
 # --- status flags ------------------------------------------------------------
@@ -200,8 +194,7 @@ def test_link_parameters_of_1002() -> None:
         ("", {}),
         ("/collections/bestsellers", {}),
         ("/products/serum?utm_source=instagram", {"utm_source": "instagram"}),
-        ("https://lumen-skin.example/?ref=anna-lee&crid=X1&gclid=zzz",
-         {"ref": "anna-lee", "crid": "X1"}),
+        ("https://lumen-skin.example/?ref=anna-lee&crid=X1&gclid=zzz", {"ref": "anna-lee", "crid": "X1"}),
         ("/?ref=anna-lee&ref=other", {"ref": "anna-lee"}),
     ],
 )
@@ -215,9 +208,11 @@ def test_survey_answer_of_1003() -> None:
 
 
 def test_survey_attribute_name_is_case_insensitive() -> None:
-    payload = {"note_attributes": [
-        {"name": "How_Did_You_Hear", "value": "a friend"},
-        {"name": "gift_note", "value": "happy birthday"},
-        {"name": "how_did_you_hear", "value": "  "},
-    ]}
+    payload = {
+        "note_attributes": [
+            {"name": "How_Did_You_Hear", "value": "a friend"},
+            {"name": "gift_note", "value": "happy birthday"},
+            {"name": "how_did_you_hear", "value": "  "},
+        ]
+    }
     assert survey_answers(payload) == ("a friend",)

@@ -42,7 +42,16 @@ def test_adding_up_equals_adding_one_by_one() -> None:
     assert add_up([]) == Totals()
 
 
-@given(st.lists(st.builds(Totals, cost=st.decimals(-10**6, 10**6, places=4), clicks=st.integers(0, 10**6),
-                          revenue=st.decimals(0, 10**6, places=2)), max_size=8))
+@given(
+    st.lists(
+        st.builds(
+            Totals,
+            cost=st.decimals(-(10**6), 10**6, places=4),
+            clicks=st.integers(0, 10**6),
+            revenue=st.decimals(0, 10**6, places=2),
+        ),
+        max_size=8,
+    )
+)
 def test_adding_up_any_parts_equals_their_sum(parts: list[Totals]) -> None:
     assert add_up(parts) == sum(parts, Totals())
