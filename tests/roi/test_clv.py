@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -61,13 +60,6 @@ def gamma_gamma() -> GammaGammaParams:
 def test_data_is_the_calibration_sample() -> None:
     assert len(X) == 2357 and X.sum() == 2457 and (X > 0).sum() == 946
     assert np.array_equal(X, X_M) and np.array_equal(T_X, T_X_M) and np.array_equal(T, T_M)
-
-
-def test_both_fits_are_fast() -> None:
-    started = time.perf_counter()
-    fit_bgnbd(X, T_X, T)
-    fit_gamma_gamma(X_M, ZBAR)
-    assert time.perf_counter() - started < 5
 
 
 # --- BG/NBD --------------------------------------------------------------------
