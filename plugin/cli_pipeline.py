@@ -27,25 +27,11 @@ def worker_class() -> type:
     from rq import Worker
 
     from worker import jobs
+    from worker.queue import BoundedUnsubscribe
 
-    class PipelineWorker(Worker):
+    class PipelineWorker(BoundedUnsubscribe, Worker):
         runtime: Runtime | None = None
         sweep_interval: int | None = None
-
-        def unsubscribe(self) -> None:
-            """RQ's, with the wait for its pubsub thread bounded as RQ means it to be.
-
-            RQ unsubscribes, then stops the thread and joins it for a second at most. Since
-            redis-py 8, stop() itself joins without a bound, and a thread that went back to
-            its 60 s wait just after the unsubscribe reply held the worker for up to a
-            minute: a burst worker's exit, or a deploy's SIGTERM.
-            """
-            if self.pubsub_thread is None:
-                return
-            self.log.info("Worker %s: unsubscribing from channel %s", self.name, self.pubsub_channel_name)
-            self.pubsub.unsubscribe()
-            self.pubsub_thread.stop(timeout=1)
-            self.pubsub.close()
 
         def run_maintenance_tasks(self) -> None:
             super().run_maintenance_tasks()

@@ -16,10 +16,10 @@ from sqlalchemy import text
 import models
 from factories import API_KEY, API_SECRET, OTHER_SHOP, SHOP, TEST_DATABASE_URL, TEST_REDIS_URL
 from factories.admin import Api
+from factories.webhooks import run_queued_jobs
 from fake_shopify import FakeShopify
 from models.db import make_engine
 from plugin import create_app
-from worker.runtime import bind
 
 
 @pytest.fixture(scope="session")
@@ -147,13 +147,6 @@ def run_jobs(runtime):  # type: ignore[no-untyped-def]
     """Process every queued job (RQ burst in this process); inline mode has nothing queued."""
 
     def _run() -> None:
-        if not runtime.redis_url:
-            return
-        from rq import SimpleWorker
-
-        from worker.queue import rq_queue
-
-        with bind(runtime):
-            SimpleWorker([rq_queue(runtime)], connection=runtime.redis()).work(burst=True)
+        run_queued_jobs(runtime)
 
     return _run

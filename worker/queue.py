@@ -27,3 +27,28 @@ def enqueue(runtime: Runtime, func: Callable[..., Any], *args: Any, job_id: str 
         with bind(runtime):
             return func(*args)
     return rq_queue(runtime).enqueue(func, *args, job_id=job_id, **options)
+
+
+class BoundedUnsubscribe:
+    """Mixed into an RQ worker class: RQ's unsubscribe, with the wait for its pubsub thread
+    bounded as RQ means it to be.
+
+    RQ unsubscribes, then stops the thread and joins it for a second at most. Since
+    redis-py 8, stop() itself joins without a bound, and a thread that went back to its
+    60 s wait just after the unsubscribe reply held the worker for up to a minute: a burst
+    worker's exit (every test that runs queued jobs), or a deploy's SIGTERM.
+    """
+
+    pubsub: Any
+    pubsub_thread: Any
+    pubsub_channel_name: str
+    name: str
+    log: logging.Logger
+
+    def unsubscribe(self) -> None:
+        if self.pubsub_thread is None:
+            return
+        self.log.info("Worker %s: unsubscribing from channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub.unsubscribe()
+        self.pubsub_thread.stop(timeout=1)
+        self.pubsub.close()

@@ -20,6 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from factories import API_KEY, API_SECRET, SHOP, TEST_DATABASE_URL, TEST_REDIS_URL
 from factories.admin import auth_headers, session_token
+from factories.webhooks import run_queued_jobs
 from fake_shopify import FakeShopify
 
 pytestmark = pytest.mark.browser
@@ -135,16 +136,7 @@ def dev_app(demo_database, demo_fake):
 
 def drain_jobs(app: Any) -> None:
     """Run whatever the seeding queued on RQ (nothing when jobs run inline)."""
-    rt = app.extensions["creator_roi"]
-    if not rt.redis_url:
-        return
-    from rq import SimpleWorker
-
-    from worker.queue import rq_queue
-    from worker.runtime import bind
-
-    with bind(rt):
-        SimpleWorker([rq_queue(rt)], connection=rt.redis()).work(burst=True)
+    run_queued_jobs(app.extensions["creator_roi"])
 
 
 @pytest.fixture(scope="module")

@@ -61,3 +61,19 @@ def sweep_now(runtime: Any, run_jobs: Any) -> dict[str, int]:
         result = jobs.sweep(runtime)
     run_jobs()
     return result
+
+
+def run_queued_jobs(rt: Any) -> None:
+    """Run every job queued on RQ in this process, until none is left (nothing when jobs run
+    inline). The worker's wait for its pubsub thread is bounded, as the app's worker's is."""
+    if not rt.redis_url:
+        return
+    from rq import SimpleWorker
+
+    from worker.queue import BoundedUnsubscribe, rq_queue
+
+    class BurstWorker(BoundedUnsubscribe, SimpleWorker):
+        pass
+
+    with bind(rt):
+        BurstWorker([rq_queue(rt)], connection=rt.redis()).work(burst=True)
