@@ -42,7 +42,7 @@ from models import (
 from plugin import charts, display, ranges, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
-from plugin.schemas.roi import DATE_BOUNDS, EARLIEST
+from plugin.schemas.roi import DATE_BOUNDS, EARLIEST, METRICS
 from worker.runtime import Runtime
 from worker.shopify_admin import is_valid_shop_domain
 
@@ -53,33 +53,6 @@ DEMO_TOKEN_SECONDS = 12 * 3600
 DEMO_CLAIM = "creator_roi_demo"
 GROUP_LABELS = {"influencer": "Creator", "platform": "Platform", "content_type": "Content type", "campaign": "Campaign"}
 SORTABLE = {"label"} | {key for key, _, _ in display.TABLE_COLUMNS}
-CSV_METRICS = (
-    "cost",
-    "orders",
-    "new_customers",
-    "revenue",
-    "repeat_orders",
-    "repeat_revenue",
-    "repeat_customers",
-    "repeat_purchase_rate",
-    "clicks",
-    "impressions",
-    "reach",
-    "engagements",
-    "followers",
-    "engagement_rate",
-    "effective_reach_rate",
-    "ctr",
-    "conversion_rate",
-    "cac",
-    "roas",
-    "roi",
-    "roi_with_repeat",
-    "emv",
-    "emv_ratio",
-    "clv_historical",
-    "clv_predicted",
-)
 
 
 # --- response headers ------------------------------------------------------------------
@@ -566,12 +539,10 @@ def table_csv() -> Any:
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([filters.group, "name", *CSV_METRICS])
+    writer.writerow([filters.group, "name", *METRICS])
     for row in rows:
-        writer.writerow(
-            [row["key"], csv_cell(row["label"]), *(display.raw(row["metrics"].get(m)) for m in CSV_METRICS)]
-        )
-    writer.writerow(["total", "Total", *(display.raw(report["totals"].get(m)) for m in CSV_METRICS)])
+        writer.writerow([row["key"], csv_cell(row["label"]), *(display.raw(row["metrics"].get(m)) for m in METRICS)])
+    writer.writerow(["total", "Total", *(display.raw(report["totals"].get(m)) for m in METRICS)])
     name = f"creator-roi-{filters.group}-{filters.date_from}-{filters.date_to}.csv"
     return Response(
         out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}

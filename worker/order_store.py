@@ -37,22 +37,22 @@ def _prepared(session: Session, name: str) -> Any:
     return _statements[key]
 
 
-def _customer_insert(dialect: str) -> Any:
-    table = Customer.__table__
+def _new_row_insert(model: Any, dialect: str) -> Any:
+    """INSERT of a row keyed by (shop, Shopify id) that keeps the stored one on conflict."""
+    table = model.__table__
     return (
         dialect_insert(dialect, table)
         .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
         .returning(table.c.id)
     )
+
+
+def _customer_insert(dialect: str) -> Any:
+    return _new_row_insert(Customer, dialect)
 
 
 def _order_insert(dialect: str) -> Any:
-    table = Order.__table__
-    return (
-        dialect_insert(dialect, table)
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_id"])
-        .returning(table.c.id)
-    )
+    return _new_row_insert(Order, dialect)
 
 
 def _refund_upsert(dialect: str) -> Any:
