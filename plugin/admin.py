@@ -43,6 +43,7 @@ from plugin import charts, display, ranges, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
 from plugin.schemas.roi import DATE_BOUNDS, EARLIEST, METRICS
+from roi.verdict import range_days
 from worker.runtime import Runtime
 from worker.shopify_admin import is_valid_shop_domain
 
@@ -351,10 +352,17 @@ def with_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def is_loser(row: dict[str, Any]) -> bool:
-    """A creator (not the shop-wide remainder) whose cost exceeds what they brought."""
-    roi = row["metrics"].get("roi")
-    return row["key"] is not None and roi is not None and roi < 0
+def with_verdicts(rows: list[dict[str, Any]], filters: Filters, group: str) -> list[dict[str, Any]]:
+    """Each row's verdict badge (`roi.verdict`) over the range shown; the shop-wide remainder
+    is no one's and gets none. A creator row without figures asks whether it has any on other days."""
+    days = range_days(filters.date_from, filters.date_to)
+    idle = [r["key"] for r in rows if not r["metrics"] and r["key"] is not None] if group == "influencer" else []
+    ever = reports.creators_with_figures(session(), current_shop().id, idle)
+    for row in rows:
+        found = None if row["key"] is None else display.verdict_of(row["metrics"], days, row["key"] in ever)
+        row["verdict"] = found
+        row["badge"] = display.VERDICT_BADGES[found.kind] if found else None
+    return rows
 
 
 def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15) -> Any:
@@ -484,13 +492,15 @@ def overview() -> Any:
         campaigns=campaigns,
         report=report,
         totals=report["totals"],
-        rows=with_cells(shown),
+        rows=with_verdicts(with_cells(shown), filters, filters.group),
         pages=pages,
         # "Creators (15)": the shop-wide row is not a creator (nor a platform, nor a campaign).
         row_count=sum(1 for r in rows if r["key"] is not None),
         has_creators=has_creators,
         has_figures=has_figures,
-        is_loser=is_loser,
+        windows=display.windows(shop.settings.repeat_window_days),
+        verdict_rule=display.verdict_rule(range_days(filters.date_from, filters.date_to)),
+        content_type_split=display.CONTENT_TYPE_SPLIT,
         roi_title=roi_title,
         roi_svg=roi_svg,
         money_title=money_title,
@@ -565,6 +575,8 @@ def creator(influencer_id: int) -> Any:
     filters = read_filters([])
     report = report_cache.roi_report(db, shop, date_from=filters.date_from, date_to=filters.date_to)
     figures: dict[str, Any] = next((r for r in report["rows"] if str(r["key"]) == str(influencer.id)), {})
+    ever = bool(figures) or bool(reports.creators_with_figures(db, shop.id, [influencer.id]))
+    found = display.verdict_of(figures, range_days(filters.date_from, filters.date_to), ever)
     codes = list(
         db.scalars(
             shop_select(DiscountCode)
@@ -595,6 +607,13 @@ def creator(influencer_id: int) -> Any:
         costs=costs,
         orders=orders,
         clv=clv,
+        verdict=found,
+        badge=display.VERDICT_BADGES[found.kind] if found else None,
+        kpis=display.CREATOR_KPIS,
+        windows=display.windows(shop.settings.repeat_window_days),
+        verdict_rule=display.verdict_rule(range_days(filters.date_from, filters.date_to)),
+        clv_words=display.clv_words(clv["horizon_months"]),
+        repeat_days=shop.settings.repeat_window_days,
         campaigns=shop_campaigns(),
         evidence_summary=display.evidence_summary,
         title=influencer.name,

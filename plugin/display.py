@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from roi import verdict
+
 DASH = "—"
 SYMBOLS = {
     "USD": "$",
@@ -43,26 +45,94 @@ PLATFORM_LABELS = {
 KPIS: tuple[tuple[str, str, str, str], ...] = (
     ("cost", "Cost", "money", "Fees, product, rights, time, tools and commissions"),
     ("revenue", "Revenue", "money", "Net sales of first orders from creators"),
-    ("roi", "ROI", "percent", "(revenue − cost) ÷ cost"),
-    ("roi_with_repeat", "ROI with repeats", "percent", "Counts repeat purchases of acquired customers"),
+    ("roi", "ROI", "percent", "First orders only: (revenue − cost) ÷ cost"),
+    ("roi_with_repeat", "ROI with repeats", "percent", "Adds repeat purchases of acquired customers"),
     ("roas", "ROAS", "times", "Revenue ÷ cost"),
     ("cac", "CAC", "money", "Cost ÷ new customers"),
-    ("orders", "Orders", "count", "Attributed first orders"),
+    ("orders", "First orders", "count", "One per new customer, so equal to New customers"),
     ("new_customers", "New customers", "count", "Customers acquired by creators"),
     ("repeat_purchase_rate", "Repeat rate", "percent", "New customers who bought again"),
     ("ctr", "CTR", "percent", "Link clicks ÷ impressions"),
-    ("conversion_rate", "Conversion rate", "percent", "Orders ÷ clicks"),
+    ("conversion_rate", "Conversion rate", "percent", "First orders ÷ clicks"),
     ("engagement_rate", "Engagement rate", "percent", "Engagements ÷ followers"),
     ("emv", "EMV", "money", "Earned media value of posts and clicks"),
     ("clv_historical", "CLV", "money", "Revenue incl. repeats per new customer"),
+)
+
+# The creator page's cards: the overview's, with the repeat figures in place of the counts
+# that the creator's own table rows already give. Same labels and help as the overview.
+CREATOR_KPIS: tuple[tuple[str, str, str, str], ...] = (
+    *(k for k in KPIS if k[0] in ("cost", "revenue", "roi", "roi_with_repeat", "roas", "cac", "orders")),
+    ("repeat_orders", "Repeat orders", "count", "Later orders of acquired customers"),
+    ("repeat_revenue", "Repeat revenue", "money", "Net sales of those repeat orders"),
+    *(k for k in KPIS if k[0] in ("repeat_purchase_rate", "ctr", "conversion_rate", "engagement_rate", "emv")),
+)
+
+# Which days (and which customers) each figure counts over the range the page shows. Rollups
+# book first orders on their day, repeat orders on *their* day and a customer's "bought
+# again" on the day the customer was acquired (worker.engine), so the figures of one range
+# do not all count the same customers: each says which. {repeat_days}: the shop's repeat window.
+WINDOWS: dict[str, str] = {
+    "cost": "Cost entries dated in the range (a fee counts on the day it is booked), plus commission on the "
+    "range's sales.",
+    "revenue": "First orders placed in the range.",
+    "roi": "Cost and first orders of the range; repeat purchases left out.",
+    "roi_with_repeat": "Adds repeat purchases placed in the range, by customers acquired at any time (up to "
+    "{repeat_days} days after their first order).",
+    "roas": "Cost and first orders of the range.",
+    "cac": "Cost of the range ÷ customers whose first order falls in the range.",
+    "orders": "First orders placed in the range. Each one acquires a customer, so this always equals New "
+    "customers; later orders count as repeat orders.",
+    "new_customers": "Customers whose first attributed order falls in the range.",
+    "repeat_orders": "Repeat purchases placed in the range by customers acquired at any time (up to {repeat_days} "
+    "days after their first order), so a range without new customers can still have them.",
+    "repeat_revenue": "Net sales of repeat purchases placed in the range, by customers acquired at any time (up "
+    "to {repeat_days} days after their first order).",
+    "repeat_purchase_rate": "Customers acquired in the range who bought again within {repeat_days} days of their "
+    "first order, even when that repeat falls after the range ends.",
+    "ctr": "Link clicks in the range ÷ impressions of posts published in the range.",
+    "conversion_rate": "First orders ÷ link clicks, both in the range.",
+    "engagement_rate": "Posts published in the range: engagements ÷ followers.",
+    "emv": "Posts published in the range and link clicks in the range.",
+    "clv_historical": "First-order and repeat revenue of the range ÷ new customers of the range. Repeats of "
+    "customers acquired earlier count too, so a short range can read high; a creator's page shows it over all "
+    "time.",
+}
+
+
+def windows(repeat_days: int) -> dict[str, str]:
+    """WINDOWS with the shop's repeat window filled in."""
+    return {metric: text.format(repeat_days=repeat_days) for metric, text in WINDOWS.items()}
+
+
+def clv_words(horizon_months: int) -> dict[str, str]:
+    """What a creator page's two CLV cards count (`plugin.reports.creator_clv`, `worker.lifetime_value`)."""
+    return {
+        "to_date": "All time, not only the range: net sales of the first orders and repeat purchases of the "
+        "customers this creator acquired, ÷ those customers.",
+        "predicted": f"What one of this creator's customers is expected to spend on repeat purchases in the next "
+        f"{horizon_months} months (not counting what they spent already), discounted 1% a month. Predicted "
+        "from the order histories of every customer your creators acquired (BG/NBD and Gamma-Gamma models), "
+        "refitted as orders arrive; not limited to the range.",
+    }
+
+
+# How content types share a creator's figures (plugin.reports, roi.allocation), for the table
+# grouped by content type.
+CONTENT_TYPE_SPLIT = (
+    "Orders carry no content type, so each creator's cost, sales and clicks in the range are divided among "
+    "the content types of their posts in the range, in proportion to those posts' engagements (by number of "
+    "posts when none has any), to the cent. A creator without a post in the range, and shop-wide costs, stay "
+    "in the Unallocated row. Impressions and engagements are the posts' own."
 )
 
 # Columns of the creators table: (metric, label, format).
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cost", "Cost", "money"),
     ("revenue", "Revenue", "money"),
-    ("orders", "Orders", "count"),
+    ("orders", "First orders", "count"),
     ("new_customers", "New cust.", "count"),
+    ("repeat_orders", "Rep. orders", "count"),
     ("repeat_revenue", "Repeat rev.", "money"),
     ("roi", "ROI", "percent"),
     ("roi_with_repeat", "ROI w/ rep.", "percent"),
@@ -74,6 +144,47 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("emv", "EMV", "money"),
     ("clv_historical", "CLV", "money"),
 )
+
+# The verdict badges (roi.verdict): (text, Polaris tone; None is the neutral badge).
+VERDICT_BADGES: dict[str, tuple[str, str | None]] = {
+    verdict.NO_DATA: ("No data yet", "info"),
+    verdict.NO_ACTIVITY: ("No activity in this range", "info"),
+    verdict.TOO_EARLY: ("Too early to judge", None),
+    verdict.LOSES_MONEY: ("Loses money", "critical"),
+    verdict.LOSES_ON_FIRST_ORDERS: ("Loses on first orders", "warning"),
+}
+
+
+def verdict_of(
+    metrics: dict[str, Any], days: int, ever_active: bool, rule: verdict.Rule = verdict.RULE
+) -> verdict.Verdict | None:
+    """A table row's (or a creator page's) verdict from its report metrics ({} when it has
+    nothing in the range)."""
+    return verdict.judge(
+        days=days,
+        active=bool(metrics),
+        ever_active=ever_active,
+        orders=int(metrics.get("orders") or 0),
+        cost=Decimal(str(metrics.get("cost") or 0)),
+        roi=metrics.get("roi"),
+        roi_with_repeat=metrics.get("roi_with_repeat"),
+        rule=rule,
+    )
+
+
+def verdict_rule(days: int, rule: verdict.Rule = verdict.RULE) -> str:
+    """The rule in a sentence, for the page under the table, and what it means for a range of `days`."""
+    text = (
+        f"Badges judge ROI with repeats, and only over at least {rule.min_days} days with at least "
+        f"{rule.min_orders} first orders (or none at all for the cost): a fee counts on the day it is booked "
+        "while the orders it brings come over weeks."
+    )
+    if days < rule.min_days:
+        text += (
+            f" This range is {days} day{'' if days == 1 else 's'}, so a creator behind their cost reads "
+            "“Too early to judge”."
+        )
+    return text
 
 
 def label(value: Any) -> str:

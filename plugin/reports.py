@@ -517,6 +517,22 @@ def creator_clv(session: Session, shop: Shop, influencer_id: int) -> dict[str, A
     }
 
 
+def creators_with_figures(session: Session, shop_id: int, influencer_ids: Iterable[int]) -> set[int]:
+    """Of the given creators, those with any figure on any day (a sale, click, cost or post):
+    a creator with nothing in a range has "no activity in this range" rather than "no data
+    yet". Read from the monthly rollups, a few rows per creator."""
+    wanted = sorted(set(influencer_ids))
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(RollupMonth.influencer_id)
+            .where(RollupMonth.shop_id == shop_id, RollupMonth.influencer_id.in_(wanted))
+            .distinct()
+        )
+    )
+
+
 def default_range(shop: Shop, today: date | None = None) -> tuple[date, date]:
     """Since the shop's first figure, at most a year back; the last 30 days without data."""
     today = today or datetime.now(shop.zone).date()

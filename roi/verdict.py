@@ -81,7 +81,9 @@ def judge(
     cost to judge). `active`: it has a figure in the range; `ever_active`: on any day."""
     if not active:
         if ever_active:
-            return Verdict(NO_ACTIVITY, "No orders, clicks, costs or posts in this range; it has figures on other days.")
+            return Verdict(
+                NO_ACTIVITY, "No orders, clicks, costs or posts in this range; it has figures on other days."
+            )
         return Verdict(NO_DATA, "No orders, clicks, costs or posts yet.")
     if cost <= 0 or roi is None or roi_with_repeat is None:
         return None  # no cost: nothing to lose
@@ -98,7 +100,8 @@ def judge(
         behind = (
             f"Cost is ahead of revenue so far (ROI with repeats {_pct(roi_with_repeat)})"
             if roi_with_repeat < 0
-            else f"First orders are behind cost so far (first-order ROI {_pct(roi)}, with repeats {_pct(roi_with_repeat)})"
+            else f"First orders are behind cost so far (first-order ROI {_pct(roi)}, "
+            f"with repeats {_pct(roi_with_repeat)})"
         )
         return Verdict(TOO_EARLY, f"{behind}, but {' and '.join(missing)}: too little to judge.")
     if roi_with_repeat < 0:
