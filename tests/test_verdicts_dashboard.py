@@ -91,6 +91,9 @@ def test_an_established_creator_idle_this_week_has_no_activity_and_a_new_one_no_
     found = badges(week)
     assert found[str(anna["id"])] == [("no_activity", "No activity in this range")]
     assert found[str(dora["id"])] == [("no_data", "No data yet")]
+    # The empty range points at other ranges, not at codes and links the creators have already.
+    assert "Your creators have figures on other days" in text_of(week, "range-empty")
+    assert "code or link" not in week
     creator = page(client, f"/app/creators/{anna['id']}?from=2026-11-24&to=2026-11-30").get_data(as_text=True)
     assert 'data-verdict="no_activity">No activity in this range' in creator
     assert "No data yet" not in creator
