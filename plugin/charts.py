@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -94,18 +94,18 @@ def line_chart(
         parts.append(
             f'<text class="axis" x="{PAD_LEFT - 6}" y="{_n(yy + 4)}" text-anchor="end">{escape(y_format(value))}</text>'
         )
-    for i in sorted({round(days * k / 5) for k in range(6)}):
-        day = first + timedelta(days=i)
-        label = day.strftime("%b %-d")
-        anchor = "start" if i == 0 else "end" if i == span else "middle"
-        parts.append(
-            f'<text class="axis" x="{_n(x(i))}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(label)}</text>'
-        )
+    for day, label in date_ticks(first, series[-1]["day"]):
+        xx = x((day - first).days) if days else PAD_LEFT + plot_w / 2
+        anchor = "start" if xx - PAD_LEFT < 30 and days else "end" if WIDTH - PAD_RIGHT - xx < 30 else "middle"
+        parts.append(f'<text class="axis" x="{_n(xx)}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(label)}</text>')
+    if days == 0:
+        parts.extend(one_day_bars(series[0], lines, y, y_format))
     legend_x = PAD_LEFT
     for line in lines:
-        points = " ".join(f"{_n(x((p['day'] - first).days))},{_n(y(p.get(line.key)))}" for p in series)
-        dash = ' stroke-dasharray="6 4"' if line.dashed else ""
-        parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="2"{dash} points="{points}"/>')
+        if days:
+            points = " ".join(f"{_n(x((p['day'] - first).days))},{_n(y(p.get(line.key)))}" for p in series)
+            dash = ' stroke-dasharray="6 4"' if line.dashed else ""
+            parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="2"{dash} points="{points}"/>')
         parts.append(
             f'<rect x="{legend_x}" y="8" width="12" height="4" fill="{line.color}"/>'
             f'<text class="legend" x="{legend_x + 16}" y="14">{escape(line.label)}</text>'
@@ -113,6 +113,72 @@ def line_chart(
         legend_x += 28 + 7 * len(line.label)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def one_day_bars(
+    point: dict[str, Any], lines: Sequence[Line], y: Callable[[Any], float], y_format: Callable[[Any], str]
+) -> list[str]:
+    """A single day has no line to draw: each series is a bar at the middle of the plot, its
+    value written above it, so a one-day range shows the day's figures instead of empty axes."""
+    width, gap = 44, 16
+    left = PAD_LEFT + (WIDTH - PAD_LEFT - PAD_RIGHT - len(lines) * width - (len(lines) - 1) * gap) / 2
+    bottom = y(0)
+    parts = []
+    for i, line in enumerate(lines):
+        value = point.get(line.key) or 0
+        x0, top_y = left + i * (width + gap), y(value)
+        height = max(bottom - top_y, 1.0)  # a zero still shows as a hairline on the axis
+        dash = ' stroke-dasharray="4 3" fill-opacity="0.35"' if line.dashed else ""
+        parts.append(
+            f'<rect class="day-bar" x="{_n(x0)}" y="{_n(bottom - height)}" width="{width}" height="{_n(height)}" '
+            f'fill="{line.color}" stroke="{line.color}"{dash}><title>{escape(line.label)}: '
+            f"{escape(y_format(value))}</title></rect>"
+        )
+        # The figure above its bar, or inside it near the top of the plot (the legend is above).
+        inside = bottom - height - 6 < PAD_TOP + 10
+        text_y = bottom - height + 16 if inside else bottom - height - 6
+        fill = ' style="fill:#fff"' if inside and not line.dashed else ""
+        parts.append(
+            f'<text class="value" x="{_n(x0 + width / 2)}" y="{_n(text_y)}" text-anchor="middle"{fill}>'
+            f"{escape(y_format(value))}</text>"
+        )
+    return parts
+
+
+def date_ticks(first: date, last: date, most: int = 6) -> list[tuple[date, str]]:
+    """Where the date axis is labelled, and how. Within one calendar year: "Mar 5" at evenly spaced
+    days. Across years a label carries its year: a few months apart, "Aug 2026" at the first of
+    a month; closer, "Dec 28, 2026" where a year starts on the axis and "Jan 4" after it."""
+    days = (last - first).days
+    if days == 0:
+        return [(first, first.strftime("%b %-d, %Y"))]
+    if first.year == last.year:
+        return [
+            (first + timedelta(days=i), (first + timedelta(days=i)).strftime("%b %-d")) for i in _spread(days, most)
+        ]
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if days > 92:
+        step = -(-months // most)  # months between labels, at most `most` labels
+        ticks = []
+        if first.day == 1:
+            year, month = first.year, first.month
+        else:  # the first of the next month
+            year, month = (first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1)
+        while (day := date(year, month, 1)) <= last:
+            ticks.append((day, day.strftime("%b %Y")))
+            year, month = year + (month - 1 + step) // 12, (month - 1 + step) % 12 + 1
+        return ticks
+    labelled: list[tuple[date, str]] = []
+    for i in _spread(days, most):
+        day = first + timedelta(days=i)
+        same_year = bool(labelled) and labelled[-1][0].year == day.year
+        labelled.append((day, day.strftime("%b %-d" if same_year else "%b %-d, %Y")))
+    return labelled
+
+
+def _spread(days: int, most: int) -> list[int]:
+    """Up to `most` day offsets from 0 to `days`, evenly spaced, both ends included."""
+    return sorted({round(days * k / (most - 1)) for k in range(most)})
 
 
 def bar_chart(
