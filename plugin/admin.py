@@ -374,14 +374,18 @@ def roi_chart(rows: list[dict[str, Any]], noun: str = "creator", limit: int = 15
     return title, charts.bar_chart(bars, title=title, value_format=display.percent)
 
 
-def money_chart(series: list[dict[str, Any]], start: date | None = None) -> Any:
+def money_chart(series: list[dict[str, Any]], start: date | None = None, end: date | None = None) -> Any:
     """Cumulative revenue and cost; with `start`, the lines rise from nothing on that day when
-    the first point is later (a whole month drawn at its last day)."""
+    the first point is later (a whole month drawn at its last day), and with `end` they run on,
+    flat, to the range's last day. A one-day range is drawn as that day's bars."""
     points = [
         dict(p, day=p["day"] if isinstance(p["day"], date) else date.fromisoformat(str(p["day"]))) for p in series
     ]
-    if start is not None and points and points[0]["day"] > start:
-        points.insert(0, {"day": start, "revenue": 0, "repeat_revenue": 0, "cost": 0})
+    nothing = {"revenue": 0, "repeat_revenue": 0, "cost": 0}
+    if start is not None and (not points or points[0]["day"] > start):
+        points.insert(0, {"day": start, **nothing})
+    if end is not None and points and points[-1]["day"] < end:
+        points.append({"day": end, **nothing})
     running = charts.cumulative(points, ("revenue", "repeat_revenue", "cost"))
     for point in running:
         point["with_repeat"] = point["revenue"] + point["repeat_revenue"]
@@ -485,7 +489,7 @@ def overview() -> Any:
     money_title, money_svg = "", ""
     points = series(has_figures)
     if has_figures:
-        money_title, money_svg = money_chart(points, filters.date_from)
+        money_title, money_svg = money_chart(points, filters.date_from, filters.date_to)
     return page(
         "admin/overview.html",
         filters=filters,
