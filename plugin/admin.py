@@ -32,6 +32,7 @@ from models import (
     COST_CATEGORIES,
     PLATFORMS,
     Campaign,
+    Click,
     Cost,
     DiscountCode,
     Influencer,
@@ -39,7 +40,7 @@ from models import (
     ReferralLink,
     Shop,
 )
-from plugin import charts, display, ranges, report_cache, reports
+from plugin import charts, display, orders_view, ranges, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
 from plugin.schemas.roi import DATE_BOUNDS, EARLIEST, METRICS
@@ -50,6 +51,7 @@ from worker.shopify_admin import is_valid_shop_domain
 bp = Blueprint("admin", __name__)
 
 PAGE_SIZE = 50
+ORDERS_PER_PAGE = 50
 DEMO_TOKEN_SECONDS = 12 * 3600
 DEMO_CLAIM = "creator_roi_demo"
 GROUP_LABELS = {"influencer": "Creator", "platform": "Platform", "content_type": "Content type", "campaign": "Campaign"}
@@ -597,16 +599,17 @@ def creator(influencer_id: int) -> Any:
     )
     posts = post_rows(Post.influencer_id == influencer.id, limit=100)
     costs = cost_rows(Cost.influencer_id == influencer.id)
-    orders = reports.creator_orders(db, shop, influencer.id, limit=100)
+    orders = creator_order_page(influencer.id)
     clv = reports.creator_clv(db, shop, influencer.id)
     code_by_id: dict[int | None, str] = {c.id: c.code for c in codes}
+    clicks = link_clicks(influencer.id)
     return page(
         "admin/creator.html",
         creator=influencer,
         filters=filters,
         figures=figures,
         codes=[code_view(c) for c in codes],
-        links=[link_view(link, code_by_id.get(link.discount_code_id)) for link in links],
+        links=[link_view(link, code_by_id.get(link.discount_code_id), clicks.get(link.id)) for link in links],
         posts=posts,
         costs=costs,
         orders=orders,
@@ -624,6 +627,89 @@ def creator(influencer_id: int) -> Any:
     )
 
 
+ORDER_KINDS = {"first": "First orders", "repeat": "Repeat orders"}
+
+
+@dataclass
+class OrderPage:
+    """One page of a creator's attributed orders (all time, newest first), and how many there are."""
+
+    rows: list[dict[str, Any]]
+    kind: str | None  # "first" or "repeat" when the merchant filtered, else both
+    counts: dict[str, int]  # per kind, all time
+    number: int
+    pages: int
+
+    @property
+    def total(self) -> int:
+        return self.counts[self.kind] if self.kind else sum(self.counts.values())
+
+    @property
+    def first_shown(self) -> int:
+        return (self.number - 1) * ORDERS_PER_PAGE + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return (self.number - 1) * ORDERS_PER_PAGE + len(self.rows)
+
+    def query(self, **changes: Any) -> dict[str, Any]:
+        """The creator page's link to another page or kind of its orders, keeping its range."""
+        keep = {k: request.args.get(k) for k in ("from", "to", "range")}
+        params = {**keep, "orders": self.kind, "order_page": self.number if self.number > 1 else None}
+        params.update(changes)
+        return {k: v for k, v in params.items() if v not in (None, "")}
+
+
+def creator_order_page(influencer_id: int) -> OrderPage:
+    """The page of orders the query asks for (`orders` = first | repeat, `order_page`), each with
+    its link into the Shopify admin; a page past the end shows the last one."""
+    db, shop = session(), current_shop()
+    kind = request.args.get("orders") if request.args.get("orders") in ORDER_KINDS else None
+    counts = reports.creator_order_counts(db, shop, influencer_id)
+    total = counts[kind] if kind else sum(counts.values())
+    pages = max(1, -(-total // ORDERS_PER_PAGE))
+    asked = request.args.get("order_page", "")
+    number = min(int(asked), pages) if asked.isdigit() and int(asked) > 0 else 1
+    rows = reports.creator_orders(
+        db, shop, influencer_id, limit=ORDERS_PER_PAGE, offset=(number - 1) * ORDERS_PER_PAGE, kind=kind
+    )
+    for row in rows:
+        row["admin_url"] = orders_view.shopify_admin_order_url(shop.domain, row["shopify_id"])
+    return OrderPage(rows=rows, kind=kind, counts=counts, number=number, pages=pages)
+
+
+def link_clicks(influencer_id: int) -> dict[int, tuple[int, datetime | None]]:
+    """Counted clicks per referral link of the creator (bots and repeat visits are not counted),
+    with the last one's time."""
+    rows = session().execute(
+        shop_select(Click)
+        .with_only_columns(Click.link_id, func.count(), func.max(Click.clicked_at))
+        .where(Click.influencer_id == influencer_id, Click.counted.is_(True))
+        .group_by(Click.link_id)
+    )
+    return {link_id: (int(count), last) for link_id, count, last in rows}
+
+
+@bp.get("/app/orders/<int:order_id>")
+@page_auth_required
+def order_page(order_id: int) -> Any:
+    """One order's evidence: the rule, the code or click and when, the survey answer, refunds."""
+    order = orders_view.order_evidence(session(), current_shop(), order_id)
+    if order is None:
+        return page(
+            "admin/not_found.html", title="Order not found", missing="This order does not exist in your store."
+        ), 404
+    back = {k: request.args.get(k) for k in ("from", "to", "range")}
+    return page(
+        "admin/order.html",
+        order=order,
+        back=back,
+        rule_names=orders_view.RULE_NAMES,
+        evidence_summary=display.evidence_summary,
+        title=f"Order {order['name'] or order['shopify_id']}",
+    )
+
+
 def code_view(code: DiscountCode) -> dict[str, Any]:
     from plugin.api.codes import share_url
 
@@ -637,7 +723,9 @@ def code_view(code: DiscountCode) -> dict[str, Any]:
     }
 
 
-def link_view(link: ReferralLink, code: str | None) -> dict[str, Any]:
+def link_view(
+    link: ReferralLink, code: str | None, clicks: tuple[int, datetime | None] | None = None
+) -> dict[str, Any]:
     """The link with its QR code inline: the downloads need no request, so no token either."""
     from plugin.api.links import public_url
 
@@ -652,6 +740,8 @@ def link_view(link: ReferralLink, code: str | None) -> dict[str, Any]:
         "qr_svg": qr.svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
         "qr_png": qr.png_data_uri(scale=10, border=4),
         "created_at": link.created_at,
+        "clicks": clicks[0] if clicks else 0,
+        "last_click": clicks[1] if clicks else None,
     }
 
 

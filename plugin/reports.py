@@ -476,18 +476,39 @@ def acquiring_order_names(
     )
 
 
-def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int = 100) -> list[dict[str, Any]]:
-    """The creator's latest attributed orders, with the evidence and a one-line summary."""
+def _creator_attributions(shop_id: int, influencer_id: int, kind: str | None) -> Any:
+    kinds = (kind,) if kind in ("first", "repeat") else ("first", "repeat")
+    return (
+        Attribution.shop_id == shop_id,
+        Attribution.influencer_id == influencer_id,
+        Attribution.kind.in_(kinds),
+    )
+
+
+def creator_order_counts(session: Session, shop: Shop, influencer_id: int) -> dict[str, int]:
+    """How many orders are attributed to the creator, all time: {"first": n, "repeat": m}."""
+    counted = dict(
+        session.execute(
+            select(Attribution.kind, func.count())
+            .where(*_creator_attributions(shop.id, influencer_id, None))
+            .group_by(Attribution.kind)
+        ).all()
+    )
+    return {kind: int(counted.get(kind, 0)) for kind in ("first", "repeat")}
+
+
+def creator_orders(
+    session: Session, shop: Shop, influencer_id: int, limit: int = 100, offset: int = 0, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """The creator's attributed orders, newest first (a page of them: `limit` from `offset`),
+    with the evidence and a one-line summary."""
     rows = session.execute(
         select(Attribution, Order.shopify_id, Order.name, Order.placed_at)
         .join(Order, Order.id == Attribution.order_id)
-        .where(
-            Attribution.shop_id == shop.id,
-            Attribution.influencer_id == influencer_id,
-            Attribution.kind.in_(("first", "repeat")),
-        )
+        .where(*_creator_attributions(shop.id, influencer_id, kind))
         .order_by(Order.placed_at.desc(), Order.id.desc())
         .limit(limit)
+        .offset(offset)
     ).all()
     names = acquiring_order_names(session, shop.id, (a.evidence for a, *_ in rows))
     return [
@@ -504,6 +525,34 @@ def creator_orders(session: Session, shop: Shop, influencer_id: int, limit: int 
         }
         for a, shopify_id, name, placed_at in rows
     ]
+
+
+# --- one order -----------------------------------------------------------------------
+
+
+def order_attribution(
+    order: Order, attribution: Attribution | None, creator: Influencer | None, names: dict[int, str | None]
+) -> dict[str, Any]:
+    """Which creator the order belongs to, by which rule, with every piece of evidence: what
+    `GET /api/v1/orders/<id>/attribution` answers and the order's evidence page shows."""
+    evidence = list(attribution.evidence) if attribution else []
+    kind = attribution.kind if attribution else None
+    return {
+        "order_id": order.id,
+        "shopify_id": order.shopify_id,
+        "name": order.name,
+        "placed_at": order.placed_at,
+        "currency": order.currency,
+        "net": order.net_sales,
+        "counted": kind in ("first", "repeat"),
+        "flagged": order.flagged,
+        "influencer": ({"id": creator.id, "name": creator.name, "handle": creator.handle} if creator else None),
+        "kind": kind,
+        "rule": attribution.rule if attribution else None,
+        "acquired_at": attribution.acquired_at if attribution else None,
+        "summary": attribution_summary(attribution.rule, evidence, names) if attribution else "not attributed yet",
+        "evidence": evidence,
+    }
 
 
 def creator_clv(session: Session, shop: Shop, influencer_id: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from models import Attribution, Influencer, Order
-from plugin import display, report_cache, reports
+from plugin import report_cache, reports
 from plugin.api import bp
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
@@ -89,31 +89,6 @@ def get_roi_csv() -> Any:
     )
 
 
-def _attribution_dict(
-    order: Order, attribution: Attribution | None, creator: Influencer | None, names: dict[int, str | None]
-) -> dict[str, Any]:
-    evidence = list(attribution.evidence) if attribution else []
-    kind = attribution.kind if attribution else None
-    return {
-        "order_id": order.id,
-        "shopify_id": order.shopify_id,
-        "name": order.name,
-        "placed_at": order.placed_at,
-        "currency": order.currency,
-        "net": order.net_sales,
-        "counted": kind in ("first", "repeat"),
-        "flagged": order.flagged,
-        "influencer": ({"id": creator.id, "name": creator.name, "handle": creator.handle} if creator else None),
-        "kind": kind,
-        "rule": attribution.rule if attribution else None,
-        "acquired_at": attribution.acquired_at if attribution else None,
-        "summary": (
-            display.attribution_summary(attribution.rule, evidence, names) if attribution else "not attributed yet"
-        ),
-        "evidence": evidence,
-    }
-
-
 def _creators(ids: set[int]) -> dict[int, Influencer]:
     if not ids:
         return {}
@@ -129,7 +104,7 @@ def get_order_attribution(order_id: int) -> Any:
     creators = _creators({attribution.influencer_id} if attribution and attribution.influencer_id else set())
     names = reports.acquiring_order_names(session(), current_shop().id, [attribution.evidence] if attribution else [])
     creator = creators.get(attribution.influencer_id) if attribution and attribution.influencer_id else None
-    return jsonify(OrderAttributionSchema().dump(_attribution_dict(order, attribution, creator, names)))
+    return jsonify(OrderAttributionSchema().dump(reports.order_attribution(order, attribution, creator, names)))
 
 
 @bp.get("/orders")
@@ -155,5 +130,5 @@ def list_orders() -> Any:
     for order in orders:
         attribution = attributions.get(order.id)
         creator = creators.get(attribution.influencer_id) if attribution and attribution.influencer_id else None
-        body.append(_attribution_dict(order, attribution, creator, names))
+        body.append(reports.order_attribution(order, attribution, creator, names))
     return jsonify(OrderListSchema().dump({"orders": body}))
