@@ -145,6 +145,8 @@ def test_a_repeat_order_names_the_first_order_and_links_to_it(client, runtime, m
     html = page(client, f"/app/orders/{repeat}").get_data(as_text=True)
     assert "Repeat purchase" in html and "#F000" in html
     assert f"/app/orders/{first}?" in html and "90-day repeat window" in html
+    first_html = page(client, f"/app/orders/{first}").get_data(as_text=True)
+    assert '<p class="why" id="order-why">Code MIA10</p>' in first_html  # the code as it was typed
 
 
 def test_an_order_of_another_shop_or_none_is_not_found(client, other_api, clicked_order):
@@ -162,3 +164,20 @@ def test_referral_links_show_their_counted_clicks_and_the_last_one(client, runti
     links = re.search(r'<table id="links-table">(.*?)</table>', html, re.S).group(1)  # type: ignore[union-attr]
     assert '<td class="num" data-value="2">2</td>' in links  # the bot's click is not counted
     assert "Nov 5, 2026 13:45 EST" in links  # shop time
+
+
+def test_an_order_of_no_creator_says_what_was_tried(client, runtime, mia):
+    """A code that is no creator's and a bare ref: not attributed, and each says why."""
+    body = order_payload(
+        placed_at=START + timedelta(days=20), codes=("WELCOME5",), landing_site="/?ref=mia-park", name="#N001"
+    )
+    assert store_and_process(runtime, SHOP, "orders/create", body) == "processed"
+    with runtime.db.session() as s:
+        order_id = stored_order(s, body["id"]).id
+    html = page(client, f"/app/orders/{order_id}").get_data(as_text=True)
+    assert "Not attributed" in html and "Why it is no creator's" in html
+    code = re.search(r'<tr data-rule="code">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert "code WELCOME5" in code and "Not used: code does not belong to a creator" in code
+    click = re.search(r'<tr data-rule="click">(.*?)</tr>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert "Not used: ref without a click id" in click
+    assert 'id="order-credited"' not in html  # nothing counted for anyone
