@@ -213,20 +213,31 @@ def compact_money(value: Any, currency: str = "USD") -> str:
     return money(amount, currency, places=0)
 
 
-def percent(value: float | None) -> str:
-    if value is None:
-        return DASH
-    pct = Decimal(str(value)) * 100
-    if 0 < abs(pct) < Decimal("0.005"):  # one click on 30,000 impressions is not "0.00%"
-        return "<0.01%" if pct > 0 else ">−0.01%"
-    places = Decimal("0.01") if abs(pct) < 10 else Decimal("0.1")
-    return f"{pct.quantize(places, rounding=ROUND_HALF_UP):,}%"
+# One rule for every ratio on the pages, percentages and multiples alike: one decimal place
+# (−6.2% beside −27.6%, 6.9×), so a column reads at one precision. A ratio that is not zero but
+# rounds to zero says so ("<0.1%": one click on 30,000 impressions is not "0.0%").
+RATIO_PLACES = Decimal("0.1")
 
 
-def times(value: float | None) -> str:
+def ratio(value: float | Decimal | None, scale: int, suffix: str) -> str:
+    """`value` × `scale` at one decimal place, with its suffix ("%", "×"); a dash when missing."""
     if value is None:
         return DASH
-    return f"{Decimal(str(value)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}×"
+    scaled = Decimal(str(value)) * scale
+    rounded = scaled.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+    if scaled and not rounded:
+        return f"<{RATIO_PLACES}{suffix}" if scaled > 0 else f">-{RATIO_PLACES}{suffix}"
+    return f"{rounded + 0:,}{suffix}"  # + 0 turns -0.0 into 0.0
+
+
+def percent(value: float | Decimal | None) -> str:
+    """A fraction as a percentage: 0.0137 -> "1.4%"."""
+    return ratio(value, 100, "%")
+
+
+def times(value: float | Decimal | None) -> str:
+    """A multiple: 6.93 -> "6.9×"."""
+    return ratio(value, 1, "×")
 
 
 def count(value: int | None) -> str:

@@ -416,7 +416,7 @@ def test_counts_name_and_tiny_rates_read_as_a_merchant_expects(api, client, anna
     html = page(client, f"/app?{FIXTURE_RANGE}").get_data(as_text=True)
     creators = len(api.get("/api/v1/influencers").json["influencers"])
     assert f'Creators <span class="sub">({creators})</span>' in html  # not the shop-wide row
-    assert display.percent(1 / 30000) == "<0.01%" and display.percent(0.0) == "0.00%"
+    assert display.percent(1 / 30000) == "<0.1%" and display.percent(0.0) == "0.0%"
 
 
 # --- fresh install and the landing page ---------------------------------------------------------------
