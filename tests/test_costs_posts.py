@@ -166,7 +166,7 @@ def test_posted_at_without_offset_is_utc_and_future_is_refused(api):
         json={"influencer_id": creator["id"], "platform": "x", "content_type": "post", "posted_at": future},
     )
     assert response.status_code == 422
-    assert response.get_json()["errors"]["posted_at"] == ["must not be in the future"]
+    assert response.get_json()["errors"]["posted_at"] == ["The post date is in the future: enter when it was posted."]
 
 
 def test_bad_post_input(api, db_session):

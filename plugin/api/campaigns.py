@@ -67,7 +67,7 @@ def _refuse_duplicate(name: str, except_id: int | None = None) -> None:
     if except_id is not None:
         query = query.where(Campaign.id != except_id)
     if session().scalar(query) is not None:
-        raise Conflict({"name": [f"the shop already has a campaign named {name!r}"]})
+        raise Conflict({"name": [f"A campaign named “{name}” already exists: choose another name."]})
 
 
 @bp.post("/campaigns")

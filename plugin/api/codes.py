@@ -63,7 +63,7 @@ def owned_influencer(influencer_id: int, field: str = "influencer_id") -> Influe
     """The shop's creator named in a body, or 404 on that field (another shop's id looks unknown)."""
     influencer = session().scalar(shop_select(Influencer).where(Influencer.id == influencer_id))
     if influencer is None:
-        raise ApiError({field: ["influencer not found"]}, 404)
+        raise ApiError({field: ["That creator does not exist (or was deleted): choose another."]}, 404)
     return influencer
 
 
@@ -75,7 +75,7 @@ def _refuse_taken(code: str, except_id: int | None = None) -> None:
     if taken is not None:
         holder = session().get(Influencer, taken.influencer_id)
         name = holder.name if holder else "another creator"
-        raise Conflict({"code": [f"{taken.code} already belongs to {name}"]})
+        raise Conflict({"code": [f"{taken.code} already belongs to {name}: choose another code."]})
 
 
 # What the merchant can do when Shopify does not create the code, by what went wrong. The box
@@ -144,7 +144,7 @@ def _create_in_shopify(influencer: Influencer, code: str, data: dict[str, Any]) 
         raise ApiError(
             {
                 "shopify": [
-                    "the app's access to the store was revoked: open the app from the Shopify admin to reconnect it"
+                    "The app's access to the store was revoked: open the app from your Shopify admin to reconnect it."
                 ]
             },
             502,

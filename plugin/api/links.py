@@ -61,7 +61,7 @@ def _generated_slug(handle: str) -> str:
         slug = f"{stem}-{''.join(secrets.choice(_SLUG_ALPHABET) for _ in range(5))}"
         if not _slug_taken(slug):
             return slug
-    raise Conflict({"slug": ["could not find a free slug; give one"]})
+    raise Conflict({"slug": ["No free slug could be made from the name: enter one."]})
 
 
 def _code_for(influencer: Influencer, code_id: int | None) -> DiscountCode | None:
@@ -69,9 +69,13 @@ def _code_for(influencer: Influencer, code_id: int | None) -> DiscountCode | Non
         return None
     code = session().scalar(shop_select(DiscountCode).where(DiscountCode.id == code_id))
     if code is None:
-        raise ApiError({"discount_code_id": ["discount code not found"]}, 404)
+        raise ApiError(
+            {"discount_code_id": ["That discount code does not exist (or was forgotten): choose another."]}, 404
+        )
     if code.influencer_id != influencer.id:
-        raise ApiError({"discount_code_id": ["this code belongs to another creator"]}, 422)
+        raise ApiError(
+            {"discount_code_id": ["That code belongs to another creator: choose one of this creator's codes."]}, 422
+        )
     return code
 
 
@@ -110,7 +114,7 @@ def create_link(influencer_id: int) -> Any:
     if data.get("slug"):
         slug = data["slug"].lower()
         if _slug_taken(slug):
-            raise Conflict({"slug": [f"{slug} is taken"]})
+            raise Conflict({"slug": [f"The slug {slug} is taken: choose another."]})
     else:
         slug = _generated_slug(influencer.handle)
     link = ReferralLink(

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from models import CONTENT_TYPES, COST_CATEGORIES, PLATFORMS
-from plugin.schemas.common import Money, non_negative_int
+from plugin.schemas.common import InputSchema, Money, non_negative_int
 
 HANDLE_RE = re.compile(r"^[\w.\-]{1,100}$")
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
@@ -27,7 +27,7 @@ class Handle(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip().lstrip("@")
         if not HANDLE_RE.match(text):
-            raise ValidationError("letters, digits, '.', '_' and '-' only (1 to 100), an optional leading '@'")
+            raise ValidationError("Use letters, digits, dots, dashes or underscores (up to 100), like @anna.lee.")
         return text
 
 
@@ -37,7 +37,7 @@ class StorePath(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not is_store_path(text):
-            raise ValidationError("a path on the store, starting with '/' (e.g. /products/serum)")
+            raise ValidationError("Enter a page of your store, starting with /, like /products/serum.")
         return text
 
 
@@ -56,7 +56,7 @@ def _name(max_length: int, **kwargs: Any) -> fields.String:
 
 def _not_blank(value: str) -> None:
     if value and not value.strip():  # an empty one already fails its length
-        raise ValidationError("must not be blank")
+        raise ValidationError("Enter more than spaces.")
 
 
 def _given_name(max_length: int, **kwargs: Any) -> fields.String:
@@ -74,7 +74,7 @@ class QuerySchema(Schema):
 # --- creators and campaigns -----------------------------------------------------------
 
 
-class InfluencerInputSchema(Schema):
+class InfluencerInputSchema(InputSchema):
     name = _given_name(200, required=True)
     handle = Handle(required=True)
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
@@ -148,18 +148,18 @@ class InfluencerQuerySchema(ArchivedQuerySchema):
     )
 
 
-class CampaignInputSchema(Schema):
+class CampaignInputSchema(InputSchema):
     name = _given_name(120, required=True)
 
 
-class CampaignUpdateSchema(Schema):
+class CampaignUpdateSchema(InputSchema):
     name = _given_name(120)
     archived = fields.Boolean(metadata={"description": "true archives the campaign, false restores it"})
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:
         if not data:
-            raise ValidationError("give a name or archived", "_schema")
+            raise ValidationError("Give a new name, or archive or restore the campaign.", "_schema")
 
 
 class CampaignQuerySchema(ArchivedQuerySchema):
@@ -181,8 +181,26 @@ class CampaignListSchema(Schema):
 
 # --- discount codes and referral links --------------------------------------------------
 
+# A space or a "%" in a code ("JADE 20%") is the offer pasted in place of the code: customers
+# cannot type it reliably at checkout and it breaks where the code is shared as a link, so it is
+# refused at the field, whether the app creates the code in Shopify or registers it.
 
-class DiscountCodeInputSchema(Schema):
+
+def discount_code_problem(value: str) -> str | None:
+    """What is wrong with a discount code as typed (surrounding spaces are trimmed), or None."""
+    code = value.strip()
+    if not code:
+        return "Enter the code customers type at checkout, like JADE20."
+    if any(ch.isspace() for ch in code):
+        return "A discount code can't contain spaces: customers type it as one word, like JADE20."
+    if "%" in code:
+        return "A discount code can't contain “%”: write the amount without it, like JADE20."
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in code):
+        return "Remove the invisible control characters from the code."
+    return None
+
+
+class DiscountCodeInputSchema(InputSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=255))
     create_in_shopify = fields.Boolean(load_default=True)
     percent_off = fields.Decimal(
@@ -194,23 +212,22 @@ class DiscountCodeInputSchema(Schema):
 
     @validates("code")
     def _code_shape(self, value: str, **_: Any) -> None:
-        if not value.strip():
-            raise ValidationError("must not be blank")
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise ValidationError("must not contain control characters")
+        problem = discount_code_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
     @validates_schema
     def _shopify_options(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("create_in_shopify", True):
             if data.get("percent_off") is None:
-                raise ValidationError("required to create the code in Shopify", "percent_off")
+                raise ValidationError("Enter the percent off: Shopify needs it to create the code.", "percent_off")
             return
         extra = [k for k in ("starts_at", "usage_limit", "once_per_customer") if k in data]
         if extra:
-            raise ValidationError({k: ["only used when create_in_shopify is true"] for k in extra})
+            raise ValidationError({k: ["Only used when the app creates the code in Shopify."] for k in extra})
 
 
-class DiscountCodeUpdateSchema(Schema):
+class DiscountCodeUpdateSchema(InputSchema):
     influencer_id = fields.Integer(
         required=True, strict=True, metadata={"description": "move the code to another creator"}
     )
@@ -235,9 +252,11 @@ class CreatorFilterSchema(QuerySchema):
     influencer_id = fields.Integer()
 
 
-class ReferralLinkInputSchema(Schema):
+class ReferralLinkInputSchema(InputSchema):
     slug = fields.String(
-        validate=validate.Regexp(SLUG_RE, error="3 to 64 letters, digits, '-' or '_', starting with a letter or digit")
+        validate=validate.Regexp(
+            SLUG_RE, error="Use 3 to 64 letters, digits, dashes or underscores, starting with a letter or digit."
+        )
     )
     destination = StorePath(load_default="/")
     discount_code_id = fields.Integer(
@@ -247,7 +266,7 @@ class ReferralLinkInputSchema(Schema):
     )
 
 
-class ReferralLinkUpdateSchema(Schema):
+class ReferralLinkUpdateSchema(InputSchema):
     destination = StorePath()
     discount_code_id = fields.Integer(strict=True, allow_none=True)
 
@@ -282,7 +301,7 @@ class QrQuerySchema(QuerySchema):
 # --- costs ---------------------------------------------------------------------------
 
 
-class CostInputSchema(Schema):
+class CostInputSchema(InputSchema):
     category = fields.String(required=True, validate=validate.OneOf(COST_CATEGORIES))
     amount = Money(allow_none=True)
     hours = fields.Decimal(
@@ -300,18 +319,18 @@ def check_cost_pricing(data: dict[str, Any], given: set[str]) -> None:
     if data.get("category") == "management_time":
         errors = {}
         if data.get("hours") is None:
-            errors["hours"] = ["required for management_time (hours × hourly rate)"]
+            errors["hours"] = ["Enter the hours: management time costs hours × hourly rate."]
         if "amount" in given and data.get("amount") is not None:
-            errors["amount"] = ["management_time is priced from hours × hourly_rate; give hours"]
+            errors["amount"] = ["Management time costs hours × hourly rate: leave the amount empty and enter hours."]
         if errors:
             raise ValidationError(errors)
         return
     errors = {}
     if data.get("amount") is None:
-        errors["amount"] = ["required (or use category management_time with hours)"]
+        errors["amount"] = ["Enter the amount (for your team's time, choose Management time and enter hours)."]
     for key in ("hours", "hourly_rate"):
         if key in given and data.get(key) is not None:
-            errors[key] = ["only for category management_time"]
+            errors[key] = ["Only for management time: choose that category, or leave this empty."]
     if errors:
         raise ValidationError(errors)
 
@@ -348,7 +367,7 @@ class CostQuerySchema(QuerySchema):
 POST_COUNTS = ("followers", "impressions", "reach", "likes", "comments", "shares", "saves")
 
 
-class PostInputSchema(Schema):
+class PostInputSchema(InputSchema):
     influencer_id = fields.Integer(required=True, strict=True)
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
     content_type = fields.String(required=True, validate=validate.OneOf(CONTENT_TYPES))
@@ -367,7 +386,7 @@ class PostInputSchema(Schema):
     @validates("posted_at")
     def _not_in_future(self, value: datetime, **_: Any) -> None:
         if value > datetime.now(timezone.utc) + POSTED_AT_SKEW:
-            raise ValidationError("must not be in the future")
+            raise ValidationError("The post date is in the future: enter when it was posted.")
 
 
 class PostSchema(Schema):

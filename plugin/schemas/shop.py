@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from plugin.schemas.common import Money
+from plugin.schemas.common import InputSchema, Money
 
 EVIDENCE_RULES = ("code", "click", "survey")
 
 
-class EmvRatesSchema(Schema):
+class EmvRatesSchema(InputSchema):
     cpm = fields.Decimal(places=4, as_string=True, validate=validate.Range(min=Decimal("0")))
     like = fields.Decimal(places=4, as_string=True, validate=validate.Range(min=Decimal("0")))
     comment = fields.Decimal(places=4, as_string=True, validate=validate.Range(min=Decimal("0")))
@@ -18,7 +18,7 @@ class EmvRatesSchema(Schema):
     click = fields.Decimal(places=4, as_string=True, validate=validate.Range(min=Decimal("0")))
 
 
-class SettingsSchema(Schema):
+class SettingsSchema(InputSchema):
     attribution_window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365))
     repeat_window_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=3650))
     evidence_order = fields.List(fields.String(validate=validate.OneOf(EVIDENCE_RULES)))
@@ -29,9 +29,7 @@ class SettingsSchema(Schema):
     @validates("evidence_order")
     def _distinct(self, value: list[str], **_: object) -> None:
         if len(set(value)) != len(value) or not value:
-            from marshmallow import ValidationError
-
-            raise ValidationError("list each rule (code, click, survey) at most once, at least one")
+            raise ValidationError("Keep at least one rule, each once: code, click, survey.")
 
 
 class ShopSchema(Schema):
