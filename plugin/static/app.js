@@ -248,8 +248,9 @@
       slot.textContent = flat[name].join(" ");
       slot.hidden = false;
       inputs.forEach(function (input) { input.setAttribute("aria-invalid", "true"); });
-      first = first || inputs[0];
     });
+    // The first wrong field as the page shows it (the answer's keys come in alphabetical order).
+    first = form.querySelector('[aria-invalid="true"]');
     var box = form.querySelector('[data-error-for="_form"]');
     if (general.length && box) {
       box.textContent = general.join(" ");
