@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -748,9 +749,39 @@ def link_view(
 @bp.get("/app/costs")
 @page_auth_required
 def costs_page() -> Any:
+    """The shop's costs, newest first, from and to the days the merchant picks (every day by
+    default), with the count and total of all the costs in those days."""
+    dates = CostDates({k: request.args.get(k, "").strip() for k in ("from", "to")})
+    date_from, date_to = _date_arg("from", dates.errors), _date_arg("to", dates.errors)
+    if date_from and date_to and date_from > date_to:
+        dates.errors["to"] = "The end date is before the start date. Pick an end on or after the start."
+    where = []
+    if not dates.errors:  # a wrong date shows every cost meanwhile, and the fields keep what was typed
+        where += [Cost.incurred_on >= date_from] if date_from else []
+        where += [Cost.incurred_on <= date_to] if date_to else []
+    # Summed here, not by SQL: SQLite would add the amounts as floats.
+    amounts = list(session().scalars(shop_select(Cost).where(*where).with_only_columns(Cost.amount)))
     return page(
-        "admin/costs.html", costs=cost_rows(), creators=active_creators(), campaigns=shop_campaigns(), title="Costs"
+        "admin/costs.html",
+        costs=cost_rows(*where),
+        costs_total={"count": len(amounts), "amount": sum(amounts, Decimal("0.00"))},
+        dates=dates,
+        filtered=bool(where),
+        creators=active_creators(),
+        campaigns=shop_campaigns(),
+        title="Costs",
     )
+
+
+@dataclass
+class CostDates:
+    """The Costs page's From and To as typed (empty: no bound), for `parts.date_fields`."""
+
+    entered: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def shown(self, name: str) -> str:
+        return self.entered.get(name, "")
 
 
 @bp.get("/app/posts")

@@ -1,14 +1,18 @@
 """The forms as a person fills them: every refusal says what to enter, in words, at the field;
-a discount code that customers could not type is refused."""
+a discount code that customers could not type is refused; the Costs page filters by date and
+totals what it lists."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from factories.registry import make_influencer
+from factories import SHOP
+from factories.admin import session_token
+from factories.registry import make_cost, make_influencer
 from plugin.schemas.registry import discount_code_problem
 
 # What marshmallow and the code said before: words of a program, not of a person.
@@ -158,3 +162,62 @@ def test_a_code_with_a_space_or_a_percent_sign_is_refused_at_the_field(api, fake
 def test_what_a_discount_code_may_hold(code, problem):
     found = discount_code_problem(code)
     assert (found is None) if problem is None else (problem in (found or "")), found
+
+
+# --- the Costs page: a date filter and a total -------------------------------------------------------------
+
+
+def costs_page(client: Any, query: str = "") -> str:
+    sep = "&" if query else ""
+    response = client.get(f"/app/costs?{query}{sep}shop={SHOP}&host=aG9zdA&id_token={session_token(SHOP)}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def total_of(html: str) -> tuple[Decimal, int, str]:
+    found = re.search(
+        r'<p class="costs-total" id="costs-total" data-value="([^"]*)" data-count="(\d+)">(.*?)</p>', html
+    )
+    assert found, "no total on the Costs page"
+    return Decimal(found.group(1)), int(found.group(2)), re.sub(r"<[^>]+>", "", found.group(3))
+
+
+def listed_days(html: str) -> list[str]:
+    table = html.split('id="costs-table"', 1)[1] if 'id="costs-table"' in html else ""
+    return re.findall(r'<td data-value="(\d{4}-\d\d-\d\d)">', table)
+
+
+def test_costs_filter_by_date_and_total_what_they_list(api, client):
+    anna = make_influencer(api, name="Anna")
+    make_cost(api, amount="100.10", incurred_on="2026-08-15")
+    make_cost(api, amount="250.20", incurred_on="2026-09-05", influencer_id=anna["id"])
+    make_cost(api, category="management_time", hours="0.5", hourly_rate="0.60", incurred_on="2026-09-30")
+    make_cost(api, amount="1000.00", incurred_on="2026-10-01")
+
+    everything = costs_page(client)
+    assert total_of(everything) == (Decimal("1350.60"), 4, "Total: $1,350.60 for 4 costs, all dates")
+    assert listed_days(everything) == ["2026-10-01", "2026-09-30", "2026-09-05", "2026-08-15"]
+    assert 'value=""' in everything.split('id="f-from"', 1)[1][:80]  # no bound by default
+
+    september = costs_page(client, "from=2026-09-01&to=2026-09-30")
+    assert total_of(september) == (Decimal("250.50"), 2, "Total: $250.50 for 2 costs in these dates")
+    assert listed_days(september) == ["2026-09-30", "2026-09-05"]
+    api_total = api.get("/api/v1/costs?from=2026-09-01&to=2026-09-30").get_json()["total"]
+    assert Decimal(api_total) == Decimal("250.50")
+    assert 'value="2026-09-01"' in september and "All dates" in september
+
+    only_from = costs_page(client, "from=2026-09-06")
+    assert total_of(only_from)[:2] == (Decimal("1000.30"), 2)
+
+    nothing = costs_page(client, "from=2027-01-01")
+    assert total_of(nothing)[:2] == (Decimal("0.00"), 0) and "No costs in these dates." in nothing
+
+
+def test_a_reversed_or_wrong_costs_range_keeps_what_was_typed_and_says_so(api, client):
+    make_cost(api, amount="10.00", incurred_on="2026-09-05")
+    reversed_range = costs_page(client, "from=2026-09-30&to=2026-09-01")
+    assert "The end date is before the start date." in reversed_range
+    assert 'value="2026-09-30"' in reversed_range and 'value="2026-09-01"' in reversed_range
+    assert total_of(reversed_range)[:2] == (Decimal("10.00"), 1)  # meanwhile, every cost
+    wrong = costs_page(client, "from=someday")
+    assert 'id="f-from-error"' in wrong and 'value="someday"' in wrong
