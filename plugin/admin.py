@@ -12,7 +12,6 @@ import gzip
 import io
 import time
 import uuid
-import warnings
 from base64 import b64encode
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -883,6 +882,4 @@ def demo_session_token(domain: str) -> str:
         "sid": uuid.uuid4().hex,
         DEMO_CLAIM: True,
     }
-    with warnings.catch_warnings():  # the development secret is short by design; production has no demo
-        warnings.simplefilter("ignore")
-        return jwt.encode(claims, current_app.config["SHOPIFY_API_SECRET"], algorithm="HS256")
+    return jwt.encode(claims, current_app.config["SHOPIFY_API_SECRET"], algorithm="HS256")

@@ -21,7 +21,10 @@ from worker.shopify_admin import AdminConfig
 from worker.token_cipher import TokenCipher
 
 DEV_API_KEY = "creator-roi-dev-api-key"
-DEV_API_SECRET = "creator-roi-dev-api-secret"
+# Session tokens are HS256 JWTs signed with this secret; PyJWT warns (InsecureKeyLengthWarning,
+# on every token it signs or checks) about an HMAC key shorter than the hash's 32 bytes, so the
+# development secret is longer than that. Production always brings its own.
+DEV_API_SECRET = "creator-roi-development-api-secret-not-for-production"
 
 
 def development_fernet_key() -> str:
