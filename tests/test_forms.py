@@ -140,6 +140,8 @@ def test_a_code_with_a_space_or_a_percent_sign_is_refused_at_the_field(api, fake
     ):
         errors = assert_in_words(api.post(url, json=body), "code")
         assert "can't contain" in errors["code"][0] and "JADE20" in errors["code"][0], errors
+    says = api.post(url, json={"code": "JADE 20%", "create_in_shopify": False}).get_json()["errors"]["code"]
+    assert says == ["A discount code can't contain spaces or “%”: customers type it as one word, like JADE20."]
     assert api.get(url).get_json()["codes"] == []
     assert not [r for r in fake_shopify.requests if "discountCodeBasicCreate" in str(r.json)]
     # Spaces around a code are trimmed, not refused.

@@ -191,10 +191,9 @@ def discount_code_problem(value: str) -> str | None:
     code = value.strip()
     if not code:
         return "Enter the code customers type at checkout, like JADE20."
-    if any(ch.isspace() for ch in code):
-        return "A discount code can't contain spaces: customers type it as one word, like JADE20."
-    if "%" in code:
-        return "A discount code can't contain “%”: write the amount without it, like JADE20."
+    refused = [what for what, found in (("spaces", any(ch.isspace() for ch in code)), ("“%”", "%" in code)) if found]
+    if refused:
+        return f"A discount code can't contain {' or '.join(refused)}: customers type it as one word, like JADE20."
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in code):
         return "Remove the invisible control characters from the code."
     return None
