@@ -58,6 +58,10 @@ def test_the_creator_form_says_what_to_enter(api):
         "email",
     )
     assert errors["platform"] == ["Choose a platform from the list."]
+    too_long = api.post("/api/v1/influencers", json={"name": "x" * 201, "handle": "anna", "platform": "tiktok"})
+    assert assert_in_words(too_long, "name")["name"] == ["Enter a name (up to 200 characters)."]
+    empty = api.post("/api/v1/campaigns", json={"name": ""})
+    assert assert_in_words(empty, "name")["name"] == ["Enter a name (up to 120 characters)."]
     assert errors["followers"] == ["Enter a whole number, like 1200."]
     assert errors["email"] == ["Enter an email address, like name@example.com."]
 

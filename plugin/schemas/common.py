@@ -95,6 +95,8 @@ def person_validator(validator: Any, name: str) -> Any:
             text = f"Enter {_number(high)} or less."
     elif isinstance(validator, validate.Length) and validator.error is None and validator.max is not None:
         text = f"Use at most {validator.max:,} characters."
+        if validator.min:  # one message for too short (empty) and too long
+            text = f"Enter {_noun(name)} (up to {validator.max:,} characters)."
     elif isinstance(validator, validate.OneOf) and validator.error == validate.OneOf.default_message:
         text = f"Choose {_noun(name)} from the list."
     elif isinstance(validator, validate.Email) and validator.error == validate.Email.default_message:

@@ -250,7 +250,9 @@
       inputs.forEach(function (input) { input.setAttribute("aria-invalid", "true"); });
     });
     // The first wrong field as the page shows it (the answer's keys come in alphabetical order).
-    first = form.querySelector('[aria-invalid="true"]');
+    first = Array.prototype.find.call(form.querySelectorAll('[aria-invalid="true"]'), function (input) {
+      return !input.closest("[hidden]");
+    }) || null;
     var box = form.querySelector('[data-error-for="_form"]');
     if (general.length && box) {
       box.textContent = general.join(" ");
