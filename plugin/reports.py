@@ -101,7 +101,7 @@ def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
     }
 
 
-_MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
+_MONEY_FIELDS = ("cost", "revenue", "repeat_revenue", "cohort_repeat_revenue")
 
 
 def _totals(sums: dict[str, Any], creator: Creator | None) -> Totals:

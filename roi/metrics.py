@@ -31,6 +31,8 @@ class Totals:
     repeat_orders: int = 0
     repeat_revenue: Decimal = _ZERO
     repeat_customers: int = 0
+    # Repeat revenue of the customers acquired in the group's days, whenever it was placed.
+    cohort_repeat_revenue: Decimal = _ZERO
     clicks: int = 0
     impressions: int = 0
     reach: int = 0
