@@ -217,9 +217,9 @@ WHERE orders.shopify_updated_at < excluded.shopify_updated_at
 """
 ROLLUP_UPSERT = """
 INSERT INTO rollups (shop_id, day, kind, influencer_id, orders, new_customers, revenue, repeat_orders,
-                     repeat_revenue, repeat_customers, clicks, cost, posts, impressions, reach, followers,
-                     likes, comments, shares, saves)
-VALUES (%(shop_id)s, %(day)s, 'day', %(influencer_id)s, 1, 1, %(subtotal)s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                     repeat_revenue, repeat_customers, cohort_repeat_revenue, clicks, cost, posts, impressions,
+                     reach, followers, likes, comments, shares, saves)
+VALUES (%(shop_id)s, %(day)s, 'day', %(influencer_id)s, 1, 1, %(subtotal)s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 ON CONFLICT (shop_id, influencer_id, day) WHERE kind = 'day' DO UPDATE SET
     orders = rollups.orders + 1, new_customers = rollups.new_customers + 1,
     revenue = rollups.revenue + excluded.revenue

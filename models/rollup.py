@@ -6,6 +6,8 @@ refreshed on its own without touching the others:
 
 * ``day``: a creator's sales (first and repeat orders, revenue, customers)
   and counted clicks on one shop-local day; one row per (shop, creator, day).
+  `repeat_customers` and `cohort_repeat_revenue` follow the customers acquired
+  that day (their repeats whenever placed), the rest follows the day's orders.
 * ``cost``: cost entries of one day, per campaign the entry names (creator
   optional: shop-level costs such as tools have none).
 * ``post``: post metrics of one day, per platform and content type.
@@ -37,6 +39,9 @@ class Figures:
     repeat_orders: Mapped[int] = mapped_column(Integer, default=0)
     repeat_revenue: Mapped[Decimal] = mapped_column(default=ZERO)
     repeat_customers: Mapped[int] = mapped_column(Integer, default=0)
+    # Repeat revenue booked on the day its customer was acquired, not the day it was placed:
+    # what the customers acquired in a range spent again, whenever (CLV to date of a range).
+    cohort_repeat_revenue: Mapped[Decimal] = mapped_column(default=ZERO)
     clicks: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[Decimal] = mapped_column(default=ZERO)
     posts: Mapped[int] = mapped_column(Integer, default=0)

@@ -56,7 +56,7 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
     ("conversion_rate", "Conversion rate", "percent", "First orders ÷ clicks"),
     ("engagement_rate", "Engagement rate", "percent", "Engagements ÷ followers"),
     ("emv", "EMV", "money", "Earned media value of posts and clicks"),
-    ("clv_historical", "CLV", "money", "Revenue incl. repeats per new customer"),
+    ("clv_historical", "CLV", "money", "Spent so far, repeats included, per new customer"),
 )
 
 # The creator page's cards: the overview's, with the repeat figures in place of the counts
@@ -69,9 +69,10 @@ CREATOR_KPIS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 # Which days (and which customers) each figure counts over the range the page shows. Rollups
-# book first orders on their day, repeat orders on *their* day and a customer's "bought
-# again" on the day the customer was acquired (worker.engine), so the figures of one range
-# do not all count the same customers: each says which. {repeat_days}: the shop's repeat window.
+# book first orders on their day, repeat orders and repeat revenue on *their* day, and a
+# customer's "bought again" and repeat revenue once more on the day the customer was acquired
+# (worker.engine): repeat orders and revenue are the range's, repeat rate and CLV to date follow
+# the range's customers. Each says which. {repeat_days}: the shop's repeat window.
 WINDOWS: dict[str, str] = {
     "cost": "Cost entries dated in the range (a fee counts on the day it is booked), plus commission on the "
     "range's sales.",
@@ -88,15 +89,16 @@ WINDOWS: dict[str, str] = {
     "days after their first order), so a range without new customers can still have them.",
     "repeat_revenue": "Net sales of repeat purchases placed in the range, by customers acquired at any time (up "
     "to {repeat_days} days after their first order).",
-    "repeat_purchase_rate": "Customers acquired in the range who bought again within {repeat_days} days of their "
-    "first order, even when that repeat falls after the range ends.",
+    "repeat_purchase_rate": "A cohort figure: customers acquired in the range, followed up to today. Those who "
+    "bought again within {repeat_days} days of their first order, even when that repeat falls after the range "
+    "ends, ÷ new customers of the range.",
     "ctr": "Link clicks in the range ÷ impressions of posts published in the range.",
     "conversion_rate": "First orders ÷ link clicks, both in the range.",
     "engagement_rate": "Posts published in the range: engagements ÷ followers.",
     "emv": "Posts published in the range and link clicks in the range.",
-    "clv_historical": "First-order and repeat revenue of the range ÷ new customers of the range. Repeats of "
-    "customers acquired earlier count too, so a short range can read high; a creator's page shows it over all "
-    "time.",
+    "clv_historical": "A cohort figure: customers acquired in the range, followed up to today. Their first "
+    "orders and all their repeat purchases so far (within {repeat_days} days of their first order, even after the "
+    "range ends) ÷ their number. Repeats in the range by customers acquired before it are left out.",
 }
 
 

@@ -17,15 +17,15 @@ period, and shop-wide costs, stay in an "unallocated" row (key null). Post
 metrics are the posts' own. Predicted CLV is not allocated (null by content type).
 
 Windows. Every figure of a range is read from rollup rows dated in it (`worker.engine` says
-where each lands), so none reaches outside the range's days, but they do not all count the
-same customers: first orders, revenue and new customers are the range's acquisitions; repeat
-orders and repeat revenue are repeats placed in the range by customers acquired at any time
-(so a day can show repeat revenue and no new customer); `repeat_customers` is booked on the
-acquisition day and counts a repeat made later, even after the range ends, within the repeat
-window; CLV of the range divides the first and the repeat revenue of the range by the range's
-new customers. Counting only repeats inside the range, or only the range's own customers'
-repeats, needs rollups per acquisition cohort and repeat day, which are not kept; the pages
-say which window each figure uses (`plugin.display.WINDOWS`) instead.
+where each lands). First orders, revenue and new customers are the range's acquisitions;
+repeat orders and repeat revenue are repeats placed in the range by customers acquired at
+any time (so a day can show repeat revenue and no new customer); ROI with repeats and
+commission use those. The repeat rate and CLV to date are cohort figures: the customers
+acquired in the range, followed up to today (within the repeat window), since their
+`repeat_customers` and `cohort_repeat_revenue` are booked on the acquisition day. So a
+range's CLV to date is (revenue + cohort repeat revenue) ÷ new customers, and over all time
+it equals the creator page's. The pages say which window each figure uses
+(`plugin.display.WINDOWS`).
 
 Predicted CLV is the stored per-creator figure (see `worker.lifetime_value`):
 it describes the creator's customers to date, not the date range; groups show
@@ -101,7 +101,7 @@ def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
     }
 
 
-_MONEY_FIELDS = ("cost", "revenue", "repeat_revenue")
+_MONEY_FIELDS = ("cost", "revenue", "repeat_revenue", "cohort_repeat_revenue")
 
 
 def _totals(sums: dict[str, Any], creator: Creator | None) -> Totals:

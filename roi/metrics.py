@@ -31,6 +31,8 @@ class Totals:
     repeat_orders: int = 0
     repeat_revenue: Decimal = _ZERO
     repeat_customers: int = 0
+    # Repeat revenue of the customers acquired in the group's days, whenever it was placed.
+    cohort_repeat_revenue: Decimal = _ZERO
     clicks: int = 0
     impressions: int = 0
     reach: int = 0
@@ -161,6 +163,8 @@ def compute_metrics(t: Totals, rates: EmvRates, clv_predicted: Decimal | None = 
         "roi_with_repeat": _ratio(t.revenue + t.repeat_revenue - t.cost, t.cost),
         "emv": earned,
         "emv_ratio": _ratio(earned, t.cost),
-        "clv_historical": _per(t.revenue + t.repeat_revenue, t.new_customers),
+        # A cohort figure: the customers acquired, and all they spent so far (repeats placed
+        # after the range included, repeats of customers acquired before it left out).
+        "clv_historical": _per(t.revenue + t.cohort_repeat_revenue, t.new_customers),
         "clv_predicted": None if clv_predicted is None else _money(clv_predicted),
     }

@@ -75,6 +75,8 @@ def test_case_study_through_http_webhooks(client, api, runtime, run_jobs, plan) 
     assert (t["repeat_customers"], round(t["repeat_purchase_rate"], 2), t["repeat_revenue"]) == (499, 0.32, "31200.00")
     assert (t["ctr"], t["conversion_rate"], t["cac"]) == (0.0137, 0.0406, "14.42")
     assert (round(t["roas"], 2), round(t["roi"], 2), t["roi_with_repeat"]) == (6.93, 5.93, 7.32)
+    # Over the whole history the customers acquired are those who repeat: $187,200 ÷ 1,560.
+    assert t["clv_historical"] == "120.00"
 
     creators = [r for r in report["rows"] if r["key"] is not None]
     assert len(creators) == 15

@@ -3,6 +3,7 @@ whatever order deliveries arrive in (orders go through the inbox's processing)."
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,9 +14,9 @@ from factories import OTHER_SHOP, SHOP
 from factories.admin import Api
 from factories.registry import make_click, make_creator, shop_id_of
 from factories.shopify import fixture_json, order_payload, refund_payload
-from factories.store import attribution_of, day_totals, rollup_cells
+from factories.store import attribution_of, day_totals, month_cells, rollup_cells
 from factories.webhooks import store_and_process
-from models import Click, Cost, Customer, DiscountCode, Order, Post, Refund, Rollup, ShopSettings
+from models import Click, Cost, Customer, DiscountCode, Order, Post, Refund, Rollup, RollupMonth, ShopSettings
 from plugin import reports
 from worker import engine
 
@@ -92,8 +93,11 @@ def test_link_then_survey_is_a_repeat_purchase(runtime, shop_id, anna) -> None:
         1,
         1,
     )
+    # The repeat is placed in November but its revenue also follows the October customer.
+    assert (acquired["repeat_revenue"], acquired["cohort_repeat_revenue"]) == (0, Decimal("96.00"))
     later = cells[("day", anna, date(2026, 11, 20), None, None, None)]
     assert (later["repeat_orders"], later["repeat_revenue"], later["orders"]) == (1, Decimal("96.00"), 0)
+    assert later["cohort_repeat_revenue"] == 0
 
 
 def test_the_whole_story_gives_the_same_figures_in_any_delivery_order(runtime, shop_id, anna) -> None:
@@ -421,6 +425,26 @@ def test_incremental_rollups_equal_a_rebuild_after_the_story(runtime, shop_id, a
     with runtime.db.session() as s:
         engine.reattribute_shop(s, shop_id)
     assert rollup_cells(runtime, shop_id) == incremental
+
+
+def test_the_migration_books_stored_repeats_on_their_customers_acquisition_day(runtime, shop_id, anna) -> None:
+    """A store upgraded with figures already stored gets the cohort repeat revenue the engine
+    would have booked: on the day and month of each repeat customer's acquisition."""
+    migration = importlib.import_module("migrations.versions.0004_cohort_repeat_revenue")
+    for body in (
+        order_payload(placed_at=T0, codes=("ANNA15",), net="50.00", customer_id=61),
+        order_payload(placed_at=T0 + timedelta(days=32), net="30.00", customer_id=61),
+        order_payload(placed_at=T0 + timedelta(days=40), net="12.50", customer_id=61),
+        order_payload(placed_at=T0 + timedelta(days=2), codes=("ANNA15",), net="20.00", customer_id=62),
+    ):
+        store_and_process(runtime, SHOP, "orders/create", body)
+    days, months = rollup_cells(runtime, shop_id), month_cells(runtime, shop_id)
+    assert days[("day", anna, date(2026, 9, 1), None, None, None)]["cohort_repeat_revenue"] == Decimal("42.50")
+    with runtime.db.session() as s:
+        for model in (Rollup, RollupMonth):
+            s.execute(update(model).values(cohort_repeat_revenue=0))
+        migration.backfill(s.connection())
+    assert (rollup_cells(runtime, shop_id), month_cells(runtime, shop_id)) == (days, months)
 
 
 def test_reattribute_command_rebuilds_a_store(runner, runtime, shop_id, anna) -> None:

@@ -145,6 +145,34 @@ def test_per_creator_figures(api, story) -> None:
     assert anna["emv"] == "229.25" and totals["emv"] == "231.25"
 
 
+def test_clv_to_date_of_a_range_follows_the_customers_it_acquired(api, runtime, story) -> None:
+    """Anna's customer of Sept 10 ($100) buys again on Sept 15 ($40), when Anna acquires
+    another customer ($20). CLV to date of a range is what the range's own customers spent,
+    repeats placed later included; repeat revenue stays what was placed in the range."""
+    new = order_payload(placed_at=T0 + timedelta(days=5), codes=("ANNA15",), net="20.00", customer_id=5)
+    assert store_and_process(runtime, SHOP, "orders/create", new) == "processed"
+
+    def anna_on(first: str, last: str) -> dict:
+        rows = api.get(f"/api/v1/roi?from={first}&to={last}").get_json()["rows"]
+        return next(r for r in rows if r["key"] == story["anna"])
+
+    # Sept 15: one new customer ($20); the $40 repeat is an earlier customer's, not in her CLV.
+    repeat_day = anna_on("2026-09-15", "2026-09-15")
+    assert (repeat_day["new_customers"], repeat_day["revenue"], repeat_day["repeat_revenue"]) == (1, "20.00", "40.00")
+    assert repeat_day["clv_historical"] == "20.00"
+    # Sept 10: the customer acquired that day, with the repeat placed five days later.
+    acquiring_day = anna_on("2026-09-10", "2026-09-10")
+    assert (acquiring_day["new_customers"], acquiring_day["repeat_revenue"]) == (1, "0.00")
+    assert (acquiring_day["repeat_customers"], acquiring_day["clv_historical"]) == (1, "140.00")
+    # September holds both customers and the repeat: ($100 + $20 + $40) ÷ 2.
+    assert anna_on("2026-09-01", "2026-09-30")["clv_historical"] == "80.00"
+    # All time (August's $999 customer too) agrees with the creator page's CLV to date.
+    all_time = anna_on("2026-08-01", "2026-09-30")
+    with runtime.db.session() as s:
+        page = reports.creator_clv(s, s.get(Shop, story["shop_id"]), story["anna"])
+    assert all_time["clv_historical"] == str(page["historical"]) == "386.33"
+
+
 def test_group_by_platform_and_campaign(api, story) -> None:
     by_platform = {r["key"]: r for r in api.get(f"/api/v1/roi?{SEPT}&group_by=platform").get_json()["rows"]}
     # Sales follow the creator's platform; a post counts where it was posted.

@@ -164,6 +164,11 @@ def snapshot(runtime: Any, shop_id: int, creators: dict[str, int]) -> tuple[dict
     days = rollup_cells(runtime, shop_id)
     months = month_cells(runtime, shop_id)
     assert months == months_of(days), "month rows are not the sums of their days"
+    # Each repeat is booked twice: on the day it was placed, and for its customer's cohort.
+    for who in creators.values():
+        placed = sum(v["repeat_revenue"] for (kind, i, *_), v in days.items() if kind == "day" and i == who)
+        cohort = sum(v["cohort_repeat_revenue"] for (kind, i, *_), v in days.items() if kind == "day" and i == who)
+        assert placed == cohort, "a creator's repeat revenue over all days differs from its cohorts'"
     return verdicts, {(kind, handle.get(i), *rest): values for (kind, i, *rest), values in days.items()}
 
 

@@ -125,7 +125,7 @@ def test_a_day_of_repeats_without_new_customers_says_whose_repeats_they_are(clie
     # Each card says which days and customers it counts, in its tooltip and written out.
     windows = text_of(day, "figure-windows")
     assert "even when that repeat falls after the range ends" in windows  # the repeat rate
-    assert "Repeats of customers acquired earlier count too" in windows  # CLV of the range
+    assert "Repeats in the range by customers acquired before it are left out" in windows  # CLV of the range
     assert "so this always equals New customers" in windows  # first orders
     card = unescape(re.search(r'data-metric="repeat_purchase_rate"[^>]*title="([^"]*)"', day).group(1))
     assert "within 90 days of their first order" in card

@@ -12,8 +12,9 @@ things in step, inside the caller's transaction:
 
 Where figures land: first orders, revenue and new customers on the day of the
 order; repeat orders and repeat revenue on the day of the repeat order;
-`repeat_customers` on the day the customer was acquired (a cohort figure, so
-`repeat_purchase_rate` compares like with like); clicks on the click's day;
+`repeat_customers` and `cohort_repeat_revenue` (the same repeat revenue again)
+on the day the customer was acquired: cohort figures, so a range's repeat rate
+and CLV to date follow the customers the range acquired; clicks on the click's day;
 costs on `incurred_on`; post metrics on the post's day.
 
 On PostgreSQL, transaction-level advisory locks keep concurrent workers
@@ -50,9 +51,17 @@ from worker.batch import Batch, Cell, ShopContext, ShopLookup, shop_context
 log = logging.getLogger("creator_roi.engine")
 
 ZERO = Decimal("0.00")
-SALES_COLUMNS = ("orders", "new_customers", "revenue", "repeat_orders", "repeat_revenue", "repeat_customers")
+SALES_COLUMNS = (
+    "orders",
+    "new_customers",
+    "revenue",
+    "repeat_orders",
+    "repeat_revenue",
+    "repeat_customers",
+    "cohort_repeat_revenue",
+)
 POST_COLUMNS = ("posts", "impressions", "reach", "followers", "likes", "comments", "shares", "saves")
-MONEY_COLUMNS = ("revenue", "repeat_revenue", "cost")
+MONEY_COLUMNS = ("revenue", "repeat_revenue", "cohort_repeat_revenue", "cost")
 ALL_COLUMNS = (*SALES_COLUMNS, "clicks", "cost", *POST_COLUMNS)
 HISTORY_CHUNK = 2000
 INSERT_CHUNK = 5000
@@ -299,9 +308,11 @@ class RollupSums:
         elif kind == "repeat":
             row["repeat_orders"] += 1
             row["repeat_revenue"] += net
-            # The acquisition (customer, time) is counted once, on the day it happened.
+            # The acquisition (customer, time) is counted once, on the day it happened; its
+            # repeat revenue is booked there too, for the cohort's CLV.
             acquired_day = self.ctx.day(acquired_at) if acquired_at else self.ctx.day(placed_at)
             self._repeaters[(influencer_id, acquired_day)].add((customer, acquired_at))
+            self.rows[("day", influencer_id, acquired_day, None, None, None)]["cohort_repeat_revenue"] += net
 
     def add_click(self, influencer_id: int, clicked_at: datetime) -> None:
         self.rows[("day", influencer_id, self.ctx.day(clicked_at), None, None, None)]["clicks"] += 1

@@ -76,7 +76,7 @@ def test_a_fee_on_the_one_day_shown_is_too_early_and_figures_say_what_they_count
     assert "always equals New customers" in page.get_attribute("li.kpi[data-metric=orders]", "title")
     windows = read_windows(page)
     assert "even when that repeat falls after the range ends" in windows
-    assert "Repeats of customers acquired earlier count too" in windows
+    assert "Repeats in the range by customers acquired before it are left out" in windows
     assert_fits(page, "overview, one day")
     shots(page, "verdicts-overview-one-day")
 

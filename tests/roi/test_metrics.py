@@ -60,9 +60,27 @@ CASE_STUDY = Totals(
     repeat_orders=620,
     repeat_revenue=Decimal("31200.00"),
     repeat_customers=499,  # 32 % of 1,560 is 499.2 customers
+    cohort_repeat_revenue=Decimal("31200.00"),  # over the whole history: the same repeats
     clicks=38_400,
     impressions=2_800_000,
 )
+
+
+def test_clv_to_date_is_what_the_groups_own_customers_spent() -> None:
+    """Repeats placed in the group's days by earlier customers move repeat revenue and ROI with
+    repeats, not CLV; the later repeats of its own customers move CLV."""
+    day = Totals(
+        cost=Decimal("10.00"),
+        orders=2,
+        new_customers=2,
+        revenue=Decimal("60.00"),
+        repeat_orders=1,
+        repeat_revenue=Decimal("500.00"),
+        cohort_repeat_revenue=Decimal("25.00"),
+    )
+    metrics = compute_metrics(day, EmvRates())
+    assert (metrics["repeat_revenue"], metrics["clv_historical"]) == (Decimal("500.00"), Decimal("42.50"))
+    assert metrics["roi_with_repeat"] == 55.0
 
 
 def test_reference_case_study() -> None:
