@@ -56,7 +56,7 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
     ("conversion_rate", "Conversion rate", "percent", "First orders ÷ clicks"),
     ("engagement_rate", "Engagement rate", "percent", "Engagements ÷ followers"),
     ("emv", "EMV", "money", "Earned media value of posts and clicks"),
-    ("clv_historical", "CLV", "money", "Spent so far, repeats included, per new customer"),
+    ("clv_cohort", "CLV", "money", "Spent so far, repeats included, per new customer"),
 )
 
 # The creator page's cards: the overview's, with the repeat figures in place of the counts
@@ -96,7 +96,7 @@ WINDOWS: dict[str, str] = {
     "conversion_rate": "First orders ÷ link clicks, both in the range.",
     "engagement_rate": "Posts published in the range: engagements ÷ followers.",
     "emv": "Posts published in the range and link clicks in the range.",
-    "clv_historical": "A cohort figure: customers acquired in the range, followed up to today. Their first "
+    "clv_cohort": "A cohort figure: customers acquired in the range, followed up to today. Their first "
     "orders and all their repeat purchases so far (within {repeat_days} days of their first order, even after the "
     "range ends) ÷ their number. Repeats in the range by customers acquired before it are left out.",
 }
@@ -144,7 +144,7 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("conversion_rate", "Conv.", "percent"),
     ("engagement_rate", "Eng.", "percent"),
     ("emv", "EMV", "money"),
-    ("clv_historical", "CLV", "money"),
+    ("clv_cohort", "CLV", "money"),
 )
 
 # The verdict badges (roi.verdict): (text, Polaris tone; None is the neutral badge).

@@ -163,8 +163,12 @@ def compute_metrics(t: Totals, rates: EmvRates, clv_predicted: Decimal | None = 
         "roi_with_repeat": _ratio(t.revenue + t.repeat_revenue - t.cost, t.cost),
         "emv": earned,
         "emv_ratio": _ratio(earned, t.cost),
+        # The contract's figure, from the row's own columns: over a range it mixes the range's
+        # customers with repeats of customers acquired before it, so the pages show clv_cohort.
+        "clv_historical": _per(t.revenue + t.repeat_revenue, t.new_customers),
         # A cohort figure: the customers acquired, and all they spent so far (repeats placed
-        # after the range included, repeats of customers acquired before it left out).
-        "clv_historical": _per(t.revenue + t.cohort_repeat_revenue, t.new_customers),
+        # after the range included, repeats of customers acquired before it left out). Over all
+        # time it equals clv_historical.
+        "clv_cohort": _per(t.revenue + t.cohort_repeat_revenue, t.new_customers),
         "clv_predicted": None if clv_predicted is None else _money(clv_predicted),
     }

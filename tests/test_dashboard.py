@@ -225,7 +225,7 @@ def test_kpi_cards_and_creator_rows_equal_the_roi_api(api, client, anna):
         "conversion_rate",
         "engagement_rate",
         "emv",
-        "clv_historical",
+        "clv_cohort",
     }
     for metric, shown in parsed.kpis.items():
         assert same_figure(shown, report["totals"][metric]), (metric, shown, report["totals"][metric])

@@ -126,7 +126,7 @@ def test_per_creator_figures(api, story) -> None:
     assert anna["label"] == "Anna Lee"
     assert (anna["orders"], anna["revenue"], anna["repeat_orders"], anna["repeat_revenue"]) == (1, "100.00", 1, "40.00")
     assert (anna["cost"], anna["roas"], anna["roi"], anna["roi_with_repeat"]) == ("50.00", 2.0, 1.0, 1.8)
-    assert (anna["repeat_customers"], anna["repeat_purchase_rate"], anna["clv_historical"]) == (1, 1.0, "140.00")
+    assert (anna["repeat_customers"], anna["repeat_purchase_rate"], anna["clv_cohort"]) == (1, 1.0, "140.00")
     assert (anna["impressions"], anna["engagements"], anna["engagement_rate"]) == (30000, 400, round(400 / 15000, 4))
     assert (ben["orders"], ben["revenue"], ben["clicks"], ben["conversion_rate"]) == (1, "30.00", 4, 0.25)
     assert (ben["cost"], ben["roi"], ben["cac"]) == ("60.00", -0.5, "60.00")
@@ -159,18 +159,20 @@ def test_clv_to_date_of_a_range_follows_the_customers_it_acquired(api, runtime, 
     # Sept 15: one new customer ($20); the $40 repeat is an earlier customer's, not in her CLV.
     repeat_day = anna_on("2026-09-15", "2026-09-15")
     assert (repeat_day["new_customers"], repeat_day["revenue"], repeat_day["repeat_revenue"]) == (1, "20.00", "40.00")
-    assert repeat_day["clv_historical"] == "20.00"
+    assert repeat_day["clv_cohort"] == "20.00"
+    # The contract's clv_historical stays (revenue + repeat_revenue) ÷ new_customers of the row.
+    assert repeat_day["clv_historical"] == "60.00"
     # Sept 10: the customer acquired that day, with the repeat placed five days later.
     acquiring_day = anna_on("2026-09-10", "2026-09-10")
     assert (acquiring_day["new_customers"], acquiring_day["repeat_revenue"]) == (1, "0.00")
-    assert (acquiring_day["repeat_customers"], acquiring_day["clv_historical"]) == (1, "140.00")
+    assert (acquiring_day["repeat_customers"], acquiring_day["clv_cohort"]) == (1, "140.00")
     # September holds both customers and the repeat: ($100 + $20 + $40) ÷ 2.
-    assert anna_on("2026-09-01", "2026-09-30")["clv_historical"] == "80.00"
+    assert anna_on("2026-09-01", "2026-09-30")["clv_cohort"] == "80.00"
     # All time (August's $999 customer too) agrees with the creator page's CLV to date.
     all_time = anna_on("2026-08-01", "2026-09-30")
     with runtime.db.session() as s:
         page = reports.creator_clv(s, s.get(Shop, story["shop_id"]), story["anna"])
-    assert all_time["clv_historical"] == str(page["historical"]) == "386.33"
+    assert all_time["clv_cohort"] == all_time["clv_historical"] == str(page["historical"]) == "386.33"
 
 
 def test_group_by_platform_and_campaign(api, story) -> None:

@@ -15,7 +15,7 @@ from plugin.schemas.common import Money
 # have is refused, so a typo like 0202 or 20266 gets an answer that names the field.
 EARLIEST = date(1970, 1, 1)
 DATE_BOUNDS = "Enter a date between 1970-01-01 and 9999-12-31, as YYYY-MM-DD."
-MONEY_METRICS = ("cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_predicted")
+MONEY_METRICS = ("cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_cohort", "clv_predicted")
 COUNT_METRICS = (
     "orders",
     "new_customers",
@@ -64,6 +64,7 @@ METRICS = (
     "emv",
     "emv_ratio",
     "clv_historical",
+    "clv_cohort",
     "clv_predicted",
 )
 

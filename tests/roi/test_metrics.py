@@ -37,9 +37,10 @@ METRIC_FIELDS = {
     "emv",
     "emv_ratio",
     "clv_historical",
+    "clv_cohort",
     "clv_predicted",
 }
-MONEY = {"cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_predicted"}
+MONEY = {"cost", "revenue", "repeat_revenue", "cac", "emv", "clv_historical", "clv_cohort", "clv_predicted"}
 RATIOS = {
     "repeat_purchase_rate",
     "engagement_rate",
@@ -79,7 +80,9 @@ def test_clv_to_date_is_what_the_groups_own_customers_spent() -> None:
         cohort_repeat_revenue=Decimal("25.00"),
     )
     metrics = compute_metrics(day, EmvRates())
-    assert (metrics["repeat_revenue"], metrics["clv_historical"]) == (Decimal("500.00"), Decimal("42.50"))
+    assert (metrics["repeat_revenue"], metrics["clv_cohort"]) == (Decimal("500.00"), Decimal("42.50"))
+    # The contract's clv_historical is the row's own (revenue + repeat revenue) ÷ new customers.
+    assert metrics["clv_historical"] == Decimal("280.00")
     assert metrics["roi_with_repeat"] == 55.0
 
 
@@ -92,7 +95,7 @@ def test_reference_case_study() -> None:
     assert round(metrics["roi"], 2) == 5.93
     assert round(metrics["roi_with_repeat"], 2) == 7.32
     assert metrics["repeat_purchase_rate"] == pytest.approx(0.32, abs=0.001)
-    assert metrics["clv_historical"] == Decimal("120.00")
+    assert metrics["clv_historical"] == metrics["clv_cohort"] == Decimal("120.00")
     # 2.8M impressions at a 5.00 CPM, plus 38,400 clicks at 0.50.
     assert metrics["emv"] == Decimal("33200.00")
     assert metrics["emv_ratio"] == 1.4756
