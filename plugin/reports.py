@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, object_session
 
 from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
 from plugin.display import attribution_summary
-from roi.allocation import by_content_type
+from roi.allocation import by_content_type, emv_by_part
 from roi.commission import cost_with_commission
 from roi.emv import EmvRates
 from roi.group_clv import customer_weighted_clv
@@ -314,13 +314,15 @@ def roi_report(
         groups = {key: add_up(totals) for key, totals in parts.items()}
     label = _labeller(session, shop, group_by, creators)
     rows = []
+    # EMV of each row to the cent, adding up to the total's as the other money columns do.
+    earned = dict(zip(groups, emv_by_part(list(groups.values()), rates)))
     for key, totals in groups.items():
         predicted = _predicted(members[key], clv) if group_by != "content_type" else None
         rows.append(
             {
                 "key": key,
                 "label": label(key) if key is not None else UNGROUPED_LABELS[group_by],
-                **compute_metrics(totals, rates, predicted),
+                **compute_metrics(totals, rates, predicted, earned[key]),
             }
         )
     rows.sort(key=lambda r: (-r["revenue"], r["key"] is None, r["label"].lower()))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol, overload
 
+from roi.emv import EmvRates, emv, emv_exact
 from roi.metrics import Totals, add_up
 
 CENT = Decimal("0.01")
@@ -54,6 +55,19 @@ def split_totals(totals: Totals, weights: Sequence[int]) -> list[Totals]:
             _money_parts(value, shares, total) if isinstance(value, Decimal) else _count_parts(value, shares, total)
         )
     return [Totals.of({name: column[i] for name, column in columns.items()}) for i in range(len(shares))]
+
+
+def emv_by_part(parts: Sequence[Totals], rates: EmvRates) -> list[Decimal]:
+    """Each part's EMV in cents, adding up to the EMV of all of them (rounded once), as the
+    report's other money columns add up to their total: the total split by largest remainder
+    in proportion to the parts' exact EMVs, so none is a cent or more from its own."""
+    whole = add_up(parts)
+    total = emv(whole.impressions, whole.likes, whole.comments, whole.shares, whole.saves, whole.clicks, rates)
+    exact = [emv_exact(p.impressions, p.likes, p.comments, p.shares, p.saves, p.clicks, rates) for p in parts]
+    if not total or min(exact, default=Decimal(0)) < 0 or not any(exact):
+        # Nothing to split (or a negative rate, which settings refuse): each part's own EMV.
+        return [emv(p.impressions, p.likes, p.comments, p.shares, p.saves, p.clicks, rates) for p in parts]
+    return largest_remainder(total, exact)
 
 
 def _shares(weights: Sequence[Decimal | int | float]) -> tuple[list[Decimal | int], Decimal | int]:

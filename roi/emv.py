@@ -34,7 +34,21 @@ def emv(
     rates: EmvRates = EmvRates(),
 ) -> Decimal:
     """impressions ÷ 1000 × CPM + Σ actions × per-action value, in cents."""
-    value = (
+    return emv_exact(impressions, likes, comments, shares, saves, clicks, rates).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def emv_exact(
+    impressions: int,
+    likes: int,
+    comments: int,
+    shares: int,
+    saves: int,
+    clicks: int,
+    rates: EmvRates = EmvRates(),
+) -> Decimal:
+    """`emv` before rounding to the cent: what rows are split by so that they add up to the
+    total (`roi.allocation.emv_by_part`)."""
+    return (
         Decimal(impressions) / 1000 * rates.cpm
         + likes * rates.like
         + comments * rates.comment
@@ -42,4 +56,3 @@ def emv(
         + saves * rates.save
         + clicks * rates.click
     )
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)

@@ -136,9 +136,13 @@ def _per(amount: Decimal, count: int) -> Decimal | None:
     return None if count == 0 else _money(amount / count)
 
 
-def compute_metrics(t: Totals, rates: EmvRates, clv_predicted: Decimal | None = None) -> dict[str, Any]:
-    """Every field of the metrics table for one group."""
-    earned = emv(t.impressions, t.likes, t.comments, t.shares, t.saves, t.clicks, rates)
+def compute_metrics(
+    t: Totals, rates: EmvRates, clv_predicted: Decimal | None = None, earned: Decimal | None = None
+) -> dict[str, Any]:
+    """Every field of the metrics table for one group; `earned`: its EMV as a row of a report
+    whose rows add up to the total (`roi.allocation.emv_by_part`), else computed here."""
+    if earned is None:
+        earned = emv(t.impressions, t.likes, t.comments, t.shares, t.saves, t.clicks, rates)
     return {
         "cost": _money(t.cost),
         "orders": t.orders,

@@ -163,3 +163,16 @@ def test_demo_reset_refuses_a_store_it_did_not_install(runner, api, runtime) -> 
     assert result.exit_code != 0 and "refuses to erase" in result.output
     with runtime.db.session() as s:
         assert s.get(Shop, shop_id_of(runtime, SHOP)) is not None
+
+
+@pytest.mark.parametrize("group", ["influencer", "platform", "campaign", "content_type"])
+def test_emv_rows_add_up_to_the_total_in_every_grouping(api, plan, group) -> None:
+    """EMV is rounded once, for the total, and split over the rows like the other money columns:
+    a column that sums to a cent more or less than its total row reads as an error."""
+    # Ranges over the case study's posts (each rounded alone, these rows summed a cent over).
+    for start, end in ((date(2026, 1, 3), date(2026, 1, 20)), (date(2026, 2, 3), date(2026, 2, 20)), (None, END)):
+        start = start or END - timedelta(days=PERIOD_DAYS)
+        report = api.get(f"/api/v1/roi?from={start}&to={end}&group_by={group}").get_json()
+        rows = [Decimal(r["emv"]) for r in report["rows"]]
+        assert Decimal(report["totals"]["emv"]) > 0
+        assert sum(rows) == Decimal(report["totals"]["emv"]), (group, start)

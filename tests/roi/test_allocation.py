@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roi.allocation import by_content_type, largest_remainder, split_totals
-from roi.metrics import Totals
+from roi.allocation import by_content_type, emv_by_part, largest_remainder, split_totals
+from roi.emv import EmvRates, emv, emv_exact
+from roi.metrics import Totals, add_up
 
 D = Decimal
 
@@ -149,3 +150,41 @@ def test_the_groups_add_up_to_the_figures() -> None:
     groups = by_content_type(figures)
     assert sum(groups.values(), Totals()) == sum((f.totals for f in figures), Totals())
     assert by_content_type([]) == {}
+
+
+# --- EMV of a report's rows ---------------------------------------------------------------
+
+
+def test_emv_rows_add_up_to_the_total_where_each_rounded_alone_would_not() -> None:
+    # Three creators' 1,001 impressions each at CPM 5.00: 5.005 each, 15.015 together.
+    parts = [Totals(impressions=1001)] * 3
+    alone = [emv(1001, 0, 0, 0, 0, 0)] * 3
+    assert sum(alone) == Decimal("15.03") != emv(3003, 0, 0, 0, 0, 0) == Decimal("15.02")
+    assert emv_by_part(parts, EmvRates()) == [Decimal("5.01"), Decimal("5.01"), Decimal("5.00")]
+
+
+def test_emv_of_parts_without_posts_or_clicks_is_zero() -> None:
+    assert emv_by_part([Totals(), Totals()], EmvRates()) == [Decimal("0.00"), Decimal("0.00")]
+    assert emv_by_part([], EmvRates()) == []
+
+
+@given(
+    st.lists(
+        st.tuples(*(st.integers(min_value=0, max_value=10**6) for _ in range(6))),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_emv_parts_add_up_and_stay_within_a_cent_of_their_own(figures: list[tuple[int, ...]]) -> None:
+    rates = EmvRates(cpm=Decimal("7.35"), like=Decimal("0.13"), comment=Decimal("0.5"), click=Decimal("0.33"))
+    parts = [
+        Totals(impressions=i, likes=li, comments=c, shares=sh, saves=sa, clicks=cl) for i, li, c, sh, sa, cl in figures
+    ]
+    split = emv_by_part(parts, rates)
+    total = add_up(parts)
+    assert sum(split) == emv(
+        total.impressions, total.likes, total.comments, total.shares, total.saves, total.clicks, rates
+    )
+    for part, value in zip(parts, split):
+        exact = emv_exact(part.impressions, part.likes, part.comments, part.shares, part.saves, part.clicks, rates)
+        assert abs(value - exact) < Decimal("0.01")
