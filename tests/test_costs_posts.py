@@ -6,10 +6,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from factories import SHOP
 from factories.registry import make_cost, make_influencer, make_post, past
-from models import COST_CATEGORIES, Cost, Post
+from models import COST_CATEGORIES, Cost, Post, Shop
 
 # --- costs ---------------------------------------------------------------------------
 
@@ -358,3 +359,75 @@ def test_costs_posts_and_clicks_reach_the_roi_report(api, client):
     assert api.delete(f"/api/v1/costs/{cost_id}").status_code == 204
     [row] = [r for r in api.get(f"/api/v1/roi?group_by=influencer&{window}").get_json()["rows"] if r["label"] == "Maya"]
     assert row["cost"] == "300.00"
+
+
+# --- the import reads the merchant's spreadsheet as the merchant wrote it ----------------
+
+
+def set_shop_zone(runtime, zone: str) -> None:  # type: ignore[no-untyped-def]
+    with runtime.db.session() as s:
+        s.execute(update(Shop).where(Shop.domain == SHOP).values(timezone=zone))
+
+
+def test_csv_import_reads_a_time_without_offset_as_shop_time(api, runtime, db_session):
+    set_shop_zone(runtime, "America/New_York")
+    maya = make_influencer(api, handle="maya.glow")
+    text = (
+        "handle,platform,content_type,posted_at,url\n"
+        "maya.glow,instagram,reel,2026-01-15 10:00,https://instagram.com/p/winter\n"  # EST, UTC−5
+        "maya.glow,instagram,reel,2026-07-01T10:00:00,https://instagram.com/p/summer\n"  # EDT, UTC−4
+        "maya.glow,instagram,reel,2026-07-02T10:00:00Z,https://instagram.com/p/utc\n"  # an offset wins
+        "maya.glow,instagram,story,2026-03-05,https://instagram.com/p/day\n"  # a day: its shop midnight
+    )
+    assert _import(api, text).get_json() == {"created": 4, "errors": []}
+    db_session.expire_all()
+    stored = {p.url.rsplit("/", 1)[1]: p.posted_at for p in db_session.scalars(select(Post))}
+    assert stored == {
+        "winter": datetime(2026, 1, 15, 15, tzinfo=timezone.utc),
+        "summer": datetime(2026, 7, 1, 14, tzinfo=timezone.utc),
+        "utc": datetime(2026, 7, 2, 10, tzinfo=timezone.utc),
+        "day": datetime(2026, 3, 5, 5, tzinfo=timezone.utc),
+    }
+    # The page shows the time as it was typed.
+    listed = api.get(f"/api/v1/posts?influencer_id={maya['id']}&from=2026-01-15&to=2026-01-15").get_json()["posts"]
+    assert [p["url"] for p in listed] == ["https://instagram.com/p/winter"]
+
+
+def test_csv_import_finds_the_creator_by_handle_in_any_case_with_or_without_at(api, other_api, db_session):
+    maya = make_influencer(api, handle="Maya.Glow")
+    make_influencer(other_api, handle="ben")  # another shop's creator is not this shop's
+    text = (
+        "handle,platform,content_type,posted_at\n"
+        "@maya.glow,instagram,reel,2026-05-01T10:00:00Z\n"
+        "MAYA.GLOW,instagram,story,2026-05-02T10:00:00Z\n"
+        " maya.glow ,instagram,post,2026-05-03T10:00:00Z\n"
+        "@ben,tiktok,video,2026-05-04T10:00:00Z\n"
+    )
+    body = _import(api, text).get_json()
+    assert body["created"] == 3
+    assert body["errors"] == [{"line": 5, "errors": {"handle": ["No creator has the handle @ben."]}}]
+    db_session.expire_all()
+    assert {p.influencer_id for p in db_session.scalars(select(Post))} == {maya["id"]}
+
+
+def test_csv_import_names_the_line_of_an_unknown_or_ambiguous_handle(api, db_session):
+    make_influencer(api, handle="strasse", name="Sam Strasse")
+    make_influencer(api, handle="straße", name="Sam Straße")  # another handle, the same when case is ignored
+    text = (
+        "handle,platform,content_type,posted_at\n"
+        "strasse,instagram,reel,2026-05-01T10:00:00Z\n"
+        "@nobody,instagram,reel,2026-05-01T10:00:00Z\n"
+    )
+    body = _import(api, text).get_json()
+    assert body["created"] == 0
+    assert body["errors"] == [
+        {
+            "line": 2,
+            "errors": {
+                "handle": ["@strasse could be Sam Strasse and Sam Straße: give the creator's influencer_id instead."]
+            },
+        },
+        {"line": 3, "errors": {"handle": ["No creator has the handle @nobody."]}},
+    ]
+    # The exact handle is never ambiguous through its id.
+    assert db_session.scalar(select(func.count()).select_from(Post)) == 0

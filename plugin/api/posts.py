@@ -28,6 +28,7 @@ from plugin.schemas.registry import (
     PostListSchema,
     PostQuerySchema,
     PostSchema,
+    post_import_schema,
 )
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -192,26 +193,42 @@ def _check_header(columns: list[str]) -> None:
 
 
 class _Creators:
-    """The shop's creators by id and by handle, loaded once per import."""
+    """The shop's creators by id and by handle (with or without '@', in any case), loaded once
+    per import."""
 
     def __init__(self) -> None:
         rows = session().scalars(shop_select(Influencer)).all()
         self.by_id = {i.id: i for i in rows}
-        self.by_handle = {i.handle.lower(): i for i in rows}
+        self.by_handle: dict[str, list[Influencer]] = {}
+        for creator in rows:
+            self.by_handle.setdefault(_handle_key(creator.handle), []).append(creator)
 
     def resolve(self, row: dict[str, Any]) -> Influencer:
         handle = row.pop("handle", None)
         if handle is not None:
-            found = self.by_handle.get(handle.strip().lstrip("@").lower())
-            if found is None:
-                raise ValidationError({"handle": ["no creator with this handle"]})
-            if "influencer_id" in row and row["influencer_id"] != found.id:
-                raise ValidationError({"handle": ["names another creator than influencer_id"]})
-            return found
-        found = self.by_id.get(row.get("influencer_id"))  # type: ignore[arg-type]
-        if found is None:
-            raise ValidationError({"influencer_id": ["influencer not found"]})
-        return found
+            found = self.by_handle.get(_handle_key(handle), [])
+            shown = "@" + handle.strip().lstrip("@")
+            if not found:
+                raise ValidationError({"handle": [f"No creator has the handle {shown}."]})
+            if len(found) > 1:
+                names = " and ".join(sorted(c.name for c in found))
+                raise ValidationError(
+                    {"handle": [f"{shown} could be {names}: give the creator's influencer_id instead."]}
+                )
+            if "influencer_id" in row and row["influencer_id"] != found[0].id:
+                raise ValidationError(
+                    {"handle": [f"{shown} is not the creator with influencer_id {row['influencer_id']}."]}
+                )
+            return found[0]
+        found_id = self.by_id.get(row.get("influencer_id"))  # type: ignore[arg-type]
+        if found_id is None:
+            raise ValidationError({"influencer_id": ["No creator of this shop has this influencer_id."]})
+        return found_id
+
+
+def _handle_key(handle: str) -> str:
+    """A handle as the import matches it: '@Maya.K ' and 'maya.k' are the same creator."""
+    return handle.strip().lstrip("@").casefold()
 
 
 def _row_values(row: dict[str, str | None]) -> dict[str, Any]:
@@ -231,8 +248,9 @@ def _row_values(row: dict[str, str | None]) -> dict[str, Any]:
 @bp.post("/posts/import")
 @documented(body_type="text/csv", response=PostImportResultSchema, errors=(413,))
 def import_posts() -> Any:
-    """Import posts from CSV (the columns of POST /posts; `handle` may stand for influencer_id).
-    Good rows are created; each bad row is reported by line number and field."""
+    """Import posts from CSV (the columns of POST /posts; `handle`, with or without '@', may
+    stand for influencer_id). A `posted_at` without an offset is the shop's local time. Good
+    rows are created; each bad row is reported by line number and field."""
     reader = csv.DictReader(io.StringIO(_csv_text(), newline=""))
     try:
         columns = [(c or "").strip().lower() for c in (reader.fieldnames or [])]
@@ -240,7 +258,7 @@ def import_posts() -> Any:
         raise ApiError({"body": [f"not a CSV file: {exc}"]}, 400) from exc
     _check_header(columns)
     reader.fieldnames = columns
-    creators, schema = _Creators(), PostInputSchema()
+    creators, schema = _Creators(), post_import_schema(current_shop().zone)
     posts: list[Post] = []
     errors: list[dict[str, Any]] = []
     # Posts already recorded, and those earlier in this file, by (creator, url).

@@ -5,7 +5,7 @@ OpenAPI document shows each side as it is."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -386,6 +386,16 @@ class PostInputSchema(InputSchema):
     def _not_in_future(self, value: datetime, **_: Any) -> None:
         if value > datetime.now(timezone.utc) + POSTED_AT_SKEW:
             raise ValidationError("The post date is in the future: enter when it was posted.")
+
+
+def post_import_schema(zone: tzinfo) -> PostInputSchema:
+    """PostInputSchema for a CSV import: a time without an offset is the shop's local time, as
+    a spreadsheet holds it (the JSON API's is UTC, as the page's form sends it)."""
+    schema = PostInputSchema()
+    posted_at = schema.fields["posted_at"]
+    assert isinstance(posted_at, fields.AwareDateTime)
+    posted_at.default_timezone = zone
+    return schema
 
 
 class PostSchema(Schema):
