@@ -40,10 +40,10 @@ from models import (
     ReferralLink,
     Shop,
 )
-from plugin import charts, display, orders_view, ranges, report_cache, reports
+from plugin import charts, display, exports, orders_view, ranges, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
-from plugin.schemas.roi import DATE_BOUNDS, EARLIEST, METRICS
+from plugin.schemas.roi import DATE_BOUNDS, EARLIEST
 from roi.verdict import range_days
 from worker.runtime import Runtime
 from worker.shopify_admin import is_valid_shop_domain
@@ -541,8 +541,10 @@ def filter_without_creators(filters: Filters, campaigns: list[Campaign]) -> str 
 @bp.get("/app/table.csv")
 @page_auth_required
 def table_csv() -> Any:
-    """Every row of the overview table (all pages), as the page's export button downloads it."""
-    filters = read_filters(shop_campaigns())
+    """Every row of the overview table (all pages), as the page's export button downloads it
+    (the cells as `plugin.exports` writes them; the name says the grouping, range and filter)."""
+    campaigns = shop_campaigns()
+    filters = read_filters(campaigns)
     report = report_cache.roi_report(
         session(),
         current_shop(),
@@ -553,22 +555,24 @@ def table_csv() -> Any:
         platform=filters.platform,
     )
     rows = sort_rows(table_rows(report, filters), filters.sort, filters.direction)
+    followers = exports.creator_followers() if filters.group == "influencer" else {}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([filters.group, "name", *METRICS])
+    writer.writerow([filters.group, "name", *exports.metric_header()])
     for row in rows:
-        writer.writerow([row["key"], csv_cell(row["label"]), *(display.raw(row["metrics"].get(m)) for m in METRICS)])
-    writer.writerow(["total", "Total", *(display.raw(report["totals"].get(m)) for m in METRICS)])
-    name = f"creator-roi-{filters.group}-{filters.date_from}-{filters.date_to}.csv"
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
-
-
-def csv_cell(value: Any) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        count = followers.get(row["key"]) if isinstance(row["key"], int) else None
+        writer.writerow(
+            [
+                exports.text_cell(row["key"]),
+                exports.text_cell(row["label"]),
+                *exports.metric_cells(row["metrics"], count),
+            ]
+        )
+    total = exports.total_followers(followers.get(r["key"]) for r in rows if isinstance(r["key"], int))
+    writer.writerow(["total", "Total", *exports.metric_cells(report["totals"], total)])
+    campaign = next((c.name for c in campaigns if c.id == filters.campaign_id), None)
+    name = exports.report_filename(filters.group, filters.date_from, filters.date_to, filters.platform, campaign)
+    return Response(out.getvalue(), mimetype="text/csv", headers=exports.attachment(name))
 
 
 @bp.get("/app/creators/<int:influencer_id>")
@@ -787,6 +791,75 @@ class CostDates:
 @page_auth_required
 def posts_page() -> Any:
     return page("admin/posts.html", posts=post_rows(), creators=active_creators(), title="Posts")
+
+
+POST_CSV_COLUMNS = (
+    "posted_at",
+    "creator",
+    "handle",
+    "influencer_id",
+    "platform",
+    "content_type",
+    "url",
+    "followers",
+    "impressions",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "engagements",
+)
+
+
+@bp.get("/app/posts.csv")
+@page_auth_required
+def posts_csv() -> Any:
+    """Every post of the shop (or of one creator, `?influencer_id=`), newest first: the time in
+    shop time as the page shows it, the post's full URL, and the import's column names."""
+    shop = current_shop()
+    creator_id = request.args.get("influencer_id", "")
+    query = (
+        shop_select(Post)
+        .add_columns(Influencer.name, Influencer.handle)
+        .join(Influencer, Influencer.id == Post.influencer_id)
+        .order_by(Post.posted_at.desc(), Post.id.desc())
+    )
+    handle = None
+    if creator_id:
+        creator = (
+            session().scalar(shop_select(Influencer).where(Influencer.id == int(creator_id)))
+            if creator_id.isdigit()
+            else None
+        )
+        if creator is None:
+            abort(404)
+        query, handle = query.where(Post.influencer_id == creator.id), creator.handle
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(POST_CSV_COLUMNS)
+    for post, name, creator_handle in session().execute(query):
+        writer.writerow(
+            [
+                exports.moment_cell(post.posted_at, shop.zone),
+                exports.text_cell(name),
+                exports.text_cell(creator_handle),
+                post.influencer_id,
+                post.platform,
+                post.content_type,
+                exports.text_cell(post.url),
+                post.followers,
+                post.impressions,
+                post.reach,
+                post.likes,
+                post.comments,
+                post.shares,
+                post.saves,
+                post.likes + post.comments + post.shares + post.saves,
+            ]
+        )
+    name = f"posts-{exports.slugify(handle)}.csv" if handle else "posts.csv"
+    return Response(out.getvalue(), mimetype="text/csv", headers=exports.attachment(name))
 
 
 def cost_rows(*where: Any, limit: int = 200) -> list[Any]:

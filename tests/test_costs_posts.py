@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from factories import SHOP
+from factories.admin import auth_headers
 from factories.registry import make_cost, make_influencer, make_post, past
 from models import COST_CATEGORIES, Cost, Post, Shop
 
@@ -431,3 +434,43 @@ def test_csv_import_names_the_line_of_an_unknown_or_ambiguous_handle(api, db_ses
     ]
     # The exact handle is never ambiguous through its id.
     assert db_session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+# --- the posts export -----------------------------------------------------------------------
+
+
+def test_posts_export_has_shop_times_full_links_and_the_imports_columns(api, client, runtime):
+    set_shop_zone(runtime, "America/New_York")
+    maya = make_influencer(api, handle="maya.glow", name="Maya Glow")
+    ben = make_influencer(api, handle="ben")
+    make_post(
+        api,
+        maya["id"],
+        posted_at="2026-03-05T03:24:31.177625+00:00",
+        url="https://instagram.com/p/abc?igsh=1",
+        likes=10,
+        comments=2,
+        shares=1,
+        saves=3,
+    )
+    make_post(api, ben["id"], posted_at="2026-03-06T12:00:00Z", url=None)
+    response = client.get("/app/posts.csv", headers=auth_headers(SHOP))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="posts.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["handle"] for r in rows] == ["ben", "maya.glow"]  # newest first
+    exported = rows[1]
+    # The page shows "Mar 4, 2026 22:24 EST": the export says the same instant, to the second.
+    assert exported["posted_at"] == "2026-03-04T22:24:31-05:00"
+    assert exported["url"] == "https://instagram.com/p/abc?igsh=1"
+    assert (exported["creator"], exported["influencer_id"]) == ("Maya Glow", str(maya["id"]))
+    assert (exported["platform"], exported["content_type"], exported["engagements"]) == ("instagram", "reel", "16")
+    assert rows[0]["url"] == ""
+    assert not any(cell in ("Open", "—") for row in rows for cell in row.values())
+
+    # One creator's posts, as the creator page's export button downloads them.
+    own = client.get(f"/app/posts.csv?influencer_id={maya['id']}", headers=auth_headers(SHOP))
+    assert own.headers["Content-Disposition"] == 'attachment; filename="posts-maya-glow.csv"'
+    assert [r["handle"] for r in csv.DictReader(io.StringIO(own.get_data(as_text=True)))] == ["maya.glow"]
+    assert client.get("/app/posts.csv?influencer_id=999999", headers=auth_headers(SHOP)).status_code == 404
+    assert client.get("/app/posts.csv?influencer_id=x", headers=auth_headers(SHOP)).status_code == 404

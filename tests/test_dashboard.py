@@ -296,6 +296,49 @@ def test_table_csv_holds_every_row_and_the_total(api, client, anna):
     assert Decimal(by_key["total"]["revenue"]) == Decimal(report["totals"]["revenue"])
 
 
+def test_table_csv_says_what_it_holds_in_its_header_cells_and_name(api, client, anna):
+    """Ratios marked as fractions, the creator's own followers, empty cells for what is not
+    known, and a file name with the grouping, the range and the filter."""
+    assert (
+        api.post(
+            "/api/v1/posts",
+            json={
+                "influencer_id": anna["id"],
+                "platform": "instagram",
+                "content_type": "story",
+                "posted_at": "2026-10-20T10:00:00Z",
+                "impressions": 1000,
+            },
+        ).status_code
+        == 201
+    )
+    quiet = api.post("/api/v1/influencers", json={"name": "Quiet Quinn", "handle": "quinn", "platform": "tiktok"})
+    resp = client.get(f"/app/table.csv?{FIXTURE_RANGE}", headers=auth_headers(SHOP))
+    name = "creator-roi-influencer-2026-10-01_2026-11-30.csv"
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    table = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    header = table[0]
+    assert {"roi_fraction", "roi_with_repeat_fraction", "ctr_fraction", "engagement_rate_fraction"} <= set(header)
+    assert "roi" not in header and "roas" in header
+    rows = {row[0]: dict(zip(header, row)) for row in table[1:]}
+    report = api.get(f"/api/v1/roi?{FIXTURE_RANGE}").json
+    figures = next(r for r in report["rows"] if r["key"] == anna["id"])
+    mine = rows[str(anna["id"])]
+    assert float(mine["roi_fraction"]) == figures["roi"]  # 0.25 is the page's 25%
+    # Two posts, each recording her 12,000 followers: she has 12,000, not 24,000.
+    assert (mine["followers"], mine["followers_summed_over_posts"]) == ("12000", "24000")
+    assert rows["total"]["followers"] == "12000"  # Quinn has none
+    # A creator without figures in the range: empty cells, not the page's dash.
+    assert rows[str(quiet.json["id"])]["name"] == "Quiet Quinn"
+    assert rows[str(quiet.json["id"])]["revenue"] == "" and rows[str(quiet.json["id"])]["followers"] == "0"
+    assert not any(cell == "—" for row in table for cell in row)
+
+    filtered = client.get(f"/app/table.csv?{FIXTURE_RANGE}&platform=tiktok&group=platform", headers=auth_headers(SHOP))
+    assert filtered.headers["Content-Disposition"] == (
+        'attachment; filename="creator-roi-platform-2026-10-01_2026-11-30-tiktok.csv"'
+    )
+
+
 # --- the creator page ----------------------------------------------------------------------------
 
 

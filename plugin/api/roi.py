@@ -10,14 +10,12 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from models import Attribution, Influencer, Order
-from plugin import report_cache, reports
+from models import Attribution, Campaign, Influencer, Order
+from plugin import exports, report_cache, reports
 from plugin.api import bp
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session, shop_select
 from plugin.schemas.roi import (
-    METRICS,
-    MONEY_METRICS,
     OrderAttributionSchema,
     OrderListSchema,
     OrderQuerySchema,
@@ -58,35 +56,34 @@ def get_roi() -> Any:
     return Response(json.dumps(encode_report(_report()), separators=(",", ":")), mimetype="application/json")
 
 
-def _csv_value(name: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if name in MONEY_METRICS:
-        return f"{value:.2f}"
-    return str(value)
-
-
-def _csv_text(value: Any) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/roi.csv")
 @documented(query=RoiQuerySchema, response_type="text/csv", errors=(422,))
 def get_roi_csv() -> Any:
-    """The same report as CSV: one row per group, then the total."""
+    """The same report as CSV: one row per group, then the total. Ratios shown as percents are
+    fractions (`roi_fraction`); `followers` is each creator's own count, the posts' sum is
+    `followers_summed_over_posts`; the file name says the grouping, range and filter."""
     report = _report()
+    followers = exports.creator_followers() if report["group_by"] == "influencer" else {}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([report["group_by"], "label", *METRICS])
+    writer.writerow([report["group_by"], "label", *exports.metric_header()])
     for row in report["rows"]:
-        writer.writerow([_csv_text(row["key"]), _csv_text(row["label"]), *(_csv_value(m, row[m]) for m in METRICS)])
-    writer.writerow(["total", "Total", *(_csv_value(m, report["totals"][m]) for m in METRICS)])
-    name = f"creator-roi-{report['group_by']}-{report['from']}-{report['to']}.csv"
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        count = followers.get(row["key"]) if isinstance(row["key"], int) else None
+        writer.writerow(
+            [exports.text_cell(row["key"]), exports.text_cell(row["label"]), *exports.metric_cells(row, count)]
+        )
+    total = exports.total_followers(followers.get(r["key"]) for r in report["rows"] if isinstance(r["key"], int))
+    writer.writerow(["total", "Total", *exports.metric_cells(report["totals"], total)])
+    query = RoiQuerySchema().load(request.args.to_dict())
+    campaign = (
+        session().scalar(
+            shop_select(Campaign).where(Campaign.id == query["campaign_id"]).with_only_columns(Campaign.name)
+        )
+        if "campaign_id" in query
+        else None
     )
+    name = exports.report_filename(report["group_by"], report["from"], report["to"], query.get("platform"), campaign)
+    return Response(out.getvalue(), mimetype="text/csv", headers=exports.attachment(name))
 
 
 def _creators(ids: set[int]) -> dict[int, Influencer]:

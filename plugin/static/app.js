@@ -149,6 +149,9 @@
     ["sort", "dir"].forEach(function (k) { if (here.get(k)) url.searchParams.set(k, here.get(k)); });
     apiFetch(url.toString(), { headers: { Accept: "text/csv" } }).then(function (res) {
       if (!res.ok) throw new Error(String(res.status));
+      // The server's name says what the file holds (grouping, range, filter).
+      var given = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+      if (given) name = given[1];
       return res.blob();
     }).then(function (blob) { download(blob, name); })
       .catch(function () { toast("Could not export the table", true); });
