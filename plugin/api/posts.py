@@ -222,7 +222,7 @@ class _Creators:
             return found[0]
         found_id = self.by_id.get(row.get("influencer_id"))  # type: ignore[arg-type]
         if found_id is None:
-            raise ValidationError({"influencer_id": ["No creator of this shop has this influencer_id."]})
+            raise ValidationError({"influencer_id": ["influencer not found"]})
         return found_id
 
 
