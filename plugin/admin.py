@@ -128,7 +128,8 @@ def _helpers() -> dict[str, Any]:
     return {
         "app_url": app_url,
         "display": display,
-        "raw": display.raw,
+        # A table's exact values, which its CSV export writes: an instant in shop time, as shown.
+        "raw": lambda value: exports.moment_cell(value, zone) if isinstance(value, datetime) else display.raw(value),
         "when": lambda value: display.when(value, zone),
         "platforms": [(p, display.label(p)) for p in PLATFORMS],
         "content_types": [(c, display.label(c)) for c in CONTENT_TYPES],

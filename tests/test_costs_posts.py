@@ -468,7 +468,13 @@ def test_posts_export_has_shop_times_full_links_and_the_imports_columns(api, cli
     assert rows[0]["url"] == ""
     assert not any(cell in ("Open", "—") for row in rows for cell in row.values())
 
+    # The tables' exact values (what a table's own CSV export writes) are in shop time too.
+    posts_page = client.get("/app/posts", headers=auth_headers(SHOP)).get_data(as_text=True)
+    assert 'data-value="2026-03-04T22:24:31-05:00"' in posts_page and "177625" not in posts_page
+
     # One creator's posts, as the creator page's export button downloads them.
+    creator_page = client.get(f"/app/creators/{maya['id']}", headers=auth_headers(SHOP)).get_data(as_text=True)
+    assert f'data-csv-url="/app/posts.csv?influencer_id={maya["id"]}"' in creator_page
     own = client.get(f"/app/posts.csv?influencer_id={maya['id']}", headers=auth_headers(SHOP))
     assert own.headers["Content-Disposition"] == 'attachment; filename="posts-maya-glow.csv"'
     assert [r["handle"] for r in csv.DictReader(io.StringIO(own.get_data(as_text=True)))] == ["maya.glow"]
