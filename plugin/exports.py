@@ -1,13 +1,17 @@
 """What the CSV exports write, so a spreadsheet reads them as the page shows them.
 
-One rule for every export (the overview's table, `GET /api/v1/roi.csv`, the posts):
+One rule for every export (the overview's table, `GET /api/v1/roi.csv`, the posts), except
+where noted for the API's CSV, whose columns keep the JSON's field names and meanings so that a
+script reading either gets the same figures:
 - an instant is in the shop's time zone, ISO 8601 to the second with its offset
   ("2026-03-04T22:24:31-05:00"), the time the page shows;
 - a missing value is an empty cell, never the page's "—";
-- a ratio the page shows as a percent is a fraction, and its header says so (`roi_fraction`:
-  0.25 is 25%); ROAS and the EMV ratio are multiples (6.93 is 6.93×), as the page shows them;
-- `followers` is the creator's own count; what the posts add up (the engagement rate's
-  denominator, one creator's followers once per post) is `followers_summed_over_posts`;
+- a ratio the page shows as a percent is a fraction, and the overview's header says so
+  (`roi_fraction`: 0.25 is 25%; the API's CSV says `roi`, as its JSON does); ROAS and the EMV
+  ratio are multiples (6.93 is 6.93×), as the page shows them;
+- the overview's `followers` is the creator's own count, and what the posts add up (the
+  engagement rate's denominator, one creator's followers once per post) is
+  `followers_summed_over_posts`; the API's CSV has the JSON's `followers` (the posts' sum);
 - a text cell that a spreadsheet would run as a formula starts with a quote;
 - the file's name says what it holds: grouping, range and filter.
 """
@@ -53,9 +57,22 @@ def moment_cell(value: datetime | None, zone: tzinfo) -> str:
 # --- the ROI report ----------------------------------------------------------------------
 
 
+def api_metric_header() -> list[str]:
+    """The API CSV's metric columns: the JSON's field names, in its order."""
+    return list(METRICS)
+
+
+def api_metric_cells(figures: dict[str, Any]) -> list[str]:
+    """An API report row's metric cells, the JSON's values (money to the cent, empty for null)."""
+    return [
+        "" if figures.get(name) is None else f"{figures[name]:.2f}" if name in MONEY_METRICS else str(figures[name])
+        for name in METRICS
+    ]
+
+
 def metric_header() -> list[str]:
-    """The metric columns' names: the report's fields, ratios shown as percents marked as
-    fractions, and the creator's followers beside the followers summed over posts."""
+    """The overview CSV's metric columns: the report's fields, ratios shown as percents marked
+    as fractions, and the creator's followers beside the followers summed over posts."""
     names: list[str] = []
     for name in METRICS:
         if name == "followers":

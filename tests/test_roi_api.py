@@ -278,34 +278,34 @@ def test_csv_export(api, runtime, story) -> None:
     header, rows, total = table[0], table[1:-1], table[-1]
     assert header[:4] == ["influencer", "label", "cost", "orders"]
     by_label = {row[1]: dict(zip(header, row)) for row in rows}
-    assert by_label["Anna Lee"]["revenue"] == "100.00" and by_label["Anna Lee"]["roi_fraction"] == "1.0"
+    assert by_label["Anna Lee"]["revenue"] == "100.00" and by_label["Anna Lee"]["roi"] == "1.0"
     assert by_label['\'=HYPERLINK("http://x")']["revenue"] == "1.00"
     assert (by_label["Shop-wide (no creator)"]["roas"], by_label["Shop-wide (no creator)"]["cac"]) == ("0.0", "")
     assert total[:2] == ["total", "Total"] and dict(zip(header, total))["revenue"] == "131.00"
 
 
 def test_csv_export_says_what_it_holds(api, story) -> None:
-    """Ratios the page shows as percents are marked as fractions, followers are the creator's own
-    (not added up per post), a missing value is an empty cell, and the file name carries the
-    grouping, the range and the filter."""
-    assert api.patch(f"/api/v1/influencers/{story['anna']}", json={"followers": 48000}).status_code == 200
+    """The API's CSV has the JSON's field names and values, so a script reads the same figures
+    from either (the overview's own export marks fractions for people: test_dashboard); a
+    missing value is an empty cell, and the file name carries the grouping, range and filter."""
     response = api.get(f"/api/v1/roi.csv?{SEPT}")
     name = "creator-roi-influencer-2026-09-01_2026-09-30.csv"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     header = table[0]
-    for ratio in ("roi", "roi_with_repeat", "ctr", "conversion_rate", "repeat_purchase_rate", "engagement_rate"):
-        assert f"{ratio}_fraction" in header and ratio not in header
-    assert "roas" in header and "emv_ratio" in header  # multiples, shown as 2.00× on the page
+    body = api.get(f"/api/v1/roi?{SEPT}").get_json()
+    assert header[2:] == [name for name in body["totals"] if name in header[2:]]
+    assert {"roi", "roi_with_repeat", "ctr", "conversion_rate", "followers", "clv_cohort"} <= set(header)
     rows = {row[1]: dict(zip(header, row)) for row in table[1:]}
+    json_anna = {r["key"]: r for r in body["rows"]}[story["anna"]]
     anna = rows["Anna Lee"]
-    # Two posts of Anna's say 10,000 and 5,000 followers: the creator has 48,000.
-    assert (anna["followers"], anna["followers_summed_over_posts"]) == ("48000", "15000")
-    assert anna["engagement_rate_fraction"] == str(round(400 / 15000, 4))
-    assert rows["Ben Ortiz"]["followers"] == "0" and rows["Shop-wide (no creator)"]["followers"] == ""
-    assert rows["Total"]["followers"] == "48000"
+    assert (anna["followers"], anna["engagement_rate"]) == (
+        str(json_anna["followers"]),
+        str(json_anna["engagement_rate"]),
+    )
+    assert anna["revenue"] == json_anna["revenue"] and anna["roi"] == str(json_anna["roi"])
     shop_wide = rows["Shop-wide (no creator)"]  # no clicks, no customers: no ratio, an empty cell
-    assert (shop_wide["conversion_rate_fraction"], shop_wide["cac"]) == ("", "")
+    assert (shop_wide["conversion_rate"], shop_wide["cac"]) == ("", "")
     assert not any(cell == "—" for row in table for cell in row)
 
     filtered = api.get(f"/api/v1/roi.csv?{SEPT}&group_by=platform&platform=tiktok")
@@ -316,10 +316,6 @@ def test_csv_export_says_what_it_holds(api, story) -> None:
     assert by_campaign.headers["Content-Disposition"] == (
         'attachment; filename="creator-roi-campaign-2026-09-01_2026-09-30-spring.csv"'
     )
-    # The JSON keeps its field names: `followers` there is the posts' sum (engagement_rate's denominator).
-    body = api.get(f"/api/v1/roi?{SEPT}").get_json()
-    assert {r["key"]: r for r in body["rows"]}[story["anna"]]["followers"] == 15000
-    assert "roi" in body["totals"] and "roi_fraction" not in body["totals"]
 
 
 def test_order_attribution_shows_the_evidence(api, runtime, story) -> None:

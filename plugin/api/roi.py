@@ -59,21 +59,18 @@ def get_roi() -> Any:
 @bp.get("/roi.csv")
 @documented(query=RoiQuerySchema, response_type="text/csv", errors=(422,))
 def get_roi_csv() -> Any:
-    """The same report as CSV: one row per group, then the total. Ratios shown as percents are
-    fractions (`roi_fraction`); `followers` is each creator's own count, the posts' sum is
-    `followers_summed_over_posts`; the file name says the grouping, range and filter."""
+    """The same report as CSV: one row per group, then the total, with the JSON's field names
+    and values (ratios as fractions, money to the cent, an empty cell for null); the file name
+    says the grouping, range and filter. The overview's own export marks fractions for people."""
     report = _report()
-    followers = exports.creator_followers() if report["group_by"] == "influencer" else {}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([report["group_by"], "label", *exports.metric_header()])
+    writer.writerow([report["group_by"], "label", *exports.api_metric_header()])
     for row in report["rows"]:
-        count = followers.get(row["key"]) if isinstance(row["key"], int) else None
         writer.writerow(
-            [exports.text_cell(row["key"]), exports.text_cell(row["label"]), *exports.metric_cells(row, count)]
+            [exports.text_cell(row["key"]), exports.text_cell(row["label"]), *exports.api_metric_cells(row)]
         )
-    total = exports.total_followers(followers.get(r["key"]) for r in report["rows"] if isinstance(r["key"], int))
-    writer.writerow(["total", "Total", *exports.metric_cells(report["totals"], total)])
+    writer.writerow(["total", "Total", *exports.api_metric_cells(report["totals"])])
     query = RoiQuerySchema().load(request.args.to_dict())
     campaign = (
         session().scalar(
