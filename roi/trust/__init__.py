@@ -1,0 +1,9 @@
+"""Trust signals: self-referral, coupon leaks, suspicious link traffic and the authenticity of a
+creator's audience.
+
+Every signal is a pure function over plain values that returns its figures and the orders,
+clicks or posts it rests on, so a flag can always show why it was raised. None of them denies
+anything: the merchant's settings (`settings.TrustSettings`) say what flags and what holds a
+commission for review. A malformed e-mail or IP in an order skips the piece of evidence it
+feeds, with the reason, and never fails the order.
+"""
