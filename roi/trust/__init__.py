@@ -7,3 +7,16 @@ anything: the merchant's settings (`settings.TrustSettings`) say what flags and 
 commission for review. A malformed e-mail or IP in an order skips the piece of evidence it
 feeds, with the reason, and never fails the order.
 """
+
+# The kinds of flag, as the API names them.
+KINDS = (
+    "self_referral",
+    "coupon_leak",
+    "paid_traffic",
+    "click_injection",
+    "click_flooding",
+    "junk_traffic",
+    "engagement",
+    "follower_jump",
+    "audience_geo",
+)

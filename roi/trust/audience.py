@@ -165,17 +165,17 @@ def _growth_jumps(
         if drop >= settings.follower_jump_engagement_drop:
             jumps.append(
                 FollowerJump(
-                    "growth_with_engagement_drop",
-                    base.on,
-                    current.on,
-                    base.followers,
-                    current.followers,
-                    (current.followers - base.followers) / base.followers,
-                    rate_before,
-                    rate_after,
-                    drop,
-                    tuple(p.post_id for p in before + after),
-                )  # fmt: skip
+                    kind="growth_with_engagement_drop",
+                    start=base.on,
+                    end=current.on,
+                    before=base.followers,
+                    after=current.followers,
+                    growth=(current.followers - base.followers) / base.followers,
+                    engagement_before=rate_before,
+                    engagement_after=rate_after,
+                    engagement_drop=drop,
+                    post_ids=tuple(p.post_id for p in before + after),
+                )
             )
     return jumps
 

@@ -113,13 +113,17 @@ def _host(url: str | None) -> str | None:
 
 
 def coupon_site(url: str | None, sites: Iterable[str] = COUPON_SITES) -> str | None:
-    """The coupon site a URL's host belongs to (its own domain or a subdomain), if any."""
-    host = _host(url)
-    if host is None:
+    """The coupon site a URL's host belongs to (its own domain or a subdomain), or that its
+    `utm_source` names (by domain or by name: `utm_source=retailmenot`), if any."""
+    if not url:
         return None
+    host = _host(url)
+    tagged = parse_qs(urlsplit(url).query).get("utm_source", [""])[0].strip().lower()
     for site in sites:
         site = site.lower().removeprefix("www.")
-        if host == site or host.endswith(f".{site}"):
+        if host is not None and (host == site or host.endswith(f".{site}")):
+            return site
+        if tagged and tagged in (site, site.split(".", 1)[0]):
             return site
     return None
 

@@ -47,6 +47,8 @@ def test_coupon_sites_match_their_domain_and_subdomains_only():
     assert coupon_site("https://notretailmenot.com/") is None
     assert coupon_site("https://l.instagram.com/") is None
     assert coupon_site("/products/serum") is None
+    assert coupon_site("/products/serum?utm_source=RetailMeNot&utm_medium=coupon") == "retailmenot.com"
+    assert coupon_site("/products/serum?utm_source=instagram") is None
     assert coupon_site("https://dealsdirect.example/x", ["dealsdirect.example"]) == "dealsdirect.example"
 
 
