@@ -10,6 +10,7 @@ from models.order import Customer, Order, Refund
 from models.post import CONTENT_TYPES, Post
 from models.rollup import CreatorClv, Rollup, RollupMonth
 from models.shop import Shop, ShopSettings
+from models.statement import StatementLink
 from models.tracking import Click, DiscountCode, ReferralLink
 from models.webhook import WebhookEvent
 
@@ -38,6 +39,7 @@ __all__ = [
     "RollupMonth",
     "Shop",
     "ShopSettings",
+    "StatementLink",
     "WebhookEvent",
     "utcnow",
 ]

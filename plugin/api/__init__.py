@@ -31,4 +31,5 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+import plugin.api.statement_links  # noqa: E402,F401
 from plugin.api import campaigns, codes, costs, influencers, links, openapi, posts, roi, shop, sync  # noqa: E402,F401  (routes register on bp)
