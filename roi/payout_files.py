@@ -62,7 +62,8 @@ def _cell(value: object) -> str:
 
 
 def _split(payees: Iterable[Payee]) -> tuple[list[Payee], list[Payee]]:
-    payable, left_out = [], []
+    payable: list[Payee] = []
+    left_out: list[Payee] = []
     for payee in payees:
         if payee.amount <= 0:
             continue  # nothing to send (a payout never holds such a row; a file never pays it)
