@@ -7,6 +7,7 @@ from models.db import Base, Database, utcnow
 from models.figures import FigureVersion
 from models.influencer import PLATFORMS, Campaign, FollowerSnapshot, Influencer
 from models.order import Customer, Order, Refund
+from models.pay import CommissionLine, Payout, PayPlan
 from models.post import CONTENT_TYPES, Post
 from models.rollup import CreatorClv, Rollup, RollupMonth
 from models.shop import Shop, ShopSettings
@@ -21,6 +22,7 @@ __all__ = [
     "COST_CATEGORIES",
     "Campaign",
     "Click",
+    "CommissionLine",
     "Cost",
     "CreatorClv",
     "Customer",
@@ -31,6 +33,8 @@ __all__ = [
     "FollowerSnapshot",
     "Influencer",
     "Order",
+    "PayPlan",
+    "Payout",
     "PLATFORMS",
     "Post",
     "Refund",
