@@ -12,6 +12,7 @@ from models.post import CONTENT_TYPES, Post
 from models.rollup import CreatorClv, Rollup, RollupMonth
 from models.shop import Shop, ShopSettings
 from models.statement import StatementLink
+from models.store_credit import StoreCredit
 from models.tracking import Click, DiscountCode, ReferralLink
 from models.webhook import WebhookEvent
 
@@ -44,6 +45,7 @@ __all__ = [
     "Shop",
     "ShopSettings",
     "StatementLink",
+    "StoreCredit",
     "WebhookEvent",
     "utcnow",
 ]
