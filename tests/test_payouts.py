@@ -1,0 +1,253 @@
+"""Payouts through the API: made from approved lines up to the period's end for creators owed the
+shop's minimum, clawbacks netted, paid once however often it is asked, cancelled back to
+approved, exported for PayPal, Wise or a spreadsheet without anyone lacking a payout e-mail,
+paid as Shopify store credit against the fake Shopify; another shop never reaches one."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from factories import SHOP
+from factories.payouts import line_states, make_line, set_minimum, set_payee
+from factories.registry import make_influencer, shop_id_of
+
+YESTERDAY = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+
+
+@pytest.fixture
+def ledger(api, runtime, db_session):
+    """Anna: 60.00 approved, 12.00 held, 9.00 pending; Ben: 20.00 approved; Chloe: 30.00 approved,
+    no payout e-mail."""
+    shop_id = shop_id_of(runtime, SHOP)
+    anna = make_influencer(api, name="Anna Lee")
+    ben = make_influencer(api, name="Ben Okafor")
+    chloe = make_influencer(api, name="Chloe Park")
+    set_payee(db_session, anna["id"], email="anna@example.com")
+    set_payee(db_session, ben["id"], email="ben@example.com")
+    lines = {
+        "anna_a": make_line(db_session, shop_id, anna["id"], "40.00").id,
+        "anna_b": make_line(db_session, shop_id, anna["id"], "20.00").id,
+        "anna_held": make_line(db_session, shop_id, anna["id"], "12.00", "held").id,
+        "anna_pending": make_line(db_session, shop_id, anna["id"], "9.00", "pending").id,
+        "ben": make_line(db_session, shop_id, ben["id"], "20.00").id,
+        "chloe": make_line(db_session, shop_id, chloe["id"], "30.00").id,
+    }
+    return {"shop_id": shop_id, "anna": anna["id"], "ben": ben["id"], "chloe": chloe["id"], "lines": lines}
+
+
+def make_payout(api, period_end=YESTERDAY):
+    response = api.post("/api/v1/payouts", json={"period_end": period_end})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_a_payout_gathers_approved_lines_of_creators_owed_the_minimum(api, db_session, ledger):
+    payout = make_payout(api)
+    assert payout["state"] == "open" and payout["total"] == "90.00" and payout["period_end"] == YESTERDAY
+    rows = {row["influencer_id"]: row for row in payout["rows"]}
+    assert set(rows) == {ledger["anna"], ledger["chloe"]}
+    anna = rows[ledger["anna"]]
+    assert (anna["amount"], anna["earned"], anna["clawed_back"], anna["held"]) == ("60.00", "60.00", "0.00", "12.00")
+    assert sorted(line["id"] for line in anna["lines"]) == sorted(
+        [ledger["lines"]["anna_a"], ledger["lines"]["anna_b"]]
+    )
+    assert [(r["name"], r["amount"]) for r in payout["below_minimum"]] == [("Ben Okafor", "20.00")]
+    assert payout["without_payout_email"] == [{"influencer_id": ledger["chloe"], "name": "Chloe Park"}]
+    states = line_states(db_session, ledger["shop_id"])
+    lines = ledger["lines"]
+    assert states[lines["anna_a"]] == ("in_payout", payout["id"])
+    assert states[lines["anna_held"]] == ("held", None)
+    assert states[lines["anna_pending"]] == ("pending", None)
+    assert states[lines["ben"]] == ("approved", None)  # under the minimum: waits
+    assert api.get(f"/api/v1/payouts/{payout['id']}").get_json()["total"] == "90.00"
+    assert [p["id"] for p in api.get("/api/v1/payouts").get_json()["payouts"]] == [payout["id"]]
+
+
+def test_lines_approved_after_the_period_wait_for_a_later_payout(api, db_session, ledger):
+    late = make_line(
+        db_session, ledger["shop_id"], ledger["anna"], "500.00", approved=datetime.now(timezone.utc) + timedelta(days=3)
+    )
+    payout = make_payout(api)
+    anna = next(r for r in payout["rows"] if r["influencer_id"] == ledger["anna"])
+    assert anna["amount"] == "60.00"
+    assert line_states(db_session, ledger["shop_id"])[late.id] == ("approved", None)
+
+
+def test_paying_twice_changes_nothing(api, db_session, ledger):
+    payout = make_payout(api)
+    paid = api.post(f"/api/v1/payouts/{payout['id']}/paid")
+    assert paid.status_code == 200
+    first = paid.get_json()
+    assert first["state"] == "paid" and first["method"] == "export" and first["paid_at"]
+    states = line_states(db_session, ledger["shop_id"])
+    assert states[ledger["lines"]["anna_a"]] == ("paid", payout["id"])
+    again = api.post(f"/api/v1/payouts/{payout['id']}/paid")
+    assert again.status_code == 200 and again.get_json() == first
+    assert line_states(db_session, ledger["shop_id"]) == states
+    refused = api.post(f"/api/v1/payouts/{payout['id']}/cancel")
+    assert refused.status_code == 409 and "paid" in refused.get_json()["errors"]["state"][0]
+
+
+def test_cancelling_puts_the_lines_back_for_the_next_payout(api, db_session, ledger):
+    before = line_states(db_session, ledger["shop_id"])
+    payout = make_payout(api)
+    cancelled = api.post(f"/api/v1/payouts/{payout['id']}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.get_json()["state"] == "cancelled" and cancelled.get_json()["rows"] == []
+    assert line_states(db_session, ledger["shop_id"]) == before
+    assert api.post(f"/api/v1/payouts/{payout['id']}/cancel").get_json()["state"] == "cancelled"
+    assert api.post(f"/api/v1/payouts/{payout['id']}/paid").status_code == 409
+    assert api.get(f"/api/v1/payouts/{payout['id']}.csv").status_code == 409
+    # The same lines make the next payout.
+    assert make_payout(api)["total"] == "90.00"
+
+
+def test_the_shops_minimum_decides_who_is_paid(api, db_session, ledger):
+    set_minimum(db_session, ledger["shop_id"], "20.00")
+    assert {r["influencer_id"] for r in make_payout(api)["rows"]} == {ledger["anna"], ledger["ben"], ledger["chloe"]}
+
+
+def test_nobody_at_the_minimum_makes_no_payout(api, db_session, ledger):
+    set_minimum(db_session, ledger["shop_id"], "1000.00")
+    refused = api.post("/api/v1/payouts", json={"period_end": YESTERDAY})
+    assert refused.status_code == 422 and "1000.00" in refused.get_json()["errors"]["period_end"][0]
+    assert api.get("/api/v1/payouts").get_json()["payouts"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "period_end"), ({"period_end": "next week"}, "period_end"), ({"period_end": "2999-01-01"}, "period_end")],
+)
+def test_a_bad_period_end_is_named(api, ledger, body, field):
+    answer = api.post("/api/v1/payouts", json=body)
+    assert answer.status_code == 422 and field in answer.get_json()["errors"]
+
+
+def test_a_clawback_nets_against_the_next_payout(api, db_session, ledger):
+    clawback = make_line(db_session, ledger["shop_id"], ledger["anna"], "-7.00", "clawed_back")
+    payout = make_payout(api)
+    anna = next(r for r in payout["rows"] if r["influencer_id"] == ledger["anna"])
+    assert (anna["earned"], anna["clawed_back"], anna["amount"]) == ("60.00", "-7.00", "53.00")
+    assert payout["total"] == "83.00"
+    assert line_states(db_session, ledger["shop_id"])[clawback.id] == ("clawed_back", payout["id"])
+    api.post(f"/api/v1/payouts/{payout['id']}/paid")
+    # Netted once: the next payout does not take it again.
+    make_line(db_session, ledger["shop_id"], ledger["anna"], "30.00")
+    nxt = make_payout(api)
+    assert next(r for r in nxt["rows"] if r["influencer_id"] == ledger["anna"])["amount"] == "30.00"
+
+
+def test_a_cancelled_payout_releases_its_clawbacks(api, db_session, ledger):
+    clawback = make_line(db_session, ledger["shop_id"], ledger["anna"], "-7.00", "clawed_back")
+    payout = make_payout(api)
+    api.post(f"/api/v1/payouts/{payout['id']}/cancel")
+    assert line_states(db_session, ledger["shop_id"])[clawback.id] == ("clawed_back", None)
+
+
+def export(api, payout_id, kind):
+    answer = api.get(f"/api/v1/payouts/{payout_id}.csv?format={kind}")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.mimetype == "text/csv"
+    return answer, list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+
+
+def test_exports_leave_out_and_name_creators_without_a_payout_email(api, ledger):
+    payout = make_payout(api)
+    chloe = str(ledger["chloe"])
+    answer, rows = export(api, payout["id"], "paypal")
+    assert rows == [
+        ["anna@example.com", "60.00", "USD", f"payout-{payout['id']}-{ledger['anna']}", rows[0][4], "PAYPAL"]
+    ]
+    assert answer.headers["X-Payout-Left-Out"] == chloe
+    assert "attachment" in answer.headers["Content-Disposition"]
+    answer, rows = export(api, payout["id"], "wise")
+    assert rows[0][:2] == ["name", "recipientEmail"] and [r[1] for r in rows[1:]] == ["anna@example.com"]
+    assert answer.headers["X-Payout-Left-Out"] == chloe
+    answer, rows = export(api, payout["id"], "generic")
+    assert [r[3] for r in rows[1:-1]] == ["Anna Lee"]
+    assert rows[-1] == [f"# not in this file, no payout e-mail: Chloe Park (id {chloe}, 30.00)"]
+    assert api.get(f"/api/v1/payouts/{payout['id']}.csv?format=venmo").status_code == 422
+
+
+def test_everyone_with_an_email_leaves_the_header_empty(api, db_session, ledger):
+    set_payee(db_session, ledger["chloe"], email="chloe@example.com")
+    answer, rows = export(api, make_payout(api)["id"], "paypal")
+    assert answer.headers["X-Payout-Left-Out"] == "" and len(rows) == 2
+
+
+def test_another_shop_never_reaches_a_payout(api, other_api, ledger):
+    payout = make_payout(api)
+    for method, path in [
+        ("get", f"/api/v1/payouts/{payout['id']}"),
+        ("post", f"/api/v1/payouts/{payout['id']}/paid"),
+        ("post", f"/api/v1/payouts/{payout['id']}/cancel"),
+        ("get", f"/api/v1/payouts/{payout['id']}.csv?format=generic"),
+    ]:
+        answer = getattr(other_api, method)(path)
+        assert answer.status_code == 404, (method, path)
+        assert answer.get_json()["errors"]
+    assert other_api.get("/api/v1/payouts").get_json()["payouts"] == []
+    # Shop B's payout takes none of shop A's lines.
+    assert other_api.post("/api/v1/payouts", json={"period_end": YESTERDAY}).status_code == 422
+    assert api.get(f"/api/v1/payouts/{payout['id']}").get_json()["state"] == "open"
+
+
+# --- store credit, against the fake Shopify ----------------------------------------------------
+
+
+def test_paying_in_store_credit_credits_each_creators_customer_once(api, db_session, fake_shopify, ledger):
+    set_payee(db_session, ledger["anna"], email="anna@example.com", customer_id=7001)
+    set_payee(db_session, ledger["chloe"], customer_id=7002)
+    fake_shopify.add_customer(SHOP, 7001)
+    fake_shopify.add_customer(SHOP, 7002)
+    payout = make_payout(api)
+    paid = api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"})
+    assert paid.status_code == 200, paid.get_json()
+    body = paid.get_json()
+    assert body["state"] == "paid" and body["method"] == "store_credit"
+    assert all(
+        r["store_credit_transaction_id"].startswith("gid://shopify/StoreCreditAccountCreditTransaction/")
+        for r in body["rows"]
+    )
+    assert fake_shopify.store_credit_balance(SHOP, 7001) == 60 and fake_shopify.store_credit_balance(SHOP, 7002) == 30
+    sent = [r.json for r in fake_shopify.requests if r.json and "storeCreditAccountCredit" in str(r.json.get("query"))]
+    assert sent[0]["variables"]["id"] == "gid://shopify/Customer/7001"
+    assert sent[0]["variables"]["creditInput"]["creditAmount"] == {"amount": "60.00", "currencyCode": "USD"}
+    # Paying again credits nobody again.
+    assert api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"}).get_json() == body
+    assert fake_shopify.store_credit_balance(SHOP, 7001) == 60
+
+
+def test_store_credit_needs_each_creators_customer(api, db_session, fake_shopify, ledger):
+    payout = make_payout(api)
+    refused = api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"})
+    assert refused.status_code == 422
+    assert "Anna Lee" in refused.get_json()["errors"]["method"][0]
+    assert api.get(f"/api/v1/payouts/{payout['id']}").get_json()["state"] == "open"
+    assert api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "cash"}).status_code == 422
+
+
+def test_a_store_credit_failure_halfway_is_finished_by_asking_again(api, db_session, runtime, fake_shopify, ledger):
+    runtime.admin = fake_shopify.admin_config()  # the same Shopify, waiting milliseconds between attempts
+    set_payee(db_session, ledger["anna"], email="anna@example.com", customer_id=7001)
+    set_payee(db_session, ledger["chloe"], customer_id=7002)
+    fake_shopify.add_customer(SHOP, 7001)
+    payout = make_payout(api)
+    # Chloe's customer does not exist in Shopify: Anna is credited and kept, the payout stays open.
+    refused = api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"})
+    assert refused.status_code == 422 and "Owner does not exist" in refused.get_json()["errors"]["method"][0]
+    state = api.get(f"/api/v1/payouts/{payout['id']}").get_json()
+    assert state["state"] == "open"
+    assert [r["store_credit_transaction_id"] is not None for r in state["rows"]] == [True, False]
+    assert api.post(f"/api/v1/payouts/{payout['id']}/cancel").status_code == 409  # Anna holds the credit
+    fake_shopify.add_customer(SHOP, 7002)
+    fake_shopify.fail_next(3, status=500)
+    unavailable = api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"})
+    assert unavailable.status_code == 502 and "1 of 2" in unavailable.get_json()["errors"]["method"][0]
+    done = api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"})
+    assert done.status_code == 200 and done.get_json()["state"] == "paid"
+    assert fake_shopify.store_credit_balance(SHOP, 7001) == 60 and fake_shopify.store_credit_balance(SHOP, 7002) == 30
