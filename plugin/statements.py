@@ -14,6 +14,7 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import segno
@@ -21,10 +22,23 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Attribution, Click, DiscountCode, Influencer, Order, ReferralLink, Shop, StatementLink, utcnow
+from models import (
+    Attribution,
+    Click,
+    CommissionLine,
+    DiscountCode,
+    Influencer,
+    Order,
+    Payout,
+    ReferralLink,
+    Shop,
+    StatementLink,
+    utcnow,
+)
 from plugin import display
 from plugin.database import runtime, session
 from plugin.rate_limit import FixedWindow
+from roi import payouts as payout_rules
 from roi.money import ZERO
 
 log = logging.getLogger("creator_roi.statements")
@@ -225,5 +239,36 @@ def statement_context(db: Session, shop: Shop, creator: Influencer) -> dict[str,
 
 
 def pay_context(db: Session, shop: Shop, creator: Influencer) -> dict[str, Any]:
-    """The creator's commission lines and payouts (filled in once the ledger exists)."""
-    return {"lines": [], "payouts": [], "pay_totals": {}}
+    """Every commission line of the creator (state, reason, date) and the payouts that paid them,
+    each with this creator's own amount, never the payout's total over other creators."""
+    lines = list(
+        db.scalars(
+            select(CommissionLine)
+            .where(CommissionLine.shop_id == shop.id, CommissionLine.influencer_id == creator.id)
+            .order_by(CommissionLine.created_at.desc(), CommissionLine.id.desc())
+        )
+    )
+    totals = payout_rules.creator_totals(
+        payout_rules.Line(line.id, line.influencer_id, line.amount, line.state, netted=line.payout_id is not None)
+        for line in lines
+    )
+    mine: dict[int, Decimal] = {}
+    for line in lines:
+        if line.payout_id is not None:
+            mine[line.payout_id] = mine.get(line.payout_id, ZERO) + line.amount
+    payouts = []
+    if mine:
+        for payout in db.scalars(
+            select(Payout)
+            .where(Payout.shop_id == shop.id, Payout.id.in_(mine), Payout.state != "cancelled")
+            .order_by(Payout.period_end.desc(), Payout.id.desc())
+        ):
+            payouts.append(
+                {
+                    "period_end": payout.period_end,
+                    "state": payout.state,
+                    "paid_at": payout.paid_at,
+                    "amount": mine[payout.id],
+                }
+            )
+    return {"lines": lines, "payouts": payouts, "pay_totals": totals if lines else {}}

@@ -82,3 +82,17 @@ def gather(lines: Iterable[Line], period_end: date, minimum: Decimal) -> Batch:
         else:
             short.append(row)
     return Batch(rows=paid, below_minimum=short)
+
+
+def creator_totals(lines: Iterable[Line]) -> dict[str, Decimal]:
+    """A creator's money by state, and what is owed: approved + pending + held, less the clawbacks
+    not netted yet (the API's `owed`; lines in an open payout are counted under `in_payout`)."""
+    totals = dict.fromkeys(("pending", "approved", "held", "in_payout", "paid", "reversed", "clawed_back"), ZERO)
+    unnetted = ZERO
+    for line in lines:
+        if line.state in totals:
+            totals[line.state] += line.amount
+        if line.state == "clawed_back" and not line.netted:
+            unnetted += line.amount
+    totals["owed"] = totals["approved"] + totals["pending"] + totals["held"] + unnetted
+    return totals

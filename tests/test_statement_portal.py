@@ -141,3 +141,31 @@ def test_the_window_counts_in_redis_when_there_is_one(runtime):
     redis = runtime.redis()
     assert [window.hit("k", redis, now=120.0) for _ in range(3)] == [0, 0, 60]
     assert window.hit("k", redis, now=185.0) == 0  # the next window starts afresh
+
+
+def test_the_statement_lists_every_commission_line_and_the_creators_own_payouts(api, client, runtime, db_session, anna):
+    from factories import SHOP
+    from factories.payouts import make_line, set_payee
+    from factories.registry import shop_id_of
+
+    shop_id = shop_id_of(runtime, SHOP)
+    mine = anna["creator"]["id"]
+    ben = make_influencer(api, name="Ben Okafor", handle="ben.o")
+    set_payee(db_session, mine, email="anna@example.com")
+    make_line(db_session, shop_id, mine, "40.00", reason="10% of order placed Nov 3")
+    make_line(db_session, shop_id, mine, "-3.00", "reversed", reason="refund of $30.00 on Nov 9")
+    make_line(db_session, shop_id, mine, "9.50", "pending", reason="10% of order placed Nov 28")
+    make_line(db_session, shop_id, ben["id"], "77.00", reason="Ben's own line")
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    payout = api.post("/api/v1/payouts", json={"period_end": yesterday}).get_json()
+    assert payout["total"] == "117.00"
+    api.post(f"/api/v1/payouts/{payout['id']}/paid")
+
+    html = client.get(anna["path"]).get_data(as_text=True)
+    for reason in ("10% of order placed Nov 3", "refund of $30.00 on Nov 9", "10% of order placed Nov 28"):
+        assert reason in html
+    assert 'data-state="reversed"' in html and 'data-state="pending"' in html and 'data-state="paid"' in html
+    assert "Ben's own line" not in html and "77.00" not in html and "117.00" not in html
+    assert re.search(r'<tr data-state="paid">\s*<td>' + yesterday + r"</td>", html)
+    assert 'data-metric="paid" data-value="40.00"' in html
+    assert 'data-metric="owed" data-value="9.50"' in html

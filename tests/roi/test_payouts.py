@@ -59,3 +59,21 @@ def test_rows_add_up_to_the_total():
     batch = gather(lines, END, D("25.00"))
     assert batch.total == sum(r.amount for r in batch.rows)
     assert len(set(batch.line_ids)) == len(batch.line_ids)
+
+
+def test_what_a_creator_is_owed_subtracts_the_clawbacks_not_yet_netted():
+    from roi.payouts import creator_totals
+
+    totals = creator_totals(
+        [
+            Line(1, 7, D("10.00"), "pending"),
+            Line(2, 7, D("20.00"), "approved", date(2026, 11, 1)),
+            Line(3, 7, D("5.00"), "held"),
+            Line(4, 7, D("-3.00"), "clawed_back"),
+            Line(5, 7, D("-4.00"), "clawed_back", netted=True),
+            Line(6, 7, D("50.00"), "paid"),
+            Line(7, 7, D("8.00"), "in_payout"),
+        ]
+    )
+    assert totals["owed"] == D("32.00")
+    assert (totals["paid"], totals["in_payout"], totals["clawed_back"]) == (D("50.00"), D("8.00"), D("-7.00"))
