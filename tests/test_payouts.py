@@ -251,3 +251,43 @@ def test_a_store_credit_failure_halfway_is_finished_by_asking_again(api, db_sess
     done = api.post(f"/api/v1/payouts/{payout['id']}/paid", json={"method": "store_credit"})
     assert done.status_code == 200 and done.get_json()["state"] == "paid"
     assert fake_shopify.store_credit_balance(SHOP, 7001) == 60 and fake_shopify.store_credit_balance(SHOP, 7002) == 30
+
+
+# --- the Payouts page and the creator page's pay block ------------------------------------------
+
+
+def admin_page(client, path):
+    from factories.admin import session_token
+
+    answer = client.get(f"{path}?shop={SHOP}&host=aG9zdA&id_token={session_token(SHOP)}")
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_the_payouts_page_shows_who_would_be_paid_the_open_payout_and_its_buttons(api, client, ledger):
+    html = admin_page(client, "/app/payouts")
+    assert 'id="preview-table"' in html and "Waits: under $25.00" in html  # Ben
+    payout = make_payout(api)
+    html = admin_page(client, "/app/payouts")
+    assert f'id="payout-{payout["id"]}"' in html
+    assert "Anna Lee" in html and "$60.00" in html and "$90.00" in html
+    assert "for want of a payout e-mail: Chloe Park" in html
+    for fmt in ("paypal", "wise", "generic"):
+        assert f'data-csv-url="/api/v1/payouts/{payout["id"]}.csv?format={fmt}"' in html
+    assert f'data-api="/api/v1/payouts/{payout["id"]}/paid"' in html
+    assert '"method": "store_credit"' in html and f'data-api="/api/v1/payouts/{payout["id"]}/cancel"' in html
+    assert 'href="/app/payouts?' in html and 'aria-current="page">Payouts' in html
+    api.post(f"/api/v1/payouts/{payout['id']}/paid")
+    html = admin_page(client, "/app/payouts")
+    assert 'id="history-table"' in html and 'data-state="paid"' in html and f'id="payout-{payout["id"]}"' not in html
+
+
+def test_the_creator_page_shows_owed_held_paid_and_the_statement_link(api, client, ledger):
+    html = admin_page(client, f"/app/creators/{ledger['anna']}")
+    assert 'id="pay-section"' in html
+    assert 'data-metric="pay-owed" data-value="81.00"' in html  # 60 approved + 12 held + 9 pending
+    assert 'data-metric="pay-held" data-value="12.00"' in html
+    assert "Make statement link" in html and "anna@example.com" in html
+    api.post(f"/api/v1/influencers/{ledger['anna']}/statement-link")
+    html = admin_page(client, f"/app/creators/{ledger['anna']}")
+    assert "Make a new statement link" in html and "works until" in html
