@@ -139,7 +139,7 @@ def pay_summary(db: Session, shop: Shop, influencer_id: int, money: Any) -> dict
     lines = list(db.scalars(shop_select(CommissionLine).where(CommissionLine.influencer_id == influencer_id)))
     today = shop.local_day(utcnow())
     plan = plan_in_force(db, shop, influencer_id, today)
-    from plugin.statements import live_link
+    from plugin.statement_tokens import live_link
 
     link = live_link(db, shop.id, influencer_id)
     return {

@@ -10,16 +10,13 @@ token answers the same 404, and every answer is rate-limited per address and per
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
-from sqlalchemy import func, select, update
+from flask import Blueprint, Response, abort, make_response, render_template, request
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -38,81 +35,18 @@ from models import (
 from plugin import display
 from plugin.database import runtime, session
 from plugin.rate_limit import FixedWindow
+from plugin.statement_tokens import token_hash
 from roi import payouts as payout_rules
 from roi.money import ZERO
 
 log = logging.getLogger("creator_roi.statements")
 bp = Blueprint("statements", __name__)
 
-# Long enough that a creator can bookmark it for a quarter of payouts, short enough that a link
-# forwarded or left in an old inbox stops working on its own.
-LINK_DAYS = 90
 # A creator opens their statement a few times a session; 30 a minute per address is far above
 # that and far below what guessing a 256-bit token would need.
 PER_ADDRESS = FixedWindow(limit=30, seconds=60, prefix="rl:statement:ip")
 PER_TOKEN = FixedWindow(limit=60, seconds=60, prefix="rl:statement:token")
 ORDER_ROWS = 200
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def statement_url(token: str) -> str:
-    return f"{current_app.config['SHOPIFY_APP_URL'].rstrip('/')}/s/{token}"
-
-
-def issue_link(db: Session, shop_id: int, influencer_id: int, now: datetime | None = None) -> tuple[str, StatementLink]:
-    """A new link for the creator; every earlier live link of theirs is revoked in the same commit."""
-    moment = now or utcnow()
-    db.execute(
-        update(StatementLink)
-        .where(
-            StatementLink.shop_id == shop_id,
-            StatementLink.influencer_id == influencer_id,
-            StatementLink.revoked_at.is_(None),
-        )
-        .values(revoked_at=moment)
-    )
-    token = secrets.token_urlsafe(32)
-    link = StatementLink(
-        shop_id=shop_id,
-        influencer_id=influencer_id,
-        token_hash=token_hash(token),
-        created_at=moment,
-        expires_at=moment + timedelta(days=LINK_DAYS),
-    )
-    db.add(link)
-    db.flush()
-    return token, link
-
-
-def revoke_links(db: Session, shop_id: int, influencer_id: int) -> int:
-    result = db.execute(
-        update(StatementLink)
-        .where(
-            StatementLink.shop_id == shop_id,
-            StatementLink.influencer_id == influencer_id,
-            StatementLink.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def live_link(db: Session, shop_id: int, influencer_id: int) -> StatementLink | None:
-    """The creator's link that still opens (not revoked, not expired), if any."""
-    return db.scalar(
-        select(StatementLink)
-        .where(
-            StatementLink.shop_id == shop_id,
-            StatementLink.influencer_id == influencer_id,
-            StatementLink.revoked_at.is_(None),
-            StatementLink.expires_at > utcnow(),
-        )
-        .order_by(StatementLink.id.desc())
-        .limit(1)
-    )
 
 
 def _limited(key: str, limiter: FixedWindow) -> None:

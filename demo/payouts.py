@@ -1,0 +1,67 @@
+"""The demo store's payouts: one paid and one open, made from its approved commissions, so the
+Payouts page shows something real. Runs after the seeding, once the ledger holds lines; a store
+without approved commissions gets none (nothing is invented outside the ledger).
+
+The day is the caller's to give, as for the seeding: the paid payout takes the commissions approved
+in the first half of the approved days, the open one the rest up to `end`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from models import CommissionLine, Payout, Shop
+from worker import payouts
+
+log = logging.getLogger("creator_roi.demo")
+
+
+@dataclass(frozen=True)
+class DemoPayouts:
+    paid: int | None
+    open: int | None
+
+
+def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
+    with rt.db.session() as session:
+        shop = session.scalar(select(Shop).where(Shop.domain == domain))
+        if shop is None:
+            return DemoPayouts(None, None)
+        if session.scalar(select(Payout.id).where(Payout.shop_id == shop.id).limit(1)) is not None:
+            return DemoPayouts(None, None)  # seeded before: payouts are the merchant's now
+        approved = sorted(
+            shop.local_day(moment)
+            for moment in session.scalars(
+                select(CommissionLine.approved_at).where(
+                    CommissionLine.shop_id == shop.id,
+                    CommissionLine.state == "approved",
+                    CommissionLine.approved_at.is_not(None),
+                )
+            )
+            if moment is not None
+        )
+        approved = [day for day in approved if day <= end]
+        if not approved:
+            log.info("event=demo_payouts shop=%s skipped=no_approved_commissions", domain)
+            return DemoPayouts(None, None)
+        paid_id = open_id = None
+        middle = approved[len(approved) // 2]
+        if middle < end:
+            try:
+                first = payouts.make_payout(session, shop, middle).payout
+                payouts.mark_paid(session, first)
+                paid_id = first.id
+            except payouts.PayoutRefused:
+                pass
+        try:
+            open_id = payouts.make_payout(session, shop, end).payout.id
+        except payouts.PayoutRefused:
+            pass
+        session.commit()
+    log.info("event=demo_payouts shop=%s paid=%s open=%s", domain, paid_id, open_id)
+    return DemoPayouts(paid_id, open_id)
