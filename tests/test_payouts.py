@@ -6,6 +6,7 @@ paid as Shopify store credit against the fake Shopify; another shop never reache
 from __future__ import annotations
 
 import csv
+import html
 import io
 from datetime import datetime, timedelta, timezone
 
@@ -291,3 +292,58 @@ def test_the_creator_page_shows_owed_held_paid_and_the_statement_link(api, clien
     api.post(f"/api/v1/influencers/{ledger['anna']}/statement-link")
     html = admin_page(client, f"/app/creators/{ledger['anna']}")
     assert "Make a new statement link" in html and "works until" in html
+
+
+def test_the_store_credit_call_speaks_shopifys_mutation(fake_shopify):
+    from decimal import Decimal
+
+    from worker import shopify_admin
+
+    config = fake_shopify.admin_config()
+    token = fake_shopify.issue_token(SHOP)
+    fake_shopify.add_customer(SHOP, 42)
+    credit = shopify_admin.credit_store_credit(
+        config, SHOP, token, customer_id=42, amount=Decimal("12.5"), currency="usd"
+    )
+    assert credit.id.startswith("gid://shopify/StoreCreditAccountCreditTransaction/")
+    assert (credit.amount, credit.currency, credit.balance_after) == (Decimal("12.50"), "USD", Decimal("12.50"))
+    with pytest.raises(shopify_admin.UserErrors) as refused:
+        shopify_admin.credit_store_credit(config, SHOP, token, customer_id=42, amount=Decimal("5"), currency="EUR")
+    assert refused.value.codes == ["UNSUPPORTED_CURRENCY"]
+    with pytest.raises(ValueError):
+        shopify_admin.credit_store_credit(config, SHOP, token, customer_id=42, amount=Decimal("0"), currency="USD")
+    assert fake_shopify.store_credit_balance(SHOP, 42) == Decimal("12.50")
+
+
+def test_the_creator_page_says_the_plan_in_force(api, client, db_session, ledger):
+    from datetime import date
+    from decimal import Decimal
+
+    from models import PayPlan
+
+    db_session.add(
+        PayPlan(
+            shop_id=ledger["shop_id"], influencer_id=None, starts_on=date(2026, 1, 1), commission_percent=Decimal("8")
+        )
+    )
+    db_session.add(
+        PayPlan(
+            shop_id=ledger["shop_id"],
+            influencer_id=ledger["anna"],
+            starts_on=date(2026, 1, 1),
+            commission_percent=Decimal("10"),
+            repeat_commission_percent=Decimal("5"),
+            repeat_months=12,
+            flat_fee=Decimal("200"),
+            flat_fee_period="month",
+            cap=Decimal("500"),
+        )
+    )
+    db_session.commit()
+    anna = html.unescape(admin_page(client, f"/app/creators/{ledger['anna']}"))
+    assert (
+        "10% of each order's net merchandise; 5% on repeat orders for 12 months; $200.00 a month; "
+        "capped at $500.00 a month" in anna
+    )
+    ben = html.unescape(admin_page(client, f"/app/creators/{ledger['ben']}"))
+    assert "Shop default plan" in ben and "8% of each order's net merchandise" in ben
