@@ -347,3 +347,17 @@ def test_the_creator_page_says_the_plan_in_force(api, client, db_session, ledger
     )
     ben = html.unescape(admin_page(client, f"/app/creators/{ledger['ben']}"))
     assert "Shop default plan" in ben and "8% of each order's net merchandise" in ben
+
+
+def test_a_creator_is_given_a_payout_email_and_a_customer_through_the_api(api, ledger):
+    answer = api.patch(
+        f"/api/v1/influencers/{ledger['chloe']}",
+        json={"payout_email": "chloe@example.com", "shopify_customer_id": 7002},
+    )
+    assert answer.status_code == 200
+    assert (answer.get_json()["payout_email"], answer.get_json()["shopify_customer_id"]) == ("chloe@example.com", 7002)
+    bad = api.patch(f"/api/v1/influencers/{ledger['chloe']}", json={"payout_email": "not an email"})
+    assert bad.status_code == 422 and "payout_email" in bad.get_json()["errors"]
+    assert api.patch(f"/api/v1/influencers/{ledger['chloe']}", json={"shopify_customer_id": -3}).status_code == 422
+    payout = api.post("/api/v1/payouts", json={"period_end": YESTERDAY}).get_json()
+    assert payout["without_payout_email"] == []

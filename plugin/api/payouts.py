@@ -18,7 +18,7 @@ from plugin.api import bp, json_body
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, runtime, session, shop_select
 from plugin.errors import ApiError, Conflict
-from plugin.schemas.pay import (
+from plugin.schemas.payouts import (
     PayoutExportQuerySchema,
     PayoutInputSchema,
     PayoutListSchema,

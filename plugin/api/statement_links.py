@@ -15,7 +15,7 @@ from models import Influencer
 from plugin.api import bp
 from plugin.api.openapi import documented
 from plugin.database import current_shop, get_owned, session
-from plugin.schemas.pay import StatementLinkSchema, StatementLinkStatusSchema
+from plugin.schemas.payouts import StatementLinkSchema, StatementLinkStatusSchema
 from plugin.statement_tokens import issue_link, live_link, revoke_links, statement_url
 
 log = logging.getLogger("creator_roi.statements")
