@@ -361,3 +361,27 @@ def test_a_creator_is_given_a_payout_email_and_a_customer_through_the_api(api, l
     assert api.patch(f"/api/v1/influencers/{ledger['chloe']}", json={"shopify_customer_id": -3}).status_code == 422
     payout = api.post("/api/v1/payouts", json={"period_end": YESTERDAY}).get_json()
     assert payout["without_payout_email"] == []
+
+
+def test_every_payout_and_statement_route_answers_404_to_another_shop(app, api, other_api, ledger):
+    """Walks the URL map, so a route added later is checked too."""
+    payout = make_payout(api)
+    ids = {"payout_id": payout["id"], "influencer_id": ledger["anna"]}
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or not ("payout" in rule.rule or "statement" in rule.rule):
+            continue
+        path = rule.rule
+        for name, value in ids.items():
+            path = path.replace(f"<int:{name}>", str(value))
+        if "<" in path:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if "<int:" not in rule.rule:
+                continue  # lists and creation are scoped by the token, tested above
+            answer = getattr(other_api, method.lower())(path, **({"json": {}} if method == "POST" else {}))
+            assert answer.status_code == 404, (method, rule.rule, answer.status_code)
+            checked.append((method, rule.rule))
+    assert len(checked) >= 7
+    assert api.get(f"/api/v1/payouts/{payout['id']}").get_json()["state"] == "open"
+    assert api.get(f"/api/v1/influencers/{ledger['anna']}/statement-link").status_code == 200
