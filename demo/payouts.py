@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import CommissionLine, Payout, Shop
 from worker import payouts
@@ -34,6 +34,19 @@ def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
             return DemoPayouts(None, None)
         if session.scalar(select(Payout.id).where(Payout.shop_id == shop.id).limit(1)) is not None:
             return DemoPayouts(None, None)  # seeded before: payouts are the merchant's now
+        # The seeding approves the whole history at once, on its last day; a daily sweep would have
+        # approved each line on the day its holding period ended, which is what payouts go by.
+        session.execute(
+            update(CommissionLine)
+            .where(
+                CommissionLine.shop_id == shop.id,
+                CommissionLine.state == "approved",
+                CommissionLine.approves_at.is_not(None),
+                CommissionLine.approves_at < CommissionLine.approved_at,
+            )
+            .values(approved_at=CommissionLine.approves_at)
+            .execution_options(synchronize_session=False)
+        )
         approved = sorted(
             shop.local_day(moment)
             for moment in session.scalars(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from roi.pay import owed
+
 ZERO = Decimal("0.00")
 
 
@@ -94,5 +96,5 @@ def creator_totals(lines: Iterable[Line]) -> dict[str, Decimal]:
             totals[line.state] += line.amount
         if line.state == "clawed_back" and not line.netted:
             unnetted += line.amount
-    totals["owed"] = totals["approved"] + totals["pending"] + totals["held"] + unnetted
+    totals["owed"] = owed(totals, unnetted)
     return totals
