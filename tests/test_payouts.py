@@ -385,3 +385,26 @@ def test_every_payout_and_statement_route_answers_404_to_another_shop(app, api, 
     assert len(checked) >= 7
     assert api.get(f"/api/v1/payouts/{payout['id']}").get_json()["state"] == "open"
     assert api.get(f"/api/v1/influencers/{ledger['anna']}/statement-link").status_code == 200
+
+
+def test_the_demo_gets_one_paid_and_one_open_payout_from_its_approved_commissions(api, runtime, db_session, ledger):
+    """As the demo's seeding leaves the ledger: every line approved at once on the history's last
+    day, each with the day its holding period ended."""
+    from demo.payouts import seed_payouts
+    from models import CommissionLine
+
+    end = (datetime.now(timezone.utc) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    for n, line in enumerate(db_session.query(CommissionLine).filter(CommissionLine.state == "approved")):
+        line.approved_at = end
+        line.approves_at = end - timedelta(days=40 - 10 * (n % 2))
+    for days_ago in (45, 35, 12, 8):
+        make_line(db_session, ledger["shop_id"], ledger["anna"], "30.00", approved=end).approves_at = end - timedelta(
+            days=days_ago
+        )
+    db_session.commit()
+    made = seed_payouts(runtime, SHOP, end=end.date())
+    assert made.paid and made.open
+    payouts = {p["id"]: p for p in api.get("/api/v1/payouts").get_json()["payouts"]}
+    assert payouts[made.paid]["state"] == "paid" and payouts[made.open]["state"] == "open"
+    assert payouts[made.paid]["period_end"] < payouts[made.open]["period_end"] == end.date().isoformat()
+    assert seed_payouts(runtime, SHOP, end=end.date()) == type(made)(None, None)  # never twice
