@@ -96,8 +96,16 @@ def make_payout(db: Session, shop: Shop, period_end: date, now: datetime | None 
     return Made(payout, batch.below_minimum)
 
 
+def _locked(db: Session, payout: Payout) -> None:
+    """The payout as stored now, locked until commit: two clicks on "Mark paid" (or a pay and a
+    cancel) at once are taken one after the other, the second seeing what the first did."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.refresh(payout, with_for_update=True)
+
+
 def mark_paid(db: Session, payout: Payout, now: datetime | None = None) -> bool:
     """The payout's lines become `paid`. False (and nothing changes) when it was paid already."""
+    _locked(db, payout)
     if payout.state == "paid":
         return False
     if payout.state == "cancelled":
@@ -117,6 +125,7 @@ def mark_paid(db: Session, payout: Payout, now: datetime | None = None) -> bool:
 def cancel(db: Session, payout: Payout, now: datetime | None = None) -> bool:
     """The payout's lines go back to `approved`, its clawbacks wait for the next payout.
     False (and nothing changes) when it was cancelled already."""
+    _locked(db, payout)
     if payout.state == "cancelled":
         return False
     if payout.state == "paid":
