@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from factories import SHOP
+from factories.admin import session_token
 from factories.registry import make_code, make_influencer
 from factories.shopify import order_payload, refund_payload
 from factories.webhooks import post_webhook
@@ -193,3 +195,26 @@ def test_a_plan_set_after_the_orders_pays_them(api, client, anna, run_jobs):
 def test_bad_commission_filters_are_refused_naming_the_field(api, query, field):
     response = api.get(f"/api/v1/commissions?{query}")
     assert response.status_code == 422 and field in response.get_json()["errors"]
+
+
+def test_roi_counts_the_ledger_for_creators_on_a_plan_and_the_estimate_for_the_others(api, client, anna, run_jobs):
+    # Both creators carry a 20 % rate; only Ben has no plan, so only his commission is estimated.
+    api.patch(f"/api/v1/influencers/{anna['id']}", json={"commission_rate": "0.2"})
+    ben = make_influencer(api, name="Ben", handle="ben", commission_rate="0.2")
+    make_code(api, ben["id"], "BEN10")
+    assert plan(api, influencer_id=anna["id"], commission_percent="10").status_code == 201
+    placed = datetime.now(UTC).replace(microsecond=0)
+    for number, code in ((811, "ANNA10"), (812, "BEN10")):
+        body = order_payload(placed_at=placed, net="100.00", codes=(code,), order_id=number)
+        assert post_webhook(client, "orders/create", body).status_code == 200
+    run_jobs()
+    day = placed.date().isoformat()
+    report = api.get(f"/api/v1/roi?from={day}&to={day}").get_json()
+    cost = {row["key"]: row["cost"] for row in report["rows"]}
+    assert cost == {anna["id"]: "10.00", ben["id"]: "20.00"}
+    # The 10.00 is still within the holding period: the dashboard says so.
+    assert report["commission_pending"] == "10.00"
+    token = session_token(SHOP)
+    overview = client.get(f"/app?from={day}&to={day}&shop={SHOP}&host=aG9zdA&id_token={token}")
+    assert overview.status_code == 200
+    assert "$10.00 of commission still pending" in overview.get_data(as_text=True)
