@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from models import CommissionLine, Payout, Shop
+from models import CommissionLine, Influencer, Payout, Shop
 from worker import payouts
 
 log = logging.getLogger("creator_roi.demo")
@@ -62,6 +62,7 @@ def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
         if not approved:
             log.info("event=demo_payouts shop=%s skipped=no_approved_commissions", domain)
             return DemoPayouts(None, None)
+        _give_payout_emails(session, shop.id)
         paid_id = open_id = None
         middle = approved[len(approved) // 2]
         if middle < end:
@@ -78,3 +79,16 @@ def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
         session.commit()
     log.info("event=demo_payouts shop=%s paid=%s open=%s", domain, paid_id, open_id)
     return DemoPayouts(paid_id, open_id)
+
+
+def _give_payout_emails(session: Any, shop_id: int) -> None:
+    """Creators with commissions get a payout e-mail, all but the last one: the Payouts page then
+    shows what happens to a creator without one (left out of the files, named instead)."""
+    paid = session.scalars(
+        select(Influencer)
+        .where(Influencer.shop_id == shop_id, Influencer.id.in_(select(CommissionLine.influencer_id).distinct()))
+        .order_by(Influencer.id)
+    ).all()
+    for creator in paid[:-1]:
+        if not creator.payout_email:
+            creator.payout_email = f"payouts+{creator.handle}@example.com"
