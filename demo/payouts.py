@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -68,7 +68,9 @@ def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
         if middle < end:
             try:
                 first = payouts.make_payout(session, shop, middle).payout
-                payouts.mark_paid(session, first)
+                # Paid a week after its period, as a merchant paying monthly would (never after `end`).
+                paid_on = min(middle + timedelta(days=7), end)
+                payouts.mark_paid(session, first, now=datetime.combine(paid_on, time(12), tzinfo=shop.zone))
                 paid_id = first.id
             except payouts.PayoutRefused:
                 pass
