@@ -67,7 +67,9 @@ def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
         middle = approved[len(approved) // 2]
         if middle < end:
             try:
-                first = payouts.make_payout(session, shop, middle).payout
+                made_on = min(middle + timedelta(days=1), end)
+                made_at = datetime.combine(made_on, time(9), tzinfo=shop.zone)
+                first = payouts.make_payout(session, shop, middle, now=made_at).payout
                 # Paid a week after its period, as a merchant paying monthly would (never after `end`).
                 paid_on = min(middle + timedelta(days=7), end)
                 payouts.mark_paid(session, first, now=datetime.combine(paid_on, time(12), tzinfo=shop.zone))
