@@ -589,6 +589,9 @@ def settle_months(session: Session, shop_pay: ShopPay, months: Iterable[tuple[in
         cut = pay.cap_cut(commissions + bonus, terms.cap)
         label = month.strftime("%Y-%m")
         approves = shop_pay.approves_at(_month_bounds(ctx, month)[1])
+        # On the month's first day in force: a plan starting mid-month keeps its month's lines
+        # inside its own days (and inside a report that starts with it).
+        earned = max(month, plan.starts_on) if plan is not None else month
         for kind, due in (("bonus", bonus), ("cap", cut)):
             mine = [line for line in month_lines if line.kind == kind]
             delta = due - _net(mine)
@@ -600,7 +603,7 @@ def settle_months(session: Session, shop_pay: ShopPay, months: Iterable[tuple[in
             paid_out = kind == "bonus" and delta < 0 and unpaid < -delta
             writer.add(
                 influencer_id,
-                month,
+                earned,
                 kind=kind,
                 amount=delta,
                 state="clawed_back" if paid_out else "pending",
