@@ -3,7 +3,8 @@ Payouts page shows something real. Runs after the seeding, once the ledger holds
 without approved commissions gets none (nothing is invented outside the ledger).
 
 The day is the caller's to give, as for the seeding: the paid payout takes the commissions approved
-in the first half of the approved days, the open one the rest up to `end`.
+in the first half of the approved days, the open one those of the third quarter; the last quarter
+stays approved, waiting for the next payout.
 """
 
 from __future__ import annotations
@@ -76,8 +77,13 @@ def seed_payouts(rt: Any, domain: str, *, end: date) -> DemoPayouts:
                 paid_id = first.id
             except payouts.PayoutRefused:
                 pass
+        # The open payout stops at the third quarter: the latest approved commissions still wait
+        # for the next one (the page's preview shows them).
+        open_end = approved[(3 * len(approved)) // 4]
+        if open_end <= middle:
+            open_end = end
         try:
-            open_id = payouts.make_payout(session, shop, end).payout.id
+            open_id = payouts.make_payout(session, shop, open_end).payout.id
         except payouts.PayoutRefused:
             pass
         session.commit()
