@@ -97,6 +97,24 @@ ROSTER: tuple[Creator, ...] = (
     Creator("Owen Shaw", "owenshaw", "tiktok", "Holiday Gifting", "OWEN15", 1500, 12, 0.90, 0.5, 33_000, 1.0, 0.7),
     Creator("Nora Fox", "nora.fox", "x", "Always On", "NORA15", 1200, 8, 0.95, 0.4, 26_000, 0.7, 0.6),
 )
+# Pay plans of the roster (by handle), in force from the history's first day. Part of each
+# creator's entered cost is the commission these plans pay: `demo.seed` takes what the ledger
+# paid off the creator's fee entry, so the case study's cost stays the reference's.
+PAY_PLANS: dict[str, dict[str, Any]] = {
+    "maya.glow": {
+        "commission_percent": Decimal("3"),
+        "repeat_commission_percent": Decimal("2"),
+        "repeat_months": 6,
+    },
+    "leoskincare": {"commission_fixed": Decimal("1.00"), "repeat_months": 0},
+    "ava.ruiz": {
+        "commission_percent": Decimal("2"),
+        "tiers": [{"metric": "net_revenue", "threshold": "3000.00", "percent": "1"}],
+    },
+    "noahkim": {"commission_percent": Decimal("3"), "cap": Decimal("80.00")},
+    "zoe.adams": {"commission_percent": Decimal("3")},
+    "sampatelbeauty": {"commission_percent": Decimal("2.5")},
+}
 CONTENT_TYPES = {
     "instagram": ("reel", "post", "story"),
     "tiktok": ("video", "live"),

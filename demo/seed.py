@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from multiprocessing import get_context
 from typing import Any
@@ -24,10 +24,23 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from demo.plan import ROSTER, CopyPlan, Delivery, plan_copy
-from models import Campaign, Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop, WebhookEvent, utcnow
+from demo.plan import PAY_PLANS, ROSTER, CopyPlan, Delivery, plan_copy
+from models import (
+    Campaign,
+    Click,
+    CommissionLine,
+    Cost,
+    DiscountCode,
+    Influencer,
+    PayPlan,
+    Post,
+    ReferralLink,
+    Shop,
+    WebhookEvent,
+    utcnow,
+)
 from models.webhook import FAILED
-from worker import engine, jobs, lifetime_value
+from worker import engine, jobs, ledger, lifetime_value, pay
 from worker.runtime import bind
 
 log = logging.getLogger("creator_roi.demo")
@@ -182,8 +195,55 @@ class CopySeeder:
             with bind(self.runtime):
                 jobs.drain_inbox(self.domain)
         self._retry_now()
+        self._pay(plan)
         log.info("event=demo_copy_seeded shop=%s copy=%s deliveries=%s", self.domain, copy, len(plan.deliveries))
         return len(plan.deliveries)
+
+    def _pay(self, plan: CopyPlan) -> None:
+        """The roster's pay plans, every order settled under them, and each creator's fee entry
+        less what the ledger paid them (their entered cost was fee and commission together)."""
+        with self.runtime.db.session() as session:
+            creators = dict(
+                session.execute(
+                    select(Influencer.handle, Influencer.id).where(
+                        Influencer.shop_id == self.shop_id, Influencer.handle.in_([c.handle for c in plan.creators])
+                    )
+                ).all()
+            )
+            first_day = plan.start.date()
+            for creator in plan.creators:
+                terms = PAY_PLANS.get(creator.spec.handle)
+                if terms is not None and creator.handle in creators:
+                    session.add(
+                        PayPlan(
+                            shop_id=self.shop_id, influencer_id=creators[creator.handle], starts_on=first_day, **terms
+                        )
+                    )
+            session.flush()
+            pay.settle_shop(session, self.shop_id, today=self.end)
+            # Lines past the holding period on the history's last day are approved, as the sweep would.
+            ledger.approve_due(session, datetime.combine(self.end, time(0), tzinfo=plan.zone), self.shop_id)
+            cells: set[tuple[int | None, date]] = set()
+            for handle, influencer_id in creators.items():
+                if PAY_PLANS.get(_roster_handle(plan, handle)) is None:
+                    continue
+                paid = session.scalar(
+                    select(func.coalesce(func.sum(CommissionLine.amount), 0)).where(
+                        CommissionLine.shop_id == self.shop_id,
+                        CommissionLine.influencer_id == influencer_id,
+                        CommissionLine.state != "reversed",
+                    )
+                )
+                fee = session.scalar(
+                    select(Cost).where(
+                        Cost.shop_id == self.shop_id, Cost.influencer_id == influencer_id, Cost.category == "fee"
+                    )
+                )
+                if fee is not None and paid:
+                    fee.amount -= Decimal(paid)
+                    fee.note = f"{fee.note} (commission is paid under the pay plan)"
+                    cells.add((influencer_id, fee.incurred_on))
+            engine.refresh_activity(session, self.shop_id, cells)
 
     def _retry_now(self, rounds: int = 3) -> None:
         """What the sweeper does later, now: events that failed for a passing reason (two
@@ -204,6 +264,11 @@ class CopySeeder:
             log.info("event=demo_retry shop=%s events=%s", self.domain, due)
             with bind(self.runtime):
                 jobs.drain_inbox(self.domain)
+
+
+def _roster_handle(plan: CopyPlan, handle: str) -> str:
+    """The roster's handle of a copy's creator (copies add a suffix)."""
+    return next((c.spec.handle for c in plan.creators if c.handle == handle), handle)
 
 
 def seed_store(rt: Any, domain: str, *, end: date, scale: int = 1, seed: int = 2026, jobs: int = 1) -> DemoResult:

@@ -7,9 +7,12 @@ from models.db import Base, Database, utcnow
 from models.figures import FigureVersion
 from models.influencer import PLATFORMS, Campaign, FollowerSnapshot, Influencer
 from models.order import Customer, Order, Refund
+from models.pay import CommissionLine, Payout, PayPlan
 from models.post import CONTENT_TYPES, Post
 from models.rollup import CreatorClv, Rollup, RollupMonth
 from models.shop import Shop, ShopSettings
+from models.statement import StatementLink
+from models.store_credit import StoreCredit
 from models.tracking import Click, DiscountCode, ReferralLink
 from models.webhook import WebhookEvent
 
@@ -20,6 +23,7 @@ __all__ = [
     "COST_CATEGORIES",
     "Campaign",
     "Click",
+    "CommissionLine",
     "Cost",
     "CreatorClv",
     "Customer",
@@ -30,6 +34,8 @@ __all__ = [
     "FollowerSnapshot",
     "Influencer",
     "Order",
+    "PayPlan",
+    "Payout",
     "PLATFORMS",
     "Post",
     "Refund",
@@ -38,6 +44,8 @@ __all__ = [
     "RollupMonth",
     "Shop",
     "ShopSettings",
+    "StatementLink",
+    "StoreCredit",
     "WebhookEvent",
     "utcnow",
 ]

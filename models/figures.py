@@ -34,6 +34,8 @@ class FigureVersion(Base):
 
 # Every table whose rows a report or the money chart reads (each has a shop_id column).
 WATCHED = ("rollups", "rollup_months", "influencers", "campaigns", "creator_clv", "shop_settings")
+# Added with pay (migration 0002): commission is a cost, and the creator page shows what is owed.
+WATCHED_PAY = ("pay_plans", "commission_lines", "payouts")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION figures_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -69,29 +71,29 @@ END
 _SQLITE_OPS = ("INSERT", "UPDATE", "DELETE")
 
 
-def _drop_trigger_statements(dialect: str) -> list[str]:
+def _drop_trigger_statements(dialect: str, tables: tuple[str, ...] = WATCHED) -> list[str]:
     if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS figures_changed ON {table}" for table in WATCHED]
-    return [f"DROP TRIGGER IF EXISTS figures_changed_{table}_{op.lower()}" for table in WATCHED for op in _SQLITE_OPS]
+        return [f"DROP TRIGGER IF EXISTS figures_changed ON {table}" for table in tables]
+    return [f"DROP TRIGGER IF EXISTS figures_changed_{table}_{op.lower()}" for table in tables for op in _SQLITE_OPS]
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    """The DDL that makes the database move the versions, for `dialect`."""
+def trigger_statements(dialect: str, tables: tuple[str, ...] = WATCHED) -> list[str]:
+    """The DDL that makes the database move the versions of `tables`, for `dialect`."""
     if dialect == "postgresql":
         # Dropped first: a constraint trigger has no CREATE OR REPLACE, and create_all runs again.
         return [
             "CREATE SEQUENCE IF NOT EXISTS figure_version_seq",
             _PG_FUNCTION.strip(),
-            *_drop_trigger_statements(dialect),
+            *_drop_trigger_statements(dialect, tables),
         ] + [
             f"CREATE CONSTRAINT TRIGGER figures_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
             f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION figures_changed()"
-            for table in WATCHED
+            for table in tables
         ]
     if dialect == "sqlite":
         return [
             _SQLITE_TRIGGER.format(table=table, op=op.lower(), OP=op, row="OLD" if op == "DELETE" else "NEW").strip()
-            for table in WATCHED
+            for table in tables
             for op in _SQLITE_OPS
         ]
     raise ValueError(f"no figure-version triggers for {dialect}")
@@ -106,9 +108,9 @@ def drop_statements(dialect: str) -> list[str]:
     return _drop_trigger_statements(dialect) + extra
 
 
-def create_triggers(connection: Any) -> None:
+def create_triggers(connection: Any, tables: tuple[str, ...] = WATCHED) -> None:
     """Install the triggers (after the watched tables exist): from migrations and `create_all`."""
-    for statement in trigger_statements(connection.dialect.name):
+    for statement in trigger_statements(connection.dialect.name, tables):
         connection.exec_driver_sql(statement)
 
 
@@ -117,6 +119,12 @@ def drop_triggers(connection: Any) -> None:
         connection.exec_driver_sql(statement)
 
 
+def drop_table_triggers(connection: Any, tables: tuple[str, ...]) -> None:
+    """Drop the triggers of some tables only (a migration's downgrade)."""
+    for statement in _drop_trigger_statements(connection.dialect.name, tables):
+        connection.exec_driver_sql(statement)
+
+
 @event.listens_for(Base.metadata, "after_create")
 def _after_create_all(target: Any, connection: Any, **_: Any) -> None:
-    create_triggers(connection)
+    create_triggers(connection, WATCHED + WATCHED_PAY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db import Base, utcnow
@@ -40,6 +40,9 @@ class Influencer(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     # Share of attributed net sales paid as commission; refunds shrink it with the sales.
     commission_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    # Where payouts go: the PayPal / Wise e-mail, and the Shopify customer paid in store credit.
+    payout_email: Mapped[str | None] = mapped_column(String(254))
+    shopify_customer_id: Mapped[int | None] = mapped_column(BigInteger)
     notes: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

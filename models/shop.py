@@ -71,6 +71,10 @@ class ShopSettings(Base):
     emv_share: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal("1.00"))
     emv_save: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal("0.75"))
     emv_click: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal("0.50"))
+    # Pay: days a commission stays pending before it is approved (0-120), because a refund
+    # usually comes within a month; creators owed less than the minimum wait for a later payout.
+    holding_days: Mapped[int] = mapped_column(Integer, default=30)
+    payout_minimum: Mapped[Decimal] = mapped_column(default=Decimal("25.00"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="settings")

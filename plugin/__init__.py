@@ -95,8 +95,10 @@ def _register_commands(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from plugin import admin, auth, health, links, webhooks
+    from plugin import admin, auth, health, links, payouts_page, statements, webhooks
     from plugin.api import bp as api_bp
 
-    for blueprint in (health.bp, auth.bp, api_bp, webhooks.bp, links.bp, admin.bp):
+    del payouts_page  # imported for its routes, which join admin.bp before it is registered
+
+    for blueprint in (health.bp, auth.bp, api_bp, webhooks.bp, links.bp, statements.bp, admin.bp):
         app.register_blueprint(blueprint)

@@ -45,3 +45,13 @@ def schedule_clv_refit(rt: Runtime, shop_id: int) -> None:
         enqueue(rt, jobs.clv_job, shop_id)
     except Exception as exc:
         log.warning("event=clv_not_scheduled shop_id=%s error=%s", shop_id, type(exc).__name__)
+
+
+def schedule_pay_settlement(rt: Runtime, shop_id: int) -> None:
+    """After commit: settle every order's pay under the plans as they now are (a plan was
+    created or changed). A failure to schedule is logged: the next change, or `creator-roi
+    reattribute`, settles the ledger again."""
+    try:
+        enqueue(rt, jobs.settle_pay_job, shop_id)
+    except Exception as exc:
+        log.warning("event=settle_pay_not_scheduled shop_id=%s error=%s", shop_id, type(exc).__name__)

@@ -113,6 +113,9 @@ def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None
         result = seed_store(rt, domain, end=end, scale=scale, jobs=jobs)
     if result.failed:
         raise click.ClickException(f"{result.failed} deliveries failed: see `creator-roi events`")
+    from demo.payouts import seed_payouts
+
+    demo_payouts = seed_payouts(rt, domain, end=end)
     figures = _summary(rt, domain, start, end)
     click.echo(
         f"seeded {domain}: {scale} cop{'y' if scale == 1 else 'ies'}, {result.deliveries} webhook deliveries, "
@@ -128,6 +131,8 @@ def demo_command(domain: str | None, scale: int, reset: bool, jobs: int) -> None
         f"ctr {figures['ctr']}, conversion rate {figures['conversion_rate']}, cac {figures['cac']}, "
         f"roas {figures['roas']}, roi {figures['roi']}, roi with repeats {figures['roi_with_repeat']}"
     )
+    if demo_payouts.paid or demo_payouts.open:
+        click.echo(f"payouts: #{demo_payouts.paid} paid, #{demo_payouts.open} open")
 
 
 @click.command("reattribute")

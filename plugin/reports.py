@@ -3,9 +3,13 @@
 Grouping. Sales and clicks belong to a creator, so by platform and by campaign
 they follow the creator's platform and campaign as they are now; post metrics
 follow the post's own platform; a cost entry that names a campaign counts for
-that campaign. Commission (`Influencer.commission_rate` × attributed net sales,
-first and repeat orders, `roi.commission`) is a cost of the creator; refunds
-shrink it with the sales.
+that campaign. Commission is a cost of the creator. A creator paid under a pay
+plan (their own, or the shop's default) costs what the commission ledger says
+(`worker.ledger`): its lines, but cancelled ones, sit in the creator-day rollups'
+`cost` on the order's day, pending and approved alike (`pending_commission` says
+how much is still pending). A creator without any plan keeps the estimate
+`Influencer.commission_rate` × attributed net sales, first and repeat orders
+(`roi.commission`); refunds shrink either with the sales.
 
 Content type. Orders carry no content type, so by content type a creator's
 sales, clicks and costs are allocated to the content types of their posts in
@@ -42,10 +46,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select, union_all
+from sqlalchemy import BigInteger, and_, cast, exists, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, object_session
 
-from models import Attribution, Campaign, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
+from models import Attribution, Campaign, CommissionLine, CreatorClv, Influencer, Order, Rollup, RollupMonth, Shop
 from plugin.display import attribution_summary
 from roi.allocation import by_content_type, emv_by_part
 from roi.commission import cost_with_commission
@@ -53,6 +57,7 @@ from roi.emv import EmvRates
 from roi.group_clv import customer_weighted_clv
 from roi.metrics import Totals, add_up, compute_metrics
 from roi.money import to_cents
+from worker import ledger
 from worker.engine import POST_COLUMNS, SALES_COLUMNS, month_of, next_month
 
 GROUPS = ("influencer", "platform", "content_type", "campaign")
@@ -91,8 +96,10 @@ class Piece:
 
 
 def _creators(session: Session, shop_id: int) -> dict[int, Creator]:
+    """The shop's creators; the commission rate only of those it still estimates for (no plan)."""
+    on_plans = ledger.creators_on_plans(session, shop_id)
     return {
-        id_: Creator(id_, name, platform, campaign_id, rate)
+        id_: Creator(id_, name, platform, campaign_id, None if on_plans is None or id_ in on_plans else rate)
         for id_, name, platform, campaign_id, rate in session.execute(
             select(
                 Influencer.id, Influencer.name, Influencer.platform, Influencer.campaign_id, Influencer.commission_rate
@@ -335,7 +342,27 @@ def roi_report(
         "totals": compute_metrics(add_up(p.totals for p in pieces), rates, _predicted(everyone, clv)),
         "rows": rows,
         "clv_fitted_at": _fitted_at(clv),
+        "commission_pending": pending_commission(session, shop.id, date_from, date_to, everyone),
     }
+
+
+def pending_commission(
+    session: Session, shop_id: int, date_from: date, date_to: date, creators: Iterable[int | None]
+) -> Decimal:
+    """Of the commission counted in cost over the range, what is not yet approved (pending, or
+    held): it may still be refunded away."""
+    ids = sorted(i for i in creators if i is not None)
+    if not ids:
+        return ZERO
+    amount = session.scalar(
+        select(func.coalesce(func.sum(CommissionLine.amount), 0)).where(
+            CommissionLine.shop_id == shop_id,
+            CommissionLine.influencer_id.in_(ids),
+            CommissionLine.earned_on.between(date_from, date_to),
+            CommissionLine.state.in_(("pending", "held")),
+        )
+    )
+    return to_cents(Decimal(amount or 0))
 
 
 def _creator_filter(model: Any, shop_id: int, campaign_id: int | None, platform: str | None) -> list[Any]:
@@ -352,8 +379,17 @@ def _creator_filter(model: Any, shop_id: int, campaign_id: int | None, platform:
     return conditions
 
 
+def _estimated(shop_id: int, on_plans: set[int] | None) -> list[Any]:
+    """Conditions on Influencer: a creator whose commission is still rate × sales (no plan)."""
+    if on_plans is None:  # the shop's default plan pays every creator
+        return [false()]
+    return [Influencer.shop_id == shop_id, Influencer.commission_rate != 0, Influencer.id.not_in(sorted(on_plans))]
+
+
 def _has_commission(session: Session, shop_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(Influencer.shop_id == shop_id, Influencer.commission_rate != 0))))
+    """Whether some creator's commission is still estimated from a rate."""
+    where = _estimated(shop_id, ledger.creators_on_plans(session, shop_id))
+    return bool(session.scalar(select(exists().where(*where))))
 
 
 def _money_by(
@@ -379,7 +415,7 @@ def _money_by(
             session.execute(
                 select(period, func.sum((model.revenue + model.repeat_revenue) * Influencer.commission_rate))
                 .join(Influencer, Influencer.id == model.influencer_id)
-                .where(*where, Influencer.shop_id == shop_id, Influencer.commission_rate != 0)
+                .where(*where, *_estimated(shop_id, ledger.creators_on_plans(session, shop_id)))
                 .group_by(period)
             ).all()
         )

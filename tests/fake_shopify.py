@@ -2,8 +2,8 @@
 
 A real HTTP server on 127.0.0.1 that answers the calls `worker.shopify_admin`
 makes the way Shopify does: token exchange and refresh, the `shop` query,
-`discountCodeBasicCreate`, the `orders` query with cursor pagination and the
-`refund` query for refund lines. Point `AdminConfig.admin_base_url` at
+`discountCodeBasicCreate`, `storeCreditAccountCredit`, the `orders` query with cursor
+pagination and the `refund` query for refund lines. Point `AdminConfig.admin_base_url` at
 `fake.base_url` (or `fake.base_url + "/{shop}"`).
 
 The shop of a request is the first path segment when it is a shop domain,
@@ -122,6 +122,9 @@ class FakeShopify:
         self.reject_subject_tokens = False
         self.orders: dict[str, list[dict]] = {}
         self.discounts: dict[str, list[dict]] = {}
+        # Customers a store credit can go to, and the credits given: shop -> ...
+        self.customers: dict[str, set[int]] = {}
+        self.store_credits: dict[str, list[dict]] = {}
         self.shops: dict[str, dict] = {}
         self.requests: list[RecordedRequest] = []
         self._access_tokens: dict[str, dict] = {}
@@ -236,6 +239,23 @@ class FakeShopify:
         }
         payload.update(claims)
         return jwt.encode(payload, secret or self.api_secret, algorithm="HS256")
+
+    def add_customer(self, shop: str, customer_id: int) -> str:
+        """A customer of `shop` (store credit can be given to them); their gid."""
+        with self._lock:
+            self.customers.setdefault(shop, set()).add(int(customer_id))
+        return _gid("Customer", int(customer_id))
+
+    def store_credit_balance(self, shop: str, customer_id: int, currency: str = "USD") -> Decimal:
+        with self._lock:
+            return sum(
+                (
+                    Decimal(c["amount"])
+                    for c in self.store_credits.get(shop, [])
+                    if c["customer_id"] == customer_id and c["currency"] == currency
+                ),
+                Decimal("0.00"),
+            )
 
     def set_shop(self, shop: str, **fields: Any) -> dict:
         details = self._shop_details(shop)
@@ -492,6 +512,11 @@ class FakeShopify:
                 "data": {"discountCodeBasicCreate": self._discount_create(shop, variables)},
                 "extensions": self._cost(10),
             }
+        if "storeCreditAccountCredit" in query:
+            return {
+                "data": {"storeCreditAccountCredit": self._store_credit(shop, variables)},
+                "extensions": self._cost(10),
+            }
         if re.search(r"\borders\s*\(", query):
             return {"data": {"orders": self._orders(shop, variables)}, "extensions": self._cost(102)}
         if re.search(r"\brefund\s*\(", query):
@@ -556,6 +581,62 @@ class FakeShopify:
                 }
             )
         return {"codeDiscountNode": {"id": gid}, "userErrors": []}
+
+    def _store_credit(self, shop: str, variables: dict) -> dict:
+        """As Shopify answers: the owner must exist, the amount be positive and in a currency the
+        shop sells in; an account per owner and currency is made on the first credit."""
+        owner = str(variables.get("id") or "")
+        given = variables.get("creditInput") or {}
+        money = given.get("creditAmount") or {}
+        currency = str(money.get("currencyCode") or "")
+        errors = []
+        match = re.fullmatch(r"gid://shopify/Customer/(\d+)", owner)
+        with self._lock:
+            known = match is not None and int(match.group(1)) in self.customers.get(shop, set())
+        if not known:
+            errors.append({"field": ["id"], "message": "Owner does not exist", "code": "OWNER_NOT_FOUND"})
+        if not isinstance(money.get("amount"), str):
+            raise _Reply(200, {"errors": [{"message": "Variable $creditInput: amount must be a Decimal string"}]})
+        amount = Decimal(money["amount"])
+        if amount <= 0:
+            errors.append(
+                {
+                    "field": ["creditInput", "creditAmount", "amount"],
+                    "message": "A positive amount must be used to credit a store credit account",
+                    "code": "NEGATIVE_OR_ZERO_AMOUNT",
+                }
+            )
+        if currency != self._shop_details(shop)["currencyCode"]:
+            errors.append(
+                {
+                    "field": ["creditInput", "creditAmount", "currencyCode"],
+                    "message": "The currency provided is not currently supported",
+                    "code": "UNSUPPORTED_CURRENCY",
+                }
+            )
+        if errors:
+            return {"storeCreditAccountTransaction": None, "userErrors": errors}
+        customer_id = int(match.group(1))  # type: ignore[union-attr]
+        with self._lock:
+            credits = self.store_credits.setdefault(shop, [])
+            credit = {
+                "id": _gid("StoreCreditAccountCreditTransaction", next(self._ids)),
+                "customer_id": customer_id,
+                "amount": format(amount.quantize(Decimal("0.01")), "f"),
+                "currency": currency,
+                "notify": bool(given.get("notify")),
+            }
+            credits.append(credit)
+            balance = self.store_credit_balance(shop, customer_id, currency)
+        return {
+            "storeCreditAccountTransaction": {
+                "id": credit["id"],
+                "amount": {"amount": credit["amount"], "currencyCode": currency},
+                "balanceAfterTransaction": {"amount": format(balance, "f"), "currencyCode": currency},
+                "account": {"id": _gid("StoreCreditAccount", 9000 + customer_id % 1000)},
+            },
+            "userErrors": [],
+        }
 
     def _orders(self, shop: str, variables: dict) -> dict:
         first = int(variables.get("first") or 0)

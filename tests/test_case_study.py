@@ -149,6 +149,12 @@ def test_the_demo_on_todays_date_seeds_and_shows_figures(runner, client, runtime
     rows = Api(client, domain).get(f"/api/v1/roi?from={start}&to={end}").get_json()["rows"]
     top = max((r for r in rows if r["key"] is not None), key=lambda r: r["new_customers"])
     assert Decimal(top["clv_predicted"]) > 0
+    # Six creators are paid under plans: their commission is in the ledger (and in the cost
+    # above), approved once past the holding period, some of it reversed by refunds.
+    ledger = Api(client, domain).get("/api/v1/commissions").get_json()
+    assert len({line["influencer_id"] for line in ledger["lines"]}) == 6
+    assert Decimal(ledger["totals"]["approved"]) > 0 and Decimal(ledger["totals"]["reversed"]) >= 0
+    assert any(line["kind"] == "reversal" for line in ledger["lines"])
     again = runner.invoke(args=["demo", "--shop", domain])
     assert again.exit_code == 0 and "already holds data" in again.output
     with runtime.db.session() as s:

@@ -132,6 +132,9 @@ class Batch:
     orders: defaultdict[int, set[int]] = field(default_factory=_orders)
     # Shops whose orders this batch changed: their predicted CLV is due a refit.
     shops_with_changed_orders: set[int] = field(default_factory=set)
+    # Shop id -> orders whose attributions were looked at: their pay is settled (worker.ledger)
+    # by engine.refresh_cells before commit, the cells of the lines it writes added below.
+    pay_orders: defaultdict[int, set[int]] = field(default_factory=_orders)
     # Shop id -> cells whose sales changed, refreshed by engine.refresh_cells before commit.
     cells: defaultdict[int, set[Cell]] = field(default_factory=_cells)
     # The shop whose orders were locked up front, and their stored refunds:

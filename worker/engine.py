@@ -6,6 +6,7 @@ things in step, inside the caller's transaction:
 * one `Attribution` row per order (attributed or not: the evidence says why),
   derived from the customer's whole order history, so the result does not
   depend on the order in which deliveries arrive;
+* the creator's commission ledger (`worker.ledger`), settled for the same orders;
 * `Rollup` rows per (creator, shop-local day) *cell*. A cell is refreshed by
   recomputing it from the stored rows, never by adding deltas, so a cell
   refreshed incrementally equals the same cell rebuilt from scratch.
@@ -15,7 +16,8 @@ order; repeat orders and repeat revenue on the day of the repeat order;
 `repeat_customers` and `cohort_repeat_revenue` (the same repeat revenue again)
 on the day the customer was acquired: cohort figures, so a range's repeat rate
 and CLV to date follow the customers the range acquired; clicks on the click's day;
-costs on `incurred_on`; post metrics on the post's day.
+costs on `incurred_on`; post metrics on the post's day; commission ledger lines (but
+`reversed` ones) as the creator-day row's `cost`, on the line's `earned_on` (the order's day).
 
 On PostgreSQL, transaction-level advisory locks keep concurrent workers
 apart: per customer history (so two orders of one customer are judged one
@@ -38,14 +40,15 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from models import Attribution, Click, Cost, Order, Post, Rollup, RollupMonth
+from models import Attribution, Click, CommissionLine, Cost, Order, Post, Rollup, RollupMonth
 from models.db import dialect_insert
 from roi.attribution import AttributionResult, OrderFacts, attribute_customer_history
 from roi.money import landing_params, survey_answers
+from worker import ledger
 from worker.batch import Batch, Cell, ShopContext, ShopLookup, shop_context
 
 log = logging.getLogger("creator_roi.engine")
@@ -263,6 +266,7 @@ def orders_changed(session: Session, batch: Batch, shop_id: int, order_ids: list
     dirty = _apply(session, ctx, orders, results, existing)
     session.flush()
     batch.cells[shop_id] |= dirty
+    batch.pay_orders[shop_id].update(o.id for o in orders)
     log.info(
         "event=orders_attributed shop_id=%s orders=%s history=%s cells=%s", shop_id, len(ids), len(orders), len(dirty)
     )
@@ -270,7 +274,9 @@ def orders_changed(session: Session, batch: Batch, shop_id: int, order_ids: list
 
 def refresh_cells(session: Session, batch: Batch) -> None:
     """Refresh every cell the batch's attributions changed, shop by shop, each shop's cell
-    locks in one sorted sweep: the last step before the batch commits (see worker.batch)."""
+    locks in one sorted sweep: the last step before the batch commits (see worker.batch).
+    The orders' pay is settled first: the ledger lines it writes are cost in those cells."""
+    ledger.settle_batch(session, batch)
     pending, batch.cells = batch.cells, defaultdict(set)
     for shop_id, cells in sorted(pending.items()):
         refresh_sales(session, batch.context(session, shop_id), cells)
@@ -313,6 +319,9 @@ class RollupSums:
             acquired_day = self.ctx.day(acquired_at) if acquired_at else self.ctx.day(placed_at)
             self._repeaters[(influencer_id, acquired_day)].add((customer, acquired_at))
             self.rows[("day", influencer_id, acquired_day, None, None, None)]["cohort_repeat_revenue"] += net
+
+    def add_commission(self, influencer_id: int, day: date, amount: Decimal) -> None:
+        self.rows[("day", influencer_id, day, None, None, None)]["cost"] += amount
 
     def add_click(self, influencer_id: int, clicked_at: datetime) -> None:
         self.rows[("day", influencer_id, self.ctx.day(clicked_at), None, None, None)]["clicks"] += 1
@@ -542,13 +551,33 @@ def refresh_sales(session: Session, ctx: ShopContext, cells: Iterable[Cell]) -> 
             if attribution_id not in seen:
                 seen.add(attribution_id)
                 sums.add_sale(influencer_id, kind, net, placed_at, customer, acquired_at)
+    days = sorted({d for _, d in cells})
+    for influencer_id, day, amount in session.execute(
+        _COMMISSION_BY_CELL.where(
+            CommissionLine.shop_id == ctx.shop_id,
+            CommissionLine.influencer_id.in_(creators),
+            CommissionLine.earned_on >= days[0],
+            CommissionLine.earned_on <= days[-1],
+        )
+    ):
+        if (influencer_id, day) in cells:
+            sums.add_commission(influencer_id, day, amount)
     computed = sums.finish()
     _upsert_days(
         session,
         ctx.shop_id,
-        {(i, d): {name: computed[("day", i, d, None, None, None)][name] for name in SALES_COLUMNS} for i, d in cells},
+        {(i, d): {name: computed[("day", i, d, None, None, None)][name] for name in _CELL_COLUMNS} for i, d in cells},
     )
     refresh_months(session, ctx.shop_id, cells)
+
+
+# A creator-day's commission: its ledger lines but those reversed (a cancelled order's).
+_COMMISSION_BY_CELL = (
+    select(CommissionLine.influencer_id, CommissionLine.earned_on, func.sum(CommissionLine.amount))
+    .where(CommissionLine.state != "reversed")
+    .group_by(CommissionLine.influencer_id, CommissionLine.earned_on)
+)
+_CELL_COLUMNS = (*SALES_COLUMNS, "cost")
 
 
 @lru_cache(maxsize=None)
@@ -735,6 +764,8 @@ def rebuild_rollups(session: Session, ctx: ShopContext) -> int:
         sums.add_cost(influencer_id, campaign_id, day, amount)
     for post in session.scalars(select(Post).where(Post.shop_id == shop_id)):
         sums.add_post(post)
+    for influencer_id, day, amount in session.execute(_COMMISSION_BY_CELL.where(CommissionLine.shop_id == shop_id)):
+        sums.add_commission(influencer_id, day, amount)
     rows = [_row(shop_id, key, values) for key, values in sums.finish().items() if any(values.values())]
     months = _month_rows(shop_id, rows)
     for model, fresh in ((Rollup, rows), (RollupMonth, months)):
@@ -751,6 +782,7 @@ def reattribute_shop(session: Session, shop_id: int) -> None:
     ctx = shop_context(session, shop_id)
     lock(session, [_shop_key(shop_id)])
     orders = reattribute_orders(session, ctx)
+    ledger.settle_all_orders(session, shop_id)
     rows = rebuild_rollups(session, ctx)
     session.flush()
     log.info("event=shop_reattributed shop_id=%s orders=%s rollup_rows=%s", shop_id, orders, rows)

@@ -16,6 +16,11 @@ state rather than trusting what it was handed.
 |                                | `refresh_clv`                                     | changed; `creator-roi reattribute`             |
 | `backfill_shop(shop_id, days)` | `worker.backfill.import_orders`; then a CLV refit | `schedule_backfill`: installing a shop;        |
 |                                | when orders changed                               | `creator-roi backfill` (in process)            |
+| `settle_pay_job(shop_id)`      | `worker.pay.settle_shop`: every order's pay       | a plan created or changed                      |
+|                                | under the plans as they are now, fees             |                                                |
+
+The sweep also writes plans' fees and approves commission lines past the shop's holding
+period (`worker.pay.sweep_pay`), in its own transaction.
 
 Without Redis, `worker.queue.enqueue` runs a job at once in the caller's
 process. Then no refit follows a drain or an import: the drain is a webhook's
@@ -31,7 +36,7 @@ from datetime import timedelta
 from typing import Any
 
 from models import Shop
-from worker import backfill, engine, inbox, lifetime_value
+from worker import backfill, engine, inbox, lifetime_value, pay
 from worker.inbox import current_job_id, job_database
 from worker.queue import enqueue, rq_queue
 from worker.runtime import Runtime, current
@@ -99,17 +104,26 @@ def sweep(rt: Runtime) -> dict[str, int]:
     with job_database(rt).session() as session:
         shops = inbox.due_shops(session)
         stale = lifetime_value.stale_shops(session)
+    with job_database(rt).session() as session:
+        approved = pay.sweep_pay(session)
     drains = sum(1 for shop in shops if schedule_drain(rt, shop))
     refits = sum(1 for shop_id in stale if schedule_clv(rt, shop_id))
     log.info(
-        "event=sweep job_id=%s shops_due=%d drains_scheduled=%d clv_stale=%d clv_scheduled=%d",
+        "event=sweep job_id=%s shops_due=%d drains_scheduled=%d clv_stale=%d clv_scheduled=%d lines_approved=%d",
         current_job_id(),
         len(shops),
         drains,
         len(stale),
         refits,
+        approved,
     )
-    return {"shops_due": len(shops), "drains_scheduled": drains, "clv_stale": len(stale), "clv_scheduled": refits}
+    return {
+        "shops_due": len(shops),
+        "drains_scheduled": drains,
+        "clv_stale": len(stale),
+        "clv_scheduled": refits,
+        "lines_approved": approved,
+    }
 
 
 def schedule_sweep(rt: Runtime, interval: int, delay: int | None = None) -> bool:
@@ -185,6 +199,21 @@ def reattribute_job(shop_id: int) -> None:
         engine.reattribute_shop(session, shop_id)
         lifetime_value.refresh_clv(session, shop_id)
     log.info("event=reattribute_done shop_id=%s job_id=%s", shop_id, job_id)
+
+
+# --- pay ---------------------------------------------------------------------------------
+
+
+def settle_pay_job(shop_id: int) -> None:
+    """Job: settle every order's pay, and the plans' fees, under the shop's plans as they are
+    now (a plan was created or changed)."""
+    job_id = current_job_id()
+    with job_database(current()).session() as session:
+        if session.get(Shop, shop_id) is None:
+            log.info("event=settle_pay_skipped shop_id=%s job_id=%s reason=no_shop", shop_id, job_id)
+            return
+        cells = pay.settle_shop(session, shop_id)
+    log.info("event=settle_pay_done shop_id=%s job_id=%s cells=%d", shop_id, job_id, cells)
 
 
 # --- history import ----------------------------------------------------------------------

@@ -666,3 +666,77 @@ def fetch_orders(
                 break
             after = page["endCursor"]
     log.info("shop=%s op=fetch_orders status=ok since=%s pages=%d orders=%d", shop, _iso_utc(since), pages, orders)
+
+
+# storeCreditAccountCredit (Admin GraphQL; needs the write_store_credit_account_transactions scope):
+# `id` is the store credit account's or its owner's (a Customer gid; an account in the shop's
+# currency is made on the first credit), `creditInput` a StoreCreditAccountCreditInput
+# {creditAmount: MoneyInput!, expiresAt, notify}. It answers the StoreCreditAccountCreditTransaction
+# and userErrors with StoreCreditAccountCreditUserErrorCode codes (OWNER_NOT_FOUND,
+# NEGATIVE_OR_ZERO_AMOUNT, MISMATCHING_CURRENCY, UNSUPPORTED_CURRENCY, CREDIT_LIMIT_EXCEEDED, ...).
+STORE_CREDIT_MUTATION = """
+mutation CreatorRoiStoreCredit($id: ID!, $creditInput: StoreCreditAccountCreditInput!) {
+  storeCreditAccountCredit(id: $id, creditInput: $creditInput) {
+    storeCreditAccountTransaction {
+      id
+      amount { amount currencyCode }
+      balanceAfterTransaction { amount currencyCode }
+      account { id }
+    }
+    userErrors { field message code }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class StoreCreditTransaction:
+    id: str
+    amount: Decimal
+    currency: str
+    balance_after: Decimal
+    account_id: str
+
+
+def credit_store_credit(
+    config: AdminConfig,
+    shop: str,
+    access_token: str,
+    *,
+    customer_id: int,
+    amount: Decimal,
+    currency: str,
+    notify: bool = True,
+) -> StoreCreditTransaction:
+    """Credit a customer's store credit account (made if missing) with `amount` in `currency`."""
+    amount = Decimal(amount)
+    if amount <= 0:
+        raise ValueError("a store credit must be more than 0")
+    variables = {
+        "id": f"gid://shopify/Customer/{int(customer_id)}",
+        "creditInput": {
+            # MoneyInput's amount is a Decimal scalar: a string, never a float.
+            "creditAmount": {"amount": format(amount.quantize(Decimal("0.01")), "f"), "currencyCode": currency.upper()},
+            "notify": notify,
+        },
+    }
+    data = graphql(config, shop, access_token, STORE_CREDIT_MUTATION, variables)
+    payload = data.get("storeCreditAccountCredit") or {}
+    if payload.get("userErrors"):
+        log.info(
+            "shop=%s op=store_credit status=user_errors codes=%s",
+            shop,
+            ",".join(str(e.get("code")) for e in payload["userErrors"]),
+        )
+        raise UserErrors(payload["userErrors"])
+    node = payload.get("storeCreditAccountTransaction") or {}
+    if not node.get("id"):
+        raise ShopifyAdminError("storeCreditAccountCredit answered neither a transaction nor userErrors", 200)
+    log.info("shop=%s op=store_credit status=ok transaction_id=%s", shop, node["id"])
+    return StoreCreditTransaction(
+        id=node["id"],
+        amount=Decimal(str(node["amount"]["amount"])),
+        currency=node["amount"]["currencyCode"],
+        balance_after=Decimal(str(node["balanceAfterTransaction"]["amount"])),
+        account_id=(node.get("account") or {}).get("id", ""),
+    )

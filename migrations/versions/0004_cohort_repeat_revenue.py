@@ -6,7 +6,7 @@ only on the day of the repeat. The new column is filled from the stored attribut
 the shop-local day of each repeat's acquisition, as `worker.engine` books it from now on.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-07 23:00:00
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 import models.db
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -31,4 +31,6 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-from plugin.api import campaigns, codes, costs, influencers, links, openapi, posts, roi, shop, sync  # noqa: E402,F401  (routes register on bp)
+import plugin.api.payouts  # noqa: E402
+import plugin.api.statement_links  # noqa: E402,F401
+from plugin.api import campaigns, codes, commissions, costs, influencers, links, openapi, plans, posts, roi, shop, sync  # noqa: E402,F401  (routes register on bp)

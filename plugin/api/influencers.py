@@ -66,6 +66,8 @@ def influencer_dict(
         "campaign_id": influencer.campaign_id,
         "notes": influencer.notes,
         "commission_rate": influencer.commission_rate,
+        "payout_email": influencer.payout_email,
+        "shopify_customer_id": influencer.shopify_customer_id,
         "archived": influencer.archived_at is not None,
         "archived_at": influencer.archived_at,
         "created_at": influencer.created_at,
@@ -102,6 +104,9 @@ def _apply(influencer: Influencer, data: dict[str, Any]) -> None:
         if key in data:
             value = data[key]
             setattr(influencer, key, value.strip() if key == "name" else value)
+    for key in ("payout_email", "shopify_customer_id"):  # where payouts go
+        if key in data:
+            setattr(influencer, key, data[key])
     if "campaign" in data:
         campaign = campaign_named(data["campaign"])
         influencer.campaign = campaign

@@ -89,6 +89,17 @@ class InfluencerInputSchema(InputSchema):
         validate=validate.Range(min=Decimal(0), max=Decimal(1)),
         metadata={"description": "share of attributed net sales paid as commission (0.1 = 10 %)"},
     )
+    payout_email = fields.Email(
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "where PayPal and Wise payouts go; a creator without one is left out of payout files"},
+    )
+    shopify_customer_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "the creator's Shopify customer, credited when a payout is paid in store credit"},
+    )
 
 
 class InfluencerUpdateSchema(InfluencerInputSchema):
@@ -111,6 +122,8 @@ class InfluencerSchema(Schema):
     campaign_id = fields.Integer(allow_none=True)
     notes = fields.String(allow_none=True)
     commission_rate = fields.Decimal(places=4, as_string=True, allow_none=True)
+    payout_email = fields.String(allow_none=True)
+    shopify_customer_id = fields.Integer(allow_none=True)
     archived = fields.Boolean()
     archived_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()

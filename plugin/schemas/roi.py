@@ -131,6 +131,9 @@ class RoiReportSchema(Schema):
         allow_none=True,
         metadata={"description": "when predicted CLV was last fitted (a job refits it); null: not fitted yet"},
     )
+    commission_pending = Money(
+        metadata={"description": "of the commission in cost, what is still pending (within the holding period)"}
+    )
 
 
 def _encode_metrics(values: dict[str, Any]) -> dict[str, Any]:
@@ -153,6 +156,7 @@ def encode_report(report: dict[str, Any]) -> dict[str, Any]:
         "totals": _encode_metrics(report["totals"]),
         "rows": [_encode_metrics(row) for row in report["rows"]],
         "clv_fitted_at": None if report["clv_fitted_at"] is None else report["clv_fitted_at"].isoformat(),
+        "commission_pending": str(report["commission_pending"]),
     }
 
 

@@ -314,6 +314,17 @@
     box.appendChild(list);
   }
 
+  /* An answer shown once (a new statement link): the field named by data-result, as a link to copy. */
+  function showResult(form, body) {
+    var out = form.querySelector("[data-result]");
+    var value = out && body ? body[out.dataset.result] : null;
+    if (!value) return;
+    var link = out.querySelector("a"), copy = out.querySelector("[data-copy]");
+    if (link) { link.href = value; link.textContent = value; }
+    if (copy) copy.dataset.copy = value;
+    out.hidden = false;
+  }
+
   function submitApi(form) {
     clearErrors(form);
     var method = form.dataset.method || "POST";
@@ -338,6 +349,7 @@
       });
     }).then(function (body) {
       if (isCsv) showImport(form, body);
+      showResult(form, body);
       if (!form.hasAttribute("data-keep") && !isCsv) form.reset();
       toast(form.dataset.done || (isCsv ? "Import finished" : "Saved"));
       var regions = form.dataset.refresh;
