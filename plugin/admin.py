@@ -39,7 +39,8 @@ from models import (
     ReferralLink,
     Shop,
 )
-from plugin import charts, display, ranges, report_cache, reports
+from models.db import utcnow
+from plugin import charts, commissions, display, ranges, report_cache, reports
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, runtime, session, shop_select
 from plugin.schemas.roi import DATE_BOUNDS, EARLIEST, METRICS
@@ -583,6 +584,7 @@ def creator(influencer_id: int) -> Any:
     costs = cost_rows(Cost.influencer_id == influencer.id)
     orders = reports.creator_orders(db, shop, influencer.id, limit=100)
     clv = reports.creator_clv(db, shop, influencer.id)
+    pay = commissions.creator_pay(db, shop.id, influencer.id, shop.local_day(utcnow()))
     code_by_id: dict[int | None, str] = {c.id: c.code for c in codes}
     return page(
         "admin/creator.html",
@@ -595,6 +597,8 @@ def creator(influencer_id: int) -> Any:
         costs=costs,
         orders=orders,
         clv=clv,
+        pay=pay,
+        plan_summary=commissions.plan_summary,
         campaigns=shop_campaigns(),
         evidence_summary=display.evidence_summary,
         title=influencer.name,
