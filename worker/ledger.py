@@ -468,9 +468,9 @@ def _commission_reason(target: OrderPay) -> str:
     return f"{what}: fixed {plan.commission_fixed}"
 
 
-def settle_orders(session: Session, ctx: ShopContext, order_ids: Iterable[int]) -> set[Cell]:
+def settle_orders(session: Session, ctx: ShopContext, order_ids: Iterable[int], *, every: bool = False) -> set[Cell]:
     """Bring the ledger lines of the given orders in step with the stored rows; the cells
-    (creator, day) whose lines changed."""
+    (creator, day) whose lines changed. `every`: their months too, whatever the plan."""
     ids = sorted(set(order_ids))
     if not ids:
         return set()
@@ -504,7 +504,7 @@ def settle_orders(session: Session, ctx: ShopContext, order_ids: Iterable[int]) 
     written = writer.flush(session)
     if written:
         session.flush()
-    cells |= settle_months(session, shop_pay, months)
+    cells |= settle_months(session, shop_pay, months, every=every)
     if written:
         log.info("event=ledger_settled shop_id=%s orders=%s lines=%s", ctx.shop_id, len(ids), written)
     return cells
@@ -547,13 +547,19 @@ def _month_bounds(ctx: ShopContext, month: date) -> tuple[datetime, datetime]:
     return ctx.bounds(month)[0], ctx.bounds(pay.month_end(month))[1]
 
 
-def settle_months(session: Session, shop_pay: ShopPay, months: Iterable[tuple[int, date]]) -> set[Cell]:
+def settle_months(
+    session: Session, shop_pay: ShopPay, months: Iterable[tuple[int, date]], *, every: bool = False
+) -> set[Cell]:
     """Keep each (creator, month)'s bonus and cap lines equal to what its plan's tiers and
-    cap say of the month's stored sales and commission lines."""
+    cap say of the month's stored sales and commission lines. A drain settles only months
+    whose plan has tiers or a cap (the others have nothing to settle, and a drain is hot);
+    `every` (a settle of the whole shop, after a plan changed) settles them all."""
     ctx = shop_pay.ctx
     writer = Writer(ctx.shop_id)
     for influencer_id, month in sorted(set(months)):
         plan = shop_pay.plan_on(influencer_id, pay.month_end(month)) or shop_pay.plan_on(influencer_id, month)
+        if not every and (plan is None or not (plan.tiers or plan.cap is not None)):
+            continue
         lines = list(
             session.scalars(
                 select(CommissionLine).where(
@@ -707,5 +713,5 @@ def settle_all_orders(session: Session, shop_id: int) -> set[Cell]:
     ids = list(session.scalars(select(Order.id).where(Order.shop_id == shop_id).order_by(Order.id)))
     cells: set[Cell] = set()
     for start in range(0, len(ids), 2000):
-        cells |= settle_orders(session, ctx, ids[start : start + 2000])
+        cells |= settle_orders(session, ctx, ids[start : start + 2000], every=True)
     return cells
