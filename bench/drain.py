@@ -7,7 +7,10 @@ the same run:
 - a bare PostgreSQL upsert of an order plus its rollup row, one transaction each (psycopg,
   no ORM, one connection per worker).
 
-    python -m bench.drain [--orders 10000] [--workers 1,2] [--database-url URL] [--redis-url URL]
+    python -m bench.drain [--orders 10000] [--workers 1,2] [--database-url URL] [--redis-url URL] [--pay]
+
+`--pay`: every creator is paid under a plan (10 %, repeats 5 %), so each attributed order also
+writes its commission line and the ledger's month settle runs (the cost of the pay ledger).
 
 The events are the `orders/create` fixture with fresh order and customer ids, spread over
 60 days, 40 % of them carrying one of 15 creators' codes, so the drain also runs the
@@ -56,8 +59,10 @@ def _env(database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-def fresh_database(url: str) -> int:
-    from models import DiscountCode, Influencer
+def fresh_database(url: str, pay: bool = False) -> int:
+    from datetime import date
+
+    from models import DiscountCode, Influencer, PayPlan
     from worker.runtime import Runtime
 
     shop_id = fresh_store(url, SHOP)
@@ -70,6 +75,16 @@ def fresh_database(url: str) -> int:
             session.add(creator)
             session.flush()
             session.add(DiscountCode(shop_id=shop_id, influencer_id=creator.id, code=f"CREATOR{number}"))
+            if pay:
+                session.add(
+                    PayPlan(
+                        shop_id=shop_id,
+                        influencer_id=creator.id,
+                        starts_on=date(2026, 1, 1),
+                        commission_percent=Decimal("10"),
+                        repeat_commission_percent=Decimal("5"),
+                    )
+                )
     rt.db.dispose()
     return shop_id
 
@@ -279,9 +294,10 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/creator_roi_bench_drain")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--pay", action="store_true", help="creators paid under plans: the ledger writes lines")
     args = parser.parse_args()
 
-    shop_id = fresh_database(args.database_url)
+    shop_id = fresh_database(args.database_url, pay=args.pay)
     env = _env(args.database_url, args.redis_url)
     bodies = order_bodies(args.orders)
     rows = []
@@ -296,7 +312,7 @@ def main() -> None:
 
     print(
         f"drain: {args.orders} pending orders/create on PostgreSQL, `creator-roi worker --burst` "
-        f"(RQ forking Worker), attribution engine included"
+        f"(RQ forking Worker), attribution engine included{', creators on pay plans' if args.pay else ''}"
     )
     print(
         f"  {'workers':>7}{'pipeline/s':>12}{'rq no-op/s':>12}{'x no-op':>9}{'simple/s':>10}{'x simple':>10}"

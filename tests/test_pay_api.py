@@ -218,3 +218,18 @@ def test_roi_counts_the_ledger_for_creators_on_a_plan_and_the_estimate_for_the_o
     overview = client.get(f"/app?from={day}&to={day}&shop={SHOP}&host=aG9zdA&id_token={token}")
     assert overview.status_code == 200
     assert "$10.00 of commission still pending" in overview.get_data(as_text=True)
+
+
+def test_the_creator_page_shows_the_plan_and_what_is_owed(api, client, anna, run_jobs):
+    assert plan(api, influencer_id=anna["id"], commission_percent="10", repeat_months=0).status_code == 201
+    placed = datetime.now(UTC).replace(microsecond=0)
+    body = order_payload(placed_at=placed, net="100.00", codes=("ANNA10",), order_id=821)
+    assert post_webhook(client, "orders/create", body).status_code == 200
+    refund = refund_payload(821, "30.00", refund_id=921, at=placed + timedelta(minutes=5))
+    assert post_webhook(client, "refunds/create", refund).status_code == 200
+    run_jobs()
+    token = session_token(SHOP)
+    text = client.get(f"/app/creators/{anna['id']}?shop={SHOP}&host=aG9zdA&id_token={token}").get_data(as_text=True)
+    assert f"since {TODAY.isoformat()}: 10% of each order&#39;s net merchandise; first orders only." in text
+    for key, amount in (("owed", "7.00"), ("pending", "7.00"), ("held", "0.00"), ("paid", "0.00")):
+        assert f'data-metric="pay-{key}" data-value="{amount}"' in text

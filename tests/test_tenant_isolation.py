@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from factories.registry import make_code, make_cost, make_influencer, make_link, make_post
+from factories.registry import make_code, make_cost, make_influencer, make_link, make_plan, make_post
 
 ID_PARAM = re.compile(r"<int:(\w+)>")
 
@@ -25,6 +25,7 @@ def shop_a(api):
         "link_id": link["id"],
         "cost_id": make_cost(api, influencer_id=creator["id"])["id"],
         "post_id": make_post(api, creator["id"], url="https://instagram.com/p/a")["id"],
+        "plan_id": make_plan(api, creator["id"], commission_percent="10")["id"],
     }
 
 
@@ -46,6 +47,7 @@ def _snapshot(api, ids):
         f"/api/v1/links/{ids['link_id']}",
         f"/api/v1/costs/{ids['cost_id']}",
         f"/api/v1/posts/{ids['post_id']}",
+        f"/api/v1/plans/{ids['plan_id']}",
     ]
     answers = {url: api.get(url) for url in urls}
     assert all(r.status_code == 200 for r in answers.values())
@@ -143,4 +145,6 @@ def test_ids_in_bodies_and_filters_are_scoped_too(api, other_api, shop_a):
     ]:
         assert other_api.get(f"{path}?influencer_id={a_creator}").get_json()[key] == []
     assert other_api.get("/api/v1/costs").get_json()["total"] == "0.00"
+    assert other_api.get(f"/api/v1/plans?influencer_id={a_creator}").get_json()["plans"] == []
+    assert other_api.get(f"/api/v1/commissions?influencer_id={a_creator}").status_code == 404
     assert [c["code"] for c in other_api.get("/api/v1/codes").get_json()["codes"]] == ["BSHOP10"]

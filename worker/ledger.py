@@ -266,12 +266,8 @@ def _order_pay(
         creator, repeat, acquired_at = attribution.influencer_id, attribution.kind == "repeat", attribution.acquired_at
     else:
         # Cancelled or refunded in full, the order converts no more, yet what it earned is
-        # what its reversals start from: the commission of the creator it pays now, else
-        # the creator it would have gone to (however the deliveries were ordered).
-        anchor = _paying(lines)
-        if anchor is not None:
-            plan = shop_pay.plans.get(anchor.plan_id) if anchor.plan_id is not None else None
-            return OrderPay(anchor.influencer_id, plan, anchor.kind, anchor.amount, anchor.base or base, cancelled)
+        # what its reversals start from: the creator it would have gone to, judged from the
+        # stored rows as the engine judges (so however the deliveries were ordered).
         would_be = _would_be(session, shop_pay.ctx, order, attribution)
         if would_be is None:
             return OrderPay(None, None, "commission", ZERO, base, cancelled)
@@ -284,20 +280,6 @@ def _order_pay(
     if repeat and not pay.repeat_is_paid(terms.repeat_months, acquired_at, order.placed_at):
         return OrderPay(creator, plan, kind, ZERO, base, cancelled)
     return OrderPay(creator, plan, kind, pay.order_commission(terms, base, repeat=repeat), base, cancelled)
-
-
-def _paying(lines: Sequence[CommissionLine]) -> CommissionLine | None:
-    """The commission line of the creator the order's lines still pay (net above zero)."""
-    net: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line in lines:
-        net[line.influencer_id] += line.amount
-    found = [
-        line
-        for line in lines
-        if line.kind in ("commission", "repeat_commission")
-        and (net[line.influencer_id] > 0 or line.state == "reversed")
-    ]
-    return max(found, key=lambda line: line.id or 0, default=None)
 
 
 def _would_be(
@@ -403,6 +385,24 @@ def _settle_creator(
         for line in lines:
             if line.state in OWED_STATES and line.id is not None:
                 writer.reverse(line)
+        # What is reversed is what the order earned and was not paid out: a cancelled order
+        # whose creator changed since (a moved attribution) moves its reversed amount too.
+        refunded = sum((r.merchandise for r in refunds), ZERO)
+        due = commission + pay.refund_reversals(commission, target.base, [refunded])[0]
+        handed = sum((line.amount for line in lines if line.state in PAID_OUT_STATES), ZERO)
+        now_reversed = sum((line.amount for line in lines if line.state in (*OWED_STATES, "reversed")), ZERO)
+        moved = (max(due - handed, ZERO) if ours else ZERO) - now_reversed
+        if moved:
+            writer.add(
+                influencer_id,
+                day,
+                kind="adjustment",
+                amount=moved,
+                state="reversed",
+                event_key=f"{prefix}:adjust:{_count(keys, prefix + ':adjust')}",
+                reason="cancelled order's commission recomputed",
+                **common,
+            )
         paid_out = sum((line.amount for line in lines if line.state in (*PAID_OUT_STATES, "clawed_back")), ZERO)
         if paid_out > 0:
             writer.add(
@@ -468,9 +468,9 @@ def _commission_reason(target: OrderPay) -> str:
     return f"{what}: fixed {plan.commission_fixed}"
 
 
-def settle_orders(session: Session, ctx: ShopContext, order_ids: Iterable[int]) -> set[Cell]:
+def settle_orders(session: Session, ctx: ShopContext, order_ids: Iterable[int], *, every: bool = False) -> set[Cell]:
     """Bring the ledger lines of the given orders in step with the stored rows; the cells
-    (creator, day) whose lines changed."""
+    (creator, day) whose lines changed. `every`: their months too, whatever the plan."""
     ids = sorted(set(order_ids))
     if not ids:
         return set()
@@ -504,7 +504,7 @@ def settle_orders(session: Session, ctx: ShopContext, order_ids: Iterable[int]) 
     written = writer.flush(session)
     if written:
         session.flush()
-    cells |= settle_months(session, shop_pay, months)
+    cells |= settle_months(session, shop_pay, months, every=every)
     if written:
         log.info("event=ledger_settled shop_id=%s orders=%s lines=%s", ctx.shop_id, len(ids), written)
     return cells
@@ -547,13 +547,19 @@ def _month_bounds(ctx: ShopContext, month: date) -> tuple[datetime, datetime]:
     return ctx.bounds(month)[0], ctx.bounds(pay.month_end(month))[1]
 
 
-def settle_months(session: Session, shop_pay: ShopPay, months: Iterable[tuple[int, date]]) -> set[Cell]:
+def settle_months(
+    session: Session, shop_pay: ShopPay, months: Iterable[tuple[int, date]], *, every: bool = False
+) -> set[Cell]:
     """Keep each (creator, month)'s bonus and cap lines equal to what its plan's tiers and
-    cap say of the month's stored sales and commission lines."""
+    cap say of the month's stored sales and commission lines. A drain settles only months
+    whose plan has tiers or a cap (the others have nothing to settle, and a drain is hot);
+    `every` (a settle of the whole shop, after a plan changed) settles them all."""
     ctx = shop_pay.ctx
     writer = Writer(ctx.shop_id)
     for influencer_id, month in sorted(set(months)):
         plan = shop_pay.plan_on(influencer_id, pay.month_end(month)) or shop_pay.plan_on(influencer_id, month)
+        if not every and (plan is None or not (plan.tiers or plan.cap is not None)):
+            continue
         lines = list(
             session.scalars(
                 select(CommissionLine).where(
@@ -707,5 +713,5 @@ def settle_all_orders(session: Session, shop_id: int) -> set[Cell]:
     ids = list(session.scalars(select(Order.id).where(Order.shop_id == shop_id).order_by(Order.id)))
     cells: set[Cell] = set()
     for start in range(0, len(ids), 2000):
-        cells |= settle_orders(session, ctx, ids[start : start + 2000])
+        cells |= settle_orders(session, ctx, ids[start : start + 2000], every=True)
     return cells

@@ -51,6 +51,12 @@ def make_cost(api: Any, **fields: Any) -> dict:
     return _created(api.post("/api/v1/costs", json=body))
 
 
+def make_plan(api: Any, influencer_id: int | None, **fields: Any) -> dict:
+    """A pay plan through the API, in force from today (a creator's plan cannot start before them)."""
+    body = {"influencer_id": influencer_id, "starts_on": datetime.now(timezone.utc).date().isoformat(), **fields}
+    return _created(api.post("/api/v1/plans", json=body))
+
+
 def past(days: float = 1) -> str:
     """A moment `days` ago, as the API takes it (ISO 8601, UTC, whole seconds)."""
     return (datetime.now(timezone.utc) - timedelta(days=days)).replace(microsecond=0).isoformat()
