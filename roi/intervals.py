@@ -465,9 +465,10 @@ def _roi_figures(
         rate[:, linked] = rng.beta(first[linked], second[linked], size=(size, int(linked.sum())))
         rate[:, ~linked] = rng.gamma(first[~linked], 1 / second[~linked], size=(size, int((~linked).sum())))
         order_value_draw = p / rng.gamma(value_shape, 1 / value_rate, size=(size, n))
-        chunk = rate * exposure * order_value_draw - 1.0
+        chunk = (rate * exposure * order_value_draw - 1.0).astype(np.float32)
         roi[start : start + size] = chunk
-        order = np.argsort(-chunk, axis=1, kind="stable")
+        # Ranked on the stored float32 figures, so a rank and its ROI never disagree.
+        order = np.argsort(-chunk, axis=1)
         rank_chunk = np.empty_like(order)
         np.put_along_axis(rank_chunk, order, np.broadcast_to(positions, order.shape), axis=1)
         ranks[start : start + size] = rank_chunk
