@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import betabinom
 
 from roi.clv import GammaGammaParams
@@ -270,3 +272,50 @@ def test_a_creator_without_cost_has_no_roi_but_keeps_a_conversion_rate() -> None
 def test_negative_money_is_refused() -> None:
     with pytest.raises(ValueError, match="creator 7"):
         roi_intervals([CreatorEvidence(7, 1, D("-1"), D("0"), 10)])
+
+
+def test_without_an_order_value_fit_a_creator_with_many_orders_keeps_their_own_order_value() -> None:
+    # 400 orders at $80 each for $8,000 from 12,000 clicks: ROI 400 × 80 / 8,000 − 1 = 3,
+    # whatever the other creators' order values.
+    creators = shop() + [CreatorEvidence(99, 400, D("8000"), D("32000"), 12_000)]
+    row = roi_intervals(creators)[-1]
+    assert row.roi is not None
+    assert row.roi.p50 == pytest.approx(3.0, abs=0.25)
+    assert row.roi.p90 - row.roi.p10 < 1 and not row.too_early
+
+
+def test_two_code_only_creators_are_not_compared_but_the_linked_ones_are() -> None:
+    creators = shop() + [CreatorEvidence(20, 5, D("300"), D("250"), 0), CreatorEvidence(21, 9, D("500"), D("450"), 0)]
+    rows = roi_intervals(creators)
+    assert all(r.roi is not None for r in rows[:15])
+    assert [r.reason for r in rows[15:]] == [NOT_ENOUGH_CREATORS, NOT_ENOUGH_CREATORS]
+    assert max(r.rank_high for r in rows[:15]) <= 15  # type: ignore[type-var]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(0, 60), st.integers(0, 2000), st.integers(0, 200)),
+        min_size=0,
+        max_size=20,
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_any_shop_gets_consistent_figures_or_says_why_not(rows: list[tuple[int, int, int, int]], seed: int) -> None:
+    creators = [
+        CreatorEvidence(i, orders, D(cost), D(orders * value), clicks)
+        for i, (clicks, orders, cost, value) in enumerate(rows)
+    ]
+    figures = roi_intervals(creators, draws=400, seed=seed)
+    assert figures == roi_intervals(creators, draws=400, seed=seed)
+    compared = [f for f in figures if f.roi is not None]
+    for f in figures:
+        if f.roi is None:
+            assert f.reason in (NOT_ENOUGH_CREATORS, NO_ORDERS_YET, NO_COST)
+            assert f.p_best is None and f.rank_low is None
+        else:
+            assert f.reason is None
+            assert f.roi.p10 <= f.roi.p50 <= f.roi.p90 and f.roi.p10 >= -1
+            assert 1 <= f.rank_low <= f.rank_high <= len(compared)  # type: ignore[operator]
+    if compared:
+        assert sum(f.p_best for f in compared) == pytest.approx(1.0)  # type: ignore[misc]
