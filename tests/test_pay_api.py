@@ -232,3 +232,15 @@ def test_the_creator_page_shows_the_plan_and_what_is_owed(api, client, anna, run
     text = client.get(f"/app/creators/{anna['id']}?shop={SHOP}&host=aG9zdA&id_token={token}").get_data(as_text=True)
     assert f"Plan since {TODAY.isoformat()}: 10 % of each order, first orders only." in text
     assert "Owed <strong>$7.00</strong>: $0.00 approved, $7.00 pending, $0.00 held. Paid $0.00." in text
+
+
+def test_a_plan_that_started_before_the_creator_was_added_can_still_be_changed(api, anna, runtime):
+    # Plans stored otherwise (the demo's, an import) may start before the creator was added.
+    created = plan(api, influencer_id=anna["id"], commission_percent="10").get_json()
+    with runtime.db.session() as s:
+        from models import PayPlan
+
+        s.get(PayPlan, created["id"]).starts_on = TODAY - timedelta(days=90)
+    assert api.patch(f"/api/v1/plans/{created['id']}", json={"cap": "50.00"}).status_code == 200
+    moved = api.patch(f"/api/v1/plans/{created['id']}", json={"starts_on": (TODAY - timedelta(days=80)).isoformat()})
+    assert moved.status_code == 422 and "starts_on" in moved.get_json()["errors"]
