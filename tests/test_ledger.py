@@ -314,3 +314,16 @@ def test_plans_set_after_the_orders_pay_them_when_the_ledger_is_settled(runtime,
         engine.reattribute_shop(s, shop_id)
     assert by_state(ledger(runtime, shop_id, anna)) == {"pending": D("10.00")}
     assert day_totals(runtime, shop_id, anna)["cost"] == D("10.00")
+
+
+def test_the_sweep_approves_lines_past_the_holding_period_and_writes_fees(runtime, shop, run_jobs):
+    from factories.webhooks import sweep_now
+
+    shop_id, anna = shop
+    make_plan(runtime, shop_id, anna, starts_on=date(2026, 3, 1), commission_percent=D("10"), flat_fee=D("100.00"))
+    order(runtime, 1)  # placed in March 2026: its 30 days are long over
+    result = sweep_now(runtime, run_jobs)
+    lines = ledger(runtime, shop_id, anna)
+    assert result["lines_approved"] >= 2
+    assert {line.kind for line in lines if line.state == "approved"} >= {"commission", "flat_fee"}
+    assert sweep_now(runtime, run_jobs)["lines_approved"] == 0  # a second sweep finds nothing new to approve

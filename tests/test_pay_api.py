@@ -233,3 +233,15 @@ def test_the_creator_page_shows_the_plan_and_what_is_owed(api, client, anna, run
     assert f"since {TODAY.isoformat()}: 10% of each order&#39;s net merchandise; first orders only." in text
     for key, amount in (("owed", "7.00"), ("pending", "7.00"), ("held", "0.00"), ("paid", "0.00")):
         assert f'data-metric="pay-{key}" data-value="{amount}"' in text
+
+
+def test_a_plan_that_started_before_the_creator_was_added_can_still_be_changed(api, anna, runtime):
+    # Plans stored otherwise (the demo's, an import) may start before the creator was added.
+    created = plan(api, influencer_id=anna["id"], commission_percent="10").get_json()
+    with runtime.db.session() as s:
+        from models import PayPlan
+
+        s.get(PayPlan, created["id"]).starts_on = TODAY - timedelta(days=90)
+    assert api.patch(f"/api/v1/plans/{created['id']}", json={"cap": "50.00"}).status_code == 200
+    moved = api.patch(f"/api/v1/plans/{created['id']}", json={"starts_on": (TODAY - timedelta(days=80)).isoformat()})
+    assert moved.status_code == 422 and "starts_on" in moved.get_json()["errors"]

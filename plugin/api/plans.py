@@ -54,11 +54,12 @@ def _stored_tiers(tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: str(value) for key, value in tier.items() if value is not None} for tier in tiers]
 
 
-def _check_in_force(data: dict[str, Any], except_id: int | None = None) -> None:
-    """422 on starts_on: before the creator was added, or overlapping another of their plans."""
+def _check_in_force(data: dict[str, Any], except_id: int | None = None, *, new_start: bool = True) -> None:
+    """422 on starts_on: before the creator was added, or overlapping another of their plans.
+    (A change that keeps the start and the creator is not refused for a start it already had.)"""
     starts: date = data["starts_on"]
     influencer_id = data.get("influencer_id")
-    if influencer_id is not None:
+    if influencer_id is not None and new_start:
         creator = owned_influencer(influencer_id)
         added = current_shop().local_day(creator.created_at)
         if starts < added:
@@ -134,7 +135,7 @@ def update_plan(plan_id: int) -> Any:
         check_plan(merged)
     except ValidationError as exc:
         raise ApiError(exc.normalized_messages(), 422) from None
-    _check_in_force(merged, except_id=plan.id)
+    _check_in_force(merged, except_id=plan.id, new_start=bool({"starts_on", "influencer_id"} & set(patch)))
     _apply(plan, merged)
     _saved(plan)
     return jsonify(PlanSchema().dump(plan_dict(plan)))
