@@ -112,6 +112,18 @@ def test_the_shops_minimum_decides_who_is_paid(api, db_session, ledger):
     assert {r["influencer_id"] for r in make_payout(api)["rows"]} == {ledger["anna"], ledger["ben"], ledger["chloe"]}
 
 
+def test_the_merchant_sets_the_minimum_and_the_holding_period_in_the_shop_settings(api, ledger):
+    saved = api.patch("/api/v1/shop/settings", json={"payout_minimum": "25.00", "commission_holding_days": 0})
+    assert saved.status_code == 200, saved.get_json()
+    assert (saved.get_json()["payout_minimum"], saved.get_json()["commission_holding_days"]) == ("25.00", 0)
+    assert api.get("/api/v1/shop").get_json()["settings"]["commission_holding_days"] == 0
+    # Ben is owed 20.00: under the new 25.00 minimum he waits for the next payout.
+    assert {r["influencer_id"] for r in make_payout(api)["rows"]} == {ledger["anna"], ledger["chloe"]}
+    bad = api.patch("/api/v1/shop/settings", json={"commission_holding_days": 121, "payout_minimum": "-1"})
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"commission_holding_days", "payout_minimum"}
+    assert api.get("/api/v1/shop").get_json()["settings"]["payout_minimum"] == "25.00"
+
+
 def test_nobody_at_the_minimum_makes_no_payout(api, db_session, ledger):
     set_minimum(db_session, ledger["shop_id"], "1000.00")
     refused = api.post("/api/v1/payouts", json={"period_end": YESTERDAY})

@@ -17,6 +17,8 @@ from plugin.database import current_shop, runtime, session
 from plugin.schemas.shop import SettingsSchema, ShopSchema
 
 EMV_FIELDS = ("cpm", "like", "comment", "share", "save", "click")
+# The API's names (DESIGN.md) for settings whose column says less.
+SETTINGS_COLUMNS = {"commission_holding_days": "holding_days"}
 
 
 def settings_dict(s: ShopSettings) -> dict[str, Any]:
@@ -27,6 +29,8 @@ def settings_dict(s: ShopSettings) -> dict[str, Any]:
         "hourly_rate": s.hourly_rate,
         "clv_horizon_months": s.clv_horizon_months,
         "emv_rates": {name: getattr(s, f"emv_{name}") for name in EMV_FIELDS},
+        "commission_holding_days": s.holding_days,
+        "payout_minimum": s.payout_minimum,
     }
 
 
@@ -58,7 +62,7 @@ def patch_settings() -> Any:
             for name, rate in value.items():
                 setattr(s, f"emv_{name}", rate)
         else:
-            setattr(s, key, value)
+            setattr(s, SETTINGS_COLUMNS.get(key, key), value)
     session().commit()
     if before != (s.attribution_window_days, s.repeat_window_days, list(s.evidence_order)):
         schedule_reattribution(runtime(), shop.id)

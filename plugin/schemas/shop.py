@@ -25,6 +25,13 @@ class SettingsSchema(InputSchema):
     hourly_rate = Money()
     clv_horizon_months = fields.Integer(strict=True, validate=validate.Range(min=1, max=120))
     emv_rates = fields.Nested(EmvRatesSchema)
+    # Pay: days a commission waits before it is approved (refunds inside them reverse it before
+    # anything is paid), and the smallest amount a payout sends a creator.
+    commission_holding_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=120, error="Enter a number of days from 0 to 120."),
+    )
+    payout_minimum = Money()
 
     @validates("evidence_order")
     def _distinct(self, value: list[str], **_: object) -> None:
