@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from factories import SHOP
+from factories import SHOP, SHOP_ZONE, shop_today
 from factories.admin import session_token
 from factories.registry import make_code, make_influencer
 from factories.shopify import order_payload, refund_payload
 from factories.webhooks import post_webhook
 
-TODAY = datetime.now(UTC).date()
+TODAY = shop_today()
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_the_100_dollar_order_10_percent_30_refund_shows_7_owed(api, client, ann
     # Filters: the state narrows the lines, not the totals; a period without lines has none.
     reversals = api.get(f"/api/v1/commissions?influencer_id={anna['id']}&state=approved").get_json()
     assert reversals["lines"] == [] and reversals["totals"]["owed"] == "7.00"
-    later = (date.today() + timedelta(days=400)).isoformat()
+    later = (TODAY + timedelta(days=400)).isoformat()
     assert api.get(f"/api/v1/commissions?from={later}").get_json()["lines"] == []
 
 
@@ -208,7 +208,7 @@ def test_roi_counts_the_ledger_for_creators_on_a_plan_and_the_estimate_for_the_o
         body = order_payload(placed_at=placed, net="100.00", codes=(code,), order_id=number)
         assert post_webhook(client, "orders/create", body).status_code == 200
     run_jobs()
-    day = placed.date().isoformat()
+    day = placed.astimezone(SHOP_ZONE).date().isoformat()
     report = api.get(f"/api/v1/roi?from={day}&to={day}").get_json()
     cost = {row["key"]: row["cost"] for row in report["rows"]}
     assert cost == {anna["id"]: "10.00", ben["id"]: "20.00"}

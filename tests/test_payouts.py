@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from factories import SHOP
+from factories import SHOP, shop_today
 from factories.payouts import line_states, make_line, set_minimum, set_payee
 from factories.registry import make_influencer, shop_id_of
 
-YESTERDAY = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+YESTERDAY = (shop_today() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from factories import shop_today
 from factories.registry import make_code, make_influencer, make_link
 from factories.webhooks import post_recorded_webhook
 from models import StatementLink, utcnow
@@ -156,7 +157,7 @@ def test_the_statement_lists_every_commission_line_and_the_creators_own_payouts(
     make_line(db_session, shop_id, mine, "-3.00", "reversed", reason="refund of $30.00 on Nov 9")
     make_line(db_session, shop_id, mine, "9.50", "pending", reason="10% of order placed Nov 28")
     make_line(db_session, shop_id, ben["id"], "77.00", reason="Ben's own line")
-    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    yesterday = (shop_today() - timedelta(days=1)).isoformat()
     payout = api.post("/api/v1/payouts", json={"period_end": yesterday}).get_json()
     assert payout["total"] == "117.00"
     api.post(f"/api/v1/payouts/{payout['id']}/paid")

@@ -6,194 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from werkzeug.serving import WSGIRequestHandler, make_server
+from browsing import CONTROLS, open_demo, open_page, screenshot
 
-from factories import API_KEY, API_SECRET, SHOP, TEST_DATABASE_URL, TEST_REDIS_URL
-from factories.admin import auth_headers, session_token
-from factories.webhooks import run_queued_jobs
-from fake_shopify import FakeShopify
+from factories import SHOP
+from factories.admin import auth_headers
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, summary"
-
-
-class QuietHandler(WSGIRequestHandler):
-    """No access log: page URLs carry session tokens."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-class LiveServer:
-    def __init__(self, app: Any) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="live-server", daemon=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (`make chromium` installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def demo_database(tmp_path_factory, worker_id) -> Iterator[str]:
-    """One database for this module: seeding the case study takes a while, so it is done once."""
-    import models
-    from models.db import make_engine
-
-    if not TEST_DATABASE_URL:
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
-        engine = make_engine(url)
-        models.Base.metadata.create_all(engine)
-        engine.dispose()
-        yield url
-        return
-    name = f"creator_roi_browser_{worker_id}_{os.getpid()}"
-    admin = make_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    models.Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_fake() -> Iterator[FakeShopify]:
-    fake = FakeShopify(api_key=API_KEY, api_secret=API_SECRET)
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def dev_app(demo_database, demo_fake):
-    """The app as `make demo` runs it: development mode, so the demo login is on."""
-    from plugin import create_app
-
-    redis_url = None
-    if TEST_REDIS_URL:
-        redis_url = TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{1 + os.getpid() % 15}"  # as conftest picks
-    application = create_app(
-        {
-            "APP_ENV": "development",
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": demo_database,
-            "REDIS_URL": redis_url,
-            "SHOPIFY_API_KEY": API_KEY,
-            "SHOPIFY_API_SECRET": API_SECRET,
-            "SHOPIFY_ADMIN_BASE_URL": demo_fake.base_url,
-            "SHOPIFY_APP_URL": "https://creator-roi.test",
-        }
-    )
-    yield application
-    application.extensions["creator_roi"].db.dispose()
-
-
-def drain_jobs(app: Any) -> None:
-    """Run whatever the seeding queued on RQ (nothing when jobs run inline)."""
-    run_queued_jobs(app.extensions["creator_roi"])
-
-
-@pytest.fixture(scope="module")
-def demo_shop(dev_app, demo_fake) -> str:
-    """The seeded case-study store, installed with a token the fake Shopify honours."""
-    if "demo" not in dev_app.cli.commands:
-        pytest.skip("`creator-roi demo` (the case-study seeding) is not available in this build")
-    shop = dev_app.config["DEMO_SHOP"]
-    if dev_app.extensions["creator_roi"].redis_url:
-        dev_app.extensions["creator_roi"].redis().flushdb()
-    runner = dev_app.test_cli_runner()
-    added = runner.invoke(args=["shop", "add", shop, "--token", demo_fake.issue_token(shop)])
-    assert added.exit_code == 0, added.output
-    seeded = runner.invoke(args=["demo", "--shop", shop])
-    assert seeded.exit_code == 0, seeded.output
-    drain_jobs(dev_app)
-    return shop
-
-
-@pytest.fixture(scope="module")
-def live(dev_app, demo_shop) -> Iterator[LiveServer]:
-    with LiveServer(dev_app) as server:
-        yield server
-
-
-@pytest.fixture
-def page(browser) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.route("https://cdn.shopify.com/**", lambda route: route.abort())  # offline, as in CI
-    failures: list[str] = []
-    tab.on("pageerror", lambda exc: failures.append(f"script error: {exc}"))
-    tab.on("dialog", lambda dialog: answer(dialog, failures))
-    yield tab
-    context.close()
-    assert not failures, failures
-
-
-def answer(dialog: Any, failures: list[str]) -> None:
-    """The app only ever asks to confirm; an alert can only come from injected script."""
-    if dialog.type == "confirm":
-        dialog.accept()
-    else:
-        failures.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-
-def screenshot(tab: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def open_demo(tab: Any, live: LiveServer) -> None:
-    tab.goto(live.url + "/")
-    tab.wait_for_load_state("networkidle")
-    assert tab.url.startswith(live.url + "/app?")
-
 
 # --- the demo store ------------------------------------------------------------------------------
 
@@ -369,18 +193,6 @@ def assert_tab_reaches_everything(tab: Any) -> None:
 
 
 # --- a fresh store: the empty state and every other form -------------------------------------------
-
-
-@pytest.fixture
-def fresh(app) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
-        yield server
-
-
-def open_page(tab: Any, live: LiveServer, path: str) -> None:
-    token = session_token(SHOP, exp_in=3600)
-    tab.goto(f"{live.url}{path}?shop={SHOP}&host=aG9zdA&id_token={token}")
-    tab.wait_for_load_state("networkidle")
 
 
 def test_fresh_store_starts_from_the_empty_state(page, fresh):

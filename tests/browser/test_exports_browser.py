@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import open_page
 from sqlalchemy import update
-from test_dashboard_browser import browser, fresh, open_page, page  # noqa: F401  (fixtures)
 
 from factories import SHOP
 from factories.admin import auth_headers

@@ -11,19 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_dashboard_browser import (  # noqa: F401  (fixtures)
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    LiveServer,
-    browser,
-    demo_database,
-    demo_fake,
-    demo_shop,
-    dev_app,
-    live,
-    open_demo,
-    page,
-)
+from browsing import CHROMIUM, CHROMIUM_ARGS, LiveServer, open_demo
 from test_merchant_week import assert_fits, open_creator, shots
 
 from factories.admin import auth_headers

@@ -12,17 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_dashboard_browser import (  # noqa: F401  (fixtures)
-    LiveServer,
-    browser,
-    demo_database,
-    demo_fake,
-    demo_shop,
-    dev_app,
-    live,
-    open_demo,
-    page,
-)
+from browsing import LiveServer, open_demo
 
 from factories.admin import auth_headers
 

@@ -10,18 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from browsing import LiveServer, open_demo
 from sqlalchemy import select
-from test_dashboard_browser import (  # noqa: F401  (fixtures)
-    LiveServer,
-    browser,
-    demo_database,
-    demo_fake,
-    demo_shop,
-    dev_app,
-    live,
-    open_demo,
-    page,
-)
 from test_merchant_week import OVERFLOW, SHOTS, shots
 
 from factories.admin import auth_headers

@@ -9,16 +9,12 @@ import re
 from typing import Any
 
 import pytest
-import test_dashboard_browser as demo
+from browsing import open_demo
 from test_merchant_week import assert_fits, shots
 
 from factories.admin import auth_headers
 
 pytestmark = pytest.mark.browser
-
-# The demo store's module-scoped fixtures (seeding the case study takes a while).
-browser, demo_database, demo_fake, dev_app = demo.browser, demo.demo_database, demo.demo_fake, demo.dev_app
-demo_shop, live, page = demo.demo_shop, demo.live, demo.page
 
 
 def api(dev_app: Any, shop: str, path: str) -> Any:
@@ -60,7 +56,7 @@ def read_windows(tab: Any) -> str:
 
 def test_a_fee_on_the_one_day_shown_is_too_early_and_figures_say_what_they_count(page, live, dev_app, demo_shop):
     day, creator = fee_day_behind_cost(dev_app, demo_shop)
-    demo.open_demo(page, live)
+    open_demo(page, live)
     show_range(page, day, day)
 
     row = page.locator(f'#creators-table tbody tr[data-key="{creator["key"]}"]')
@@ -99,7 +95,7 @@ def test_a_fee_on_the_one_day_shown_is_too_early_and_figures_say_what_they_count
 
 
 def test_the_last_7_days_tell_idle_creators_from_new_ones(page, live, dev_app, demo_shop):
-    demo.open_demo(page, live)
+    open_demo(page, live)
     page.get_by_role("link", name="Last 7 days").click()
     page.wait_for_url(re.compile(r"range=7d"))
     page.wait_for_load_state("networkidle")

@@ -15,7 +15,9 @@ gunicorn, workers) are in processes.py. Nothing here does I/O at import."""
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SHOPIFY_FIXTURES = FIXTURES / "shopify"
@@ -26,6 +28,15 @@ API_KEY = "test-api-key"
 API_SECRET = "creator-roi-test-client-secret-not-real"
 SHOP = "lumen-skin.myshopify.com"
 OTHER_SHOP = "other-store.myshopify.com"
+# The shops the fake Shopify installs are in New York (its `ianaTimezone`), so their days are not
+# UTC's: from midnight to 5 a.m. UTC the shop's today is still UTC's yesterday.
+SHOP_ZONE = ZoneInfo("America/New_York")
+
+
+def shop_today() -> date:
+    """Today in the test shops' time zone, as the app counts days (plans, payouts, ranges)."""
+    return datetime.now(SHOP_ZONE).date()
+
 
 # CI sets these to run the suite on PostgreSQL and Redis; unset, tests use SQLite and inline jobs.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or ""

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from factories import SHOP
+from factories import SHOP, shop_today
 from models import Click, Cost, DiscountCode, Influencer, Post, ReferralLink, Shop
 from worker import engine, installation
 
@@ -53,7 +53,7 @@ def make_cost(api: Any, **fields: Any) -> dict:
 
 def make_plan(api: Any, influencer_id: int | None, **fields: Any) -> dict:
     """A pay plan through the API, in force from today (a creator's plan cannot start before them)."""
-    body = {"influencer_id": influencer_id, "starts_on": datetime.now(timezone.utc).date().isoformat(), **fields}
+    body = {"influencer_id": influencer_id, "starts_on": shop_today().isoformat(), **fields}
     return _created(api.post("/api/v1/plans", json=body))
 
 
