@@ -7,7 +7,7 @@ ledger's lines; every button writes through the JSON API (/api/v1/payouts...), a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -146,6 +146,10 @@ def pay_summary(db: Session, shop: Shop, influencer_id: int, money: Any) -> dict
         "plan": plan,
         "plan_is_default": plan is not None and plan.influencer_id is None,
         "plan_words": plan_words(plan, money),
+        "own_plan": plan if plan is not None and plan.influencer_id is not None else None,
+        "today": today,
+        # Ending the creator's plan the day before a plan starting today takes over (not before its start).
+        "end_default": max(today - timedelta(days=1), plan.starts_on) if plan is not None else today,
         "totals": rules.creator_totals(_rule_lines(lines, shop)),
         "has_lines": bool(lines),
         "statement_expires_at": link.expires_at if link else None,

@@ -72,9 +72,16 @@ def _check_in_force(data: dict[str, Any], except_id: int | None = None, *, new_s
     mine = Dated(0, starts, data.get("ends_on"))
     for other in session().scalars(query):
         if plans_overlap(mine, Dated(other.id, other.starts_on, other.ends_on)):
-            raise ApiError(
-                {"starts_on": [f"plan {other.id} is in force on some of these days: end it first (ends_on)"]}, 422
-            )
+            raise ApiError({"starts_on": [_overlap_words(other)]}, 422)
+
+
+def _overlap_words(other: PayPlan) -> str:
+    """Why the days are taken, as the merchant reads it at the form: which plan, and what to do."""
+    until = f"until {other.ends_on.isoformat()}" if other.ends_on else "with no end date"
+    return (
+        f"Plan {other.id} (from {other.starts_on.isoformat()}, {until}) is in force on some of these days. "
+        "End that plan first (its ends_on, the day before this one starts), or start this one after it ends."
+    )
 
 
 def _apply(plan: PayPlan, data: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from models.pay import FLAT_FEE_PERIODS, LINE_STATES, TIER_METRICS, TIER_MODES
-from plugin.schemas.common import Money
+from plugin.schemas.common import InputSchema, Money
 from plugin.schemas.registry import QuerySchema
 from roi.pay import Tier, overlapping_tiers
 
@@ -19,7 +19,7 @@ def _percent(**kwargs: Any) -> fields.Decimal:
     )
 
 
-class TierSchema(Schema):
+class TierSchema(InputSchema):
     metric = fields.String(required=True, validate=validate.OneOf(TIER_METRICS))
     threshold = fields.Decimal(
         places=2,
@@ -37,7 +37,7 @@ class TierSchema(Schema):
             raise ValidationError("give either percent or amount", "percent")
 
 
-class PlanInputSchema(Schema):
+class PlanInputSchema(InputSchema):
     influencer_id = fields.Integer(
         strict=True, allow_none=True, metadata={"description": "null: the shop's default plan"}
     )
@@ -67,10 +67,13 @@ class PlanInputSchema(Schema):
 def check_plan(data: dict[str, Any]) -> None:
     """What no single field says: one commission kind, an end after the start, distinct tiers."""
     if data.get("commission_percent") is not None and data.get("commission_fixed") is not None:
-        raise ValidationError("give commission_percent or commission_fixed, not both", "commission_fixed")
+        raise ValidationError(
+            "Give a percent or a fixed amount per order, not both (commission_percent or commission_fixed).",
+            "commission_fixed",
+        )
     starts, ends = data.get("starts_on"), data.get("ends_on")
     if starts is not None and ends is not None and ends < starts:
-        raise ValidationError("must not be before starts_on", "ends_on")
+        raise ValidationError("Pick a last day on or after the start day (starts_on).", "ends_on")
     tiers = data.get("tiers") or []
     if overlapping_tiers([Tier(t["metric"], Decimal(t["threshold"])) for t in tiers]):
         raise ValidationError("two tiers of one metric at the same threshold overlap", "tiers")
