@@ -1,4 +1,5 @@
-"""Customers, orders and refunds as received from Shopify (shop currency only)."""
+"""Customers, orders and refunds as received from Shopify (shop currency; an order keeps its
+presentment currency and net merchandise beside, for display only)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ class Order(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     # subtotal_price_set.shop_money of the newest payload; None when the shape was unknown.
     subtotal: Mapped[Decimal | None]
+    # The same net merchandise as the buyer was shown it (subtotal_price_set.presentment_money)
+    # and its currency: never counted, only shown beside commission lines. None when unknown.
+    presentment_currency: Mapped[str | None] = mapped_column(String(3))
+    presentment_subtotal: Mapped[Decimal | None]
     net_sales: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     cancelled_at: Mapped[datetime | None]
     financial_status: Mapped[str | None] = mapped_column(String(32))

@@ -3,8 +3,9 @@
 The rule (DESIGN.md, "Money"): net sales in shop currency are the newest
 order payload's ``subtotal_price_set.shop_money`` less the merchandise of
 every refund, each refund counted once by its id. Presentment money and the
-``current_*`` fields are never read: the first is the buyer's currency, the
-second is already net of refunds and would count them twice.
+``current_*`` fields are never counted: the first is the buyer's currency, the
+second is already net of refunds and would count them twice. The order's
+presentment subtotal is read only to be shown beside (`order_presentment`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,31 @@ def order_subtotal(payload: Mapping[str, Any]) -> Decimal | None:
     if amount is None:
         amount = _amount(payload.get("subtotal_price"))
     return None if amount is None else to_cents(amount)
+
+
+def _currency_code(value: Any) -> str | None:
+    """An ISO 4217 code ("EUR"), upper-cased; anything else is no currency."""
+    if not isinstance(value, str) or len(value.strip()) != 3 or not value.strip().isalpha():
+        return None
+    return value.strip().upper()
+
+
+def order_presentment(payload: Mapping[str, Any]) -> tuple[str, Decimal] | None:
+    """The order's net merchandise before refunds as the buyer was shown it, with its
+    currency: ``subtotal_price_set.presentment_money``, the currency from the money itself
+    or else the order's ``presentment_currency``. None when missing or malformed (never
+    guessed, never converted); only ever shown beside shop money, never counted."""
+    money_set = payload.get("subtotal_price_set")
+    if not isinstance(money_set, Mapping):
+        return None
+    shown = money_set.get("presentment_money")
+    if not isinstance(shown, Mapping):
+        return None
+    amount = _amount(shown.get("amount"))
+    currency = _currency_code(shown.get("currency_code")) or _currency_code(payload.get("presentment_currency"))
+    if amount is None or amount < 0 or currency is None:
+        return None
+    return currency, to_cents(amount)
 
 
 def refund_merchandise(refund: Mapping[str, Any]) -> Decimal:

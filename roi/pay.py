@@ -15,6 +15,12 @@
   (marginal: every tier reached; retroactive: the highest).
 * A cap per month on performance pay (commissions and bonuses).
 * Flat fees per month, prorated to the days of the month a plan is in force.
+* Presentment money beside an order's lines: each line's amount in the buyer's currency,
+  in the order's own proportion (amount × presentment base ÷ shop base, to the cent; no
+  exchange rate is looked up). None when the order has no presentment money, is sold in
+  the shop's currency (the amount already is it), or has no base to take a proportion of.
+  Each line is rounded on its own, so an order's lines may add up a cent apart from its
+  proportional total; the shop-currency amount is the one paid.
 """
 
 from __future__ import annotations
@@ -96,6 +102,25 @@ def order_commission(terms: Terms, base: Decimal, *, repeat: bool) -> Decimal:
     if terms.commission_fixed is not None:
         return to_cents(terms.commission_fixed)
     return ZERO
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """An order's commission base in shop currency and, beside it, as the buyer was shown it."""
+
+    base: Decimal
+    currency: str | None  # the shop currency of the order; None: unknown
+    presentment_base: Decimal | None
+    presentment_currency: str | None
+
+
+def presentment_amount(amount: Decimal, money: OrderMoney) -> tuple[Decimal, str] | None:
+    """A line's `amount` (shop currency) in the order's presentment currency, with that
+    currency, in the order's own proportion; None when there is nothing to show beside."""
+    shown, currency = money.presentment_base, money.presentment_currency
+    if shown is None or currency is None or currency == money.currency or money.base <= 0 or shown < 0:
+        return None
+    return to_cents(amount * shown / money.base), currency
 
 
 def refund_reversals(commission: Decimal, base: Decimal, refunds: Sequence[Decimal]) -> list[Decimal]:

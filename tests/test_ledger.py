@@ -14,10 +14,10 @@ from sqlalchemy import select
 from factories import SHOP
 from factories.pay import by_state, ledger, make_plan, pay_out
 from factories.registry import install_shop, make_creator, store_activity
-from factories.shopify import order_payload, refund_payload
+from factories.shopify import fixture_json, order_payload, refund_payload
 from factories.store import day_totals
 from factories.webhooks import post_webhook, store_and_process
-from models import CommissionLine, Post
+from models import CommissionLine, Order, Post
 from worker import engine
 from worker import ledger as pay_ledger
 
@@ -327,3 +327,45 @@ def test_the_sweep_approves_lines_past_the_holding_period_and_writes_fees(runtim
     assert result["lines_approved"] >= 2
     assert {line.kind for line in lines if line.state == "approved"} >= {"commission", "flat_fee"}
     assert sweep_now(runtime, run_jobs)["lines_approved"] == 0  # a second sweep finds nothing new to approve
+
+
+# --- presentment money beside --------------------------------------------------------------
+
+
+def test_an_order_sold_in_euros_shows_each_line_in_euros_beside_the_dollars_paid(runtime):
+    # The fixtures' order #1001: a USD shop, the buyer shown EUR; $95.91 (€88.40) of merchandise,
+    # then a partial refund of $36.89 (€34.00).
+    shop_id = install_shop(runtime)
+    anna = make_creator(runtime, shop_id, "anna", codes=("ANNA15",))
+    make_plan(runtime, shop_id, anna, starts_on=date(2026, 1, 1), commission_percent=D("10"))
+    deliver(runtime, "orders/create", fixture_json("orders_create_code.json"))
+    deliver(runtime, "refunds/create", fixture_json("refunds_create_partial.json"))
+    with runtime.db.session() as s:
+        stored = s.scalars(select(Order).where(Order.shop_id == shop_id)).one()
+        assert (stored.currency, stored.subtotal) == ("USD", D("95.91"))
+        assert (stored.presentment_currency, stored.presentment_subtotal) == ("EUR", D("88.40"))
+    lines = ledger(runtime, shop_id, anna)
+    assert [(line.kind, line.amount, line.presentment_amount, line.presentment_currency) for line in lines] == [
+        ("commission", D("9.59"), D("8.84"), "EUR"),
+        # 10 % of the €34.00 refunded, as the buyer's refund shows it.
+        ("reversal", D("-3.69"), D("-3.40"), "EUR"),
+    ]
+    assert by_state(lines) == {"pending": D("5.90")}  # what is paid stays the shop's dollars
+
+
+def test_an_order_without_money_sets_still_pays_and_shows_no_presentment(runtime, shop):
+    shop_id, anna = shop
+    make_plan(runtime, shop_id, anna, starts_on=date(2026, 1, 1), commission_percent=D("10"))
+    bare = order_payload(placed_at=T0, net="100.00", codes=("ANNA10",), order_id=1)
+    del bare["subtotal_price_set"], bare["presentment_currency"]
+    deliver(runtime, "orders/create", bare)  # the plain subtotal_price still says the money
+    broken = order_payload(placed_at=T0, net="40.00", codes=("ANNA10",), order_id=2)
+    broken["subtotal_price_set"]["presentment_money"] = {"amount": "lots", "currency_code": 978}
+    deliver(runtime, "orders/create", broken)
+    order(runtime, 3, net="60.00")  # sold in the shop's own dollars: nothing to show beside
+    lines = ledger(runtime, shop_id, anna)
+    assert sorted(line.amount for line in lines) == [D("4.00"), D("6.00"), D("10.00")]
+    assert {(line.presentment_amount, line.presentment_currency) for line in lines} == {(None, None)}
+    with runtime.db.session() as s:
+        stored = s.execute(select(Order.presentment_currency, Order.presentment_subtotal).order_by(Order.shopify_id))
+        assert stored.all() == [(None, None), (None, None), ("USD", D("60.00"))]

@@ -9,7 +9,7 @@ import pytest
 from factories import SHOP, SHOP_ZONE, shop_today
 from factories.admin import session_token
 from factories.registry import make_code, make_influencer
-from factories.shopify import order_payload, refund_payload
+from factories.shopify import fixture_json, order_payload, refund_payload
 from factories.webhooks import post_webhook
 
 TODAY = shop_today()
@@ -175,6 +175,47 @@ def test_the_100_dollar_order_10_percent_30_refund_shows_7_owed(api, client, ann
     assert reversals["lines"] == [] and reversals["totals"]["owed"] == "7.00"
     later = (TODAY + timedelta(days=400)).isoformat()
     assert api.get(f"/api/v1/commissions?from={later}").get_json()["lines"] == []
+
+
+def test_an_order_sold_in_euros_lists_each_line_in_euros_beside_the_dollars(api, client, anna, run_jobs):
+    assert plan(api, influencer_id=anna["id"], commission_percent="10").status_code == 201
+    placed = datetime.now(UTC).replace(microsecond=0)
+    # The fixtures' order and partial refund (USD shop, EUR buyer), placed today with Anna's code.
+    body = {
+        **fixture_json("orders_create_code.json"),
+        "id": 803,
+        "created_at": placed.isoformat(),
+        "updated_at": placed.isoformat(),
+        "processed_at": placed.isoformat(),
+        "discount_codes": [{"code": "ANNA10", "amount": "16.93", "type": "percentage"}],
+    }
+    assert post_webhook(client, "orders/create", body).status_code == 200
+    later = (placed + timedelta(minutes=5)).isoformat()
+    refund = {
+        **fixture_json("refunds_create_partial.json"),
+        "order_id": 803,
+        "processed_at": later,
+        "created_at": later,
+    }
+    assert post_webhook(client, "refunds/create", refund).status_code == 200
+    run_jobs()
+    answer = api.get(f"/api/v1/commissions?influencer_id={anna['id']}").get_json()
+    assert answer["currency"] == "USD" and answer["totals"]["pending"] == "5.90"
+    assert sorted(
+        (line["kind"], line["amount"], line["presentment_amount"], line["presentment_currency"])
+        for line in answer["lines"]
+    ) == [("commission", "9.59", "8.84", "EUR"), ("reversal", "-3.69", "-3.40", "EUR")]
+    # An order in the shop's own currency shows nothing beside.
+    usd = order_payload(placed_at=placed, net="50.00", codes=("ANNA10",), order_id=804)
+    assert post_webhook(client, "orders/create", usd).status_code == 200
+    run_jobs()
+    lines = api.get(f"/api/v1/commissions?influencer_id={anna['id']}").get_json()["lines"]
+    assert [
+        (line["presentment_amount"], line["presentment_currency"]) for line in lines if line["amount"] == "5.00"
+    ] == [(None, None)]
+    # The OpenAPI document names the fields.
+    line_schema = api.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["CommissionLine"]
+    assert {"presentment_amount", "presentment_currency"} <= set(line_schema["properties"])
 
 
 def test_a_plan_set_after_the_orders_pays_them(api, client, anna, run_jobs):

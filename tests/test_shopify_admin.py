@@ -435,7 +435,10 @@ def test_fetch_orders_paginates_250_orders_in_pages_of_100(fake_shopify):
 
     assert [o["id"] for o in orders] == [6000000000000 + n for n in range(250)]
     assert all(isinstance(o["id"], int) for o in orders)
-    assert orders[249]["subtotal_price_set"] == {"shop_money": {"amount": "268.99", "currency_code": "USD"}}
+    assert orders[249]["subtotal_price_set"] == {
+        "shop_money": {"amount": "268.99", "currency_code": "USD"},
+        "presentment_money": {"amount": "268.99", "currency_code": "USD"},
+    }
     assert sum(Decimal(o["subtotal_price_set"]["shop_money"]["amount"]) for o in orders) == Decimal(
         "19.99"
     ) * 250 + sum(range(250))
@@ -490,7 +493,10 @@ def test_fetch_orders_converts_to_the_webhook_payload_shape(fake_shopify):
         "discount_codes": [{"code": "ANNA15"}],
         "note_attributes": [{"name": "how_did_you_hear", "value": "@anna.lee on TikTok"}],
         "customer": {"id": 8123460001234},
-        "subtotal_price_set": {"shop_money": {"amount": "95.91", "currency_code": "USD"}},
+        "subtotal_price_set": {
+            "shop_money": {"amount": "95.91", "currency_code": "USD"},
+            "presentment_money": {"amount": "95.91", "currency_code": "USD"},
+        },
         "refunds": [
             {
                 "id": 912345678901,

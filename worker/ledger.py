@@ -135,29 +135,32 @@ class Writer:
     reversed_ids: list[int] = field(default_factory=list)
     cells: set[Cell] = field(default_factory=set)
 
-    def add(self, influencer_id: int, earned_on: date, **values: Any) -> None:
+    def add(self, influencer_id: int, earned_on: date, *, money: pay.OrderMoney | None = None, **values: Any) -> None:
+        """A line to insert; `money`: the order's, to show the amount in the buyer's currency beside."""
         now = utcnow()
-        self.rows.append(
-            {
-                "shop_id": self.shop_id,
-                "influencer_id": influencer_id,
-                "earned_on": earned_on,
-                "plan_id": None,
-                "order_id": None,
-                "refund_id": None,
-                "payout_id": None,
-                "post_id": None,
-                "base": None,
-                "presentment_amount": None,
-                "presentment_currency": None,
-                "approves_at": None,
-                "approved_at": None,
-                "reason": "",
-                "created_at": now,
-                "updated_at": now,
-                **values,
-            }
-        )
+        row: dict[str, Any] = {
+            "shop_id": self.shop_id,
+            "influencer_id": influencer_id,
+            "earned_on": earned_on,
+            "plan_id": None,
+            "order_id": None,
+            "refund_id": None,
+            "payout_id": None,
+            "post_id": None,
+            "base": None,
+            "presentment_amount": None,
+            "presentment_currency": None,
+            "approves_at": None,
+            "approved_at": None,
+            "reason": "",
+            "created_at": now,
+            "updated_at": now,
+            **values,
+        }
+        shown = pay.presentment_amount(row["amount"], money) if money is not None else None
+        if shown is not None:
+            row["presentment_amount"], row["presentment_currency"] = shown
+        self.rows.append(row)
         self.cells.add((influencer_id, earned_on))
 
     def reverse(self, line: CommissionLine) -> None:
@@ -331,7 +334,11 @@ def _settle_creator(
     ours = target.influencer_id == influencer_id
     commission = target.commission if ours else ZERO
     prefix = f"order:{order.id}:{influencer_id}"
-    common: dict[str, Any] = {"order_id": order.id, "plan_id": target.plan.id if ours and target.plan else None}
+    common: dict[str, Any] = {
+        "order_id": order.id,
+        "plan_id": target.plan.id if ours and target.plan else None,
+        "money": pay.OrderMoney(target.base, order.currency, order.presentment_subtotal, order.presentment_currency),
+    }
     anchor = next((line for line in lines if line.event_key == prefix), None)
     holding_ends = anchor.approves_at if anchor is not None else shop_pay.approves_at(order.placed_at)
 

@@ -149,6 +149,9 @@ def read_order(payload: Mapping[str, Any]) -> OrderPayload:
     subtotal = money.order_subtotal(payload)
     values["subtotal"] = subtotal
     values["flagged"] = None if subtotal is not None else "no subtotal in the order payload"
+    # Beside the shop money, never instead of it: a missing or malformed set is None, not a failure.
+    shown = money.order_presentment(payload)
+    values["presentment_currency"], values["presentment_subtotal"] = shown if shown is not None else (None, None)
     return OrderPayload(
         shopify_id=shopify_id,
         placed_at=placed_at,

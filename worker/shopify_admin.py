@@ -542,7 +542,7 @@ query CreatorRoiOrders($first: Int!, $after: String, $query: String!) {
       currencyCode displayFinancialStatus discountCodes
       customAttributes { key value }
       customer { id }
-      subtotalPriceSet { shopMoney { amount currencyCode } }
+      subtotalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
       customerJourneySummary { firstVisit { landingPage } }
       refunds { id createdAt }
     }
@@ -570,6 +570,15 @@ def _shop_money(bag: dict | None) -> dict | None:
         return None
     # Shopify's Decimal scalar is a string; keep it one so no float ever touches money.
     return {"shop_money": {"amount": str(money["amount"]), "currency_code": money["currencyCode"]}}
+
+
+def _subtotal_set(bag: dict | None) -> dict | None:
+    """The order's subtotal set: shop money, and the buyer's presentment money beside when sent."""
+    found = _shop_money(bag)
+    shown = (bag or {}).get("presentmentMoney")
+    if found is not None and isinstance(shown, dict):
+        found["presentment_money"] = {"amount": str(shown.get("amount")), "currency_code": shown.get("currencyCode")}
+    return found
 
 
 def _landing_site(node: dict) -> str | None:
@@ -608,7 +617,7 @@ def order_to_rest(node: dict, refund_lines: dict[str, list[dict]] | None = None)
         "discount_codes": [{"code": code} for code in node.get("discountCodes") or []],
         "note_attributes": [{"name": a["key"], "value": a.get("value")} for a in node.get("customAttributes") or []],
         "customer": {"id": gid_to_int(customer["id"])} if customer else None,
-        "subtotal_price_set": _shop_money(node.get("subtotalPriceSet")),
+        "subtotal_price_set": _subtotal_set(node.get("subtotalPriceSet")),
         "refunds": [
             {
                 "id": gid_to_int(refund["id"]),

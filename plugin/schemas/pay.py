@@ -142,6 +142,16 @@ class CommissionLineSchema(Schema):
     kind = fields.String()
     amount = fields.Decimal(places=2, as_string=True)
     base = fields.Decimal(places=2, as_string=True, allow_none=True)
+    presentment_amount = fields.Decimal(
+        places=2,
+        as_string=True,
+        allow_none=True,
+        metadata={
+            "description": "the amount in the buyer's currency, in the order's own proportion (shown, never paid); "
+            "null when the order was sold in the shop's currency or its presentment money is unknown"
+        },
+    )
+    presentment_currency = fields.String(allow_none=True)
     state = fields.String()
     reason = fields.String()
     earned_on = fields.Date()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from roi.pay import (
     Dated,
+    OrderMoney,
     Terms,
     Tier,
     add_months,
@@ -21,6 +22,7 @@ from roi.pay import (
     owed,
     plan_for_day,
     plans_overlap,
+    presentment_amount,
     refund_reversals,
     refunds_over_base,
     repeat_is_paid,
@@ -130,3 +132,24 @@ def test_a_monthly_fee_is_prorated_to_the_days_in_force() -> None:
 def test_owed_is_approved_pending_and_held_less_clawbacks_not_yet_netted() -> None:
     totals = {"pending": D("7.00"), "approved": D("20.00"), "held": D("3.00"), "paid": D("100.00")}
     assert owed(totals, D("-5.00")) == D("25.00")
+
+
+EURO_ORDER = OrderMoney(base=D("95.91"), currency="USD", presentment_base=D("88.40"), presentment_currency="EUR")
+
+
+def test_a_line_shows_in_the_buyers_currency_in_the_orders_own_proportion_to_the_cent():
+    assert presentment_amount(D("9.59"), EURO_ORDER) == (D("8.84"), "EUR")
+    assert presentment_amount(D("-3.69"), EURO_ORDER) == (D("-3.40"), "EUR")
+    assert presentment_amount(D("0.00"), EURO_ORDER) == (D("0.00"), "EUR")
+
+
+def test_nothing_shows_beside_without_presentment_money_in_the_shop_currency_or_without_a_base():
+    from dataclasses import replace
+
+    assert presentment_amount(D("9.59"), replace(EURO_ORDER, presentment_base=None)) is None
+    assert presentment_amount(D("9.59"), replace(EURO_ORDER, presentment_currency=None)) is None
+    assert presentment_amount(D("9.59"), replace(EURO_ORDER, presentment_currency="USD")) is None
+    assert presentment_amount(D("9.59"), replace(EURO_ORDER, base=D("0.00"))) is None
+    assert presentment_amount(D("9.59"), replace(EURO_ORDER, presentment_base=D("-1.00"))) is None
+    # The shop currency unknown: the proportion still shows (the currencies cannot be told equal).
+    assert presentment_amount(D("9.59"), replace(EURO_ORDER, currency=None)) == (D("8.84"), "EUR")
