@@ -114,7 +114,9 @@
     }
     var copy = cell.cloneNode(true);
     copy.querySelectorAll("button, img, s-badge, .badge").forEach(function (el) { el.remove(); });
-    return copy.textContent.replace(/\s+/g, " ").trim();
+    var text = copy.textContent.replace(/\s+/g, " ").trim();
+    // The page's "—" means no value: a spreadsheet gets an empty cell.
+    return useValue && text === "\u2014" ? "" : text;
   }
 
   function tableCsv(table) {

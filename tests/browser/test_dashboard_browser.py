@@ -235,7 +235,7 @@ def test_costs_posts_import_and_settings_show_server_errors_at_the_field(page, f
         page.click("#costs-section button[data-export]")
     exported = Path(download.value.path()).read_text().splitlines()
     assert exported[0] == "Date,Creator,Category,Campaign,Time,Amount,Note"
-    assert exported[1].endswith(",Maya Kim,Management time,—,3.00,180.00,no amount given")
+    assert exported[1].endswith(",Maya Kim,Management time,,3.00,180.00,no amount given")  # no campaign: empty
     row.locator("summary", has_text="Edit").click()  # a correction: four hours, not three
     row.locator("input[name=hours]").fill("4")
     row.get_by_role("button", name="Save cost").click()
