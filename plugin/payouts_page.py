@@ -19,22 +19,9 @@ from plugin.admin import bp, page
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, session, shop_select
 from roi import payouts as rules
+from worker.payouts import rule_lines
 
 HISTORY = 50
-
-
-def _rule_lines(lines: list[CommissionLine], shop: Shop) -> list[rules.Line]:
-    return [
-        rules.Line(
-            id=line.id,
-            influencer_id=line.influencer_id,
-            amount=line.amount,
-            state=line.state,
-            approved_on=shop.local_day(line.approved_at) if line.approved_at else None,
-            netted=line.payout_id is not None,
-        )
-        for line in lines
-    ]
 
 
 def next_payout(db: Session, shop: Shop, period_end: date) -> rules.Batch:
@@ -42,7 +29,7 @@ def next_payout(db: Session, shop: Shop, period_end: date) -> rules.Batch:
     lines = list(
         db.scalars(shop_select(CommissionLine).where(CommissionLine.state.in_(("approved", "clawed_back", "held"))))
     )
-    return rules.gather(_rule_lines(lines, shop), period_end, shop.settings.payout_minimum)
+    return rules.gather(rule_lines(lines, shop), period_end, shop.settings.payout_minimum)
 
 
 @bp.get("/app/payouts")
@@ -150,7 +137,7 @@ def pay_summary(db: Session, shop: Shop, influencer_id: int, money: Any) -> dict
         "today": today,
         # Ending the creator's plan the day before a plan starting today takes over (not before its start).
         "end_default": max(today - timedelta(days=1), plan.starts_on) if plan is not None else today,
-        "totals": rules.creator_totals(_rule_lines(lines, shop)),
+        "totals": rules.creator_totals(rule_lines(lines, shop)),
         "has_lines": bool(lines),
         "statement_expires_at": link.expires_at if link else None,
         "statement_viewed_at": link.last_viewed_at if link else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,6 +41,21 @@ class Made:
     below_minimum: list[rules.Row] = field(default_factory=list)
 
 
+def rule_lines(lines: Iterable[CommissionLine], shop: Shop) -> list[rules.Line]:
+    """Ledger lines as `roi.payouts` reads them: the day each was approved is the shop's day."""
+    return [
+        rules.Line(
+            id=line.id,
+            influencer_id=line.influencer_id,
+            amount=line.amount,
+            state=line.state,
+            approved_on=shop.local_day(line.approved_at) if line.approved_at else None,
+            netted=line.payout_id is not None,
+        )
+        for line in lines
+    ]
+
+
 def _ledger_lines(db: Session, shop: Shop) -> list[CommissionLine]:
     query = select(CommissionLine).where(
         CommissionLine.shop_id == shop.id,
@@ -56,21 +72,7 @@ def make_payout(db: Session, shop: Shop, period_end: date, now: datetime | None 
     Nothing is written when no creator reaches the minimum (PayoutRefused on `period_end`)."""
     lines = _ledger_lines(db, shop)
     by_id = {line.id: line for line in lines}
-    batch = rules.gather(
-        (
-            rules.Line(
-                id=line.id,
-                influencer_id=line.influencer_id,
-                amount=line.amount,
-                state=line.state,
-                approved_on=shop.local_day(line.approved_at) if line.approved_at else None,
-                netted=line.payout_id is not None,
-            )
-            for line in lines
-        ),
-        period_end,
-        shop.settings.payout_minimum,
-    )
+    batch = rules.gather(rule_lines(lines, shop), period_end, shop.settings.payout_minimum)
     if not batch.rows:
         raise PayoutRefused(
             "period_end",
