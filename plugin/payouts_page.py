@@ -18,7 +18,9 @@ from models import CommissionLine, Influencer, Payout, PayPlan, Shop, utcnow
 from plugin.admin import bp, page
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, session, shop_select
+from roi import pay
 from roi import payouts as rules
+from worker.ledger import dated
 from worker.payouts import rule_lines
 
 HISTORY = 50
@@ -69,18 +71,18 @@ def payouts_page() -> Any:
 
 
 def plan_in_force(db: Session, shop: Shop, influencer_id: int, day: date) -> PayPlan | None:
-    """The creator's own plan in force on `day`, else the shop's default."""
-    for owner in (PayPlan.influencer_id == influencer_id, PayPlan.influencer_id.is_(None)):
-        plan = db.scalar(
-            shop_select(PayPlan)
-            .where(owner, PayPlan.starts_on <= day)
-            .where((PayPlan.ends_on.is_(None)) | (PayPlan.ends_on >= day))
-            .order_by(PayPlan.starts_on.desc(), PayPlan.id.desc())
-            .limit(1)
+    """The creator's own plan in force on `day`, else the shop's default: the rule the ledger
+    pays orders under (`roi.pay.plan_for_day`)."""
+    plans = {
+        plan.id: plan
+        for plan in db.scalars(
+            shop_select(PayPlan).where((PayPlan.influencer_id == influencer_id) | PayPlan.influencer_id.is_(None))
         )
-        if plan is not None:
-            return plan
-    return None
+    }
+    own = [dated(p) for p in plans.values() if p.influencer_id is not None]
+    default = [dated(p) for p in plans.values() if p.influencer_id is None]
+    chosen = pay.plan_for_day(own, default, day)
+    return None if chosen is None else plans[chosen.id]
 
 
 def _percent(value: Decimal) -> str:
