@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import CommissionLine, Influencer, Payout, PayPlan, Shop, utcnow
+from plugin import commissions
 from plugin.admin import bp, page
 from plugin.auth import page_auth_required
 from plugin.database import current_shop, session, shop_select
@@ -125,7 +126,6 @@ def creator_pay(influencer_id: int) -> dict[str, Any]:
 
 def pay_summary(db: Session, shop: Shop, influencer_id: int, money: Any) -> dict[str, Any]:
     """The creator page's pay block: the plan in force, owed, held and paid."""
-    lines = list(db.scalars(shop_select(CommissionLine).where(CommissionLine.influencer_id == influencer_id)))
     today = shop.local_day(utcnow())
     plan = plan_in_force(db, shop, influencer_id, today)
     from plugin.statement_tokens import live_link
@@ -139,8 +139,8 @@ def pay_summary(db: Session, shop: Shop, influencer_id: int, money: Any) -> dict
         "today": today,
         # Ending the creator's plan the day before a plan starting today takes over (not before its start).
         "end_default": max(today - timedelta(days=1), plan.starts_on) if plan is not None else today,
-        "totals": rules.creator_totals(rule_lines(lines, shop)),
-        "has_lines": bool(lines),
+        # The same sums as GET /api/v1/commissions?influencer_id=…
+        "totals": commissions.totals(db, shop.id, commissions.LedgerFilter(influencer_id)),
         "statement_expires_at": link.expires_at if link else None,
         "statement_viewed_at": link.last_viewed_at if link else None,
     }

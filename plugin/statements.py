@@ -38,6 +38,7 @@ from plugin.rate_limit import FixedWindow
 from plugin.statement_tokens import token_hash
 from roi import payouts as payout_rules
 from roi.money import ZERO
+from worker.payouts import rule_lines
 
 log = logging.getLogger("creator_roi.statements")
 bp = Blueprint("statements", __name__)
@@ -182,10 +183,7 @@ def pay_context(db: Session, shop: Shop, creator: Influencer) -> dict[str, Any]:
             .order_by(CommissionLine.created_at.desc(), CommissionLine.id.desc())
         )
     )
-    totals = payout_rules.creator_totals(
-        payout_rules.Line(line.id, line.influencer_id, line.amount, line.state, netted=line.payout_id is not None)
-        for line in lines
-    )
+    totals = payout_rules.creator_totals(rule_lines(lines, shop))
     mine: dict[int, Decimal] = {}
     for line in lines:
         if line.payout_id is not None:
